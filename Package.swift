@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← cotaudit.
+let package = Package(
+    name: "Cotaudit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cotaudit", targets: ["cotaudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            path: "Sources/CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
+        .target(name: "BillingModel"),
+        .target(
+            name: "BillingIngest",
+            dependencies: [
+                "BillingModel", "CLibXML2",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "AuditRules",
+            dependencies: ["BillingModel", "BillingIngest", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "AuditReport", dependencies: ["BillingModel", "AuditRules"]),
+        .executableTarget(
+            name: "cotaudit",
+            dependencies: [
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "BillingModelTests", dependencies: ["BillingModel"]),
+        .testTarget(name: "BillingIngestTests", dependencies: ["BillingIngest"]),
+        .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
+        .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
+        .testTarget(name: "CotauditTests", dependencies: ["AuditReport", "AuditRules", "BillingIngest"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,116 @@
+import BillingModel
+
+public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case underCoding = "under-coding"
+    case missingMT = "missing-mt"
+    case overCoding = "over-coding"
+    case dataQuality = "data-quality"
+}
+
+/// How sure the rule is. `certain` and `likely` count in lost revenue; `possible` is an
+/// opportunity a person confirms, reported apart.
+public enum Certainty: String, Sendable, Hashable, CaseIterable, Comparable, Codable {
+    case certain, likely, possible
+
+    /// Rank for thresholds: `--fail-on likely` fails on certain and likely findings.
+    public var rank: Int {
+        switch self {
+        case .certain: return 0
+        case .likely: return 1
+        case .possible: return 2
+        }
+    }
+
+    public static func < (lhs: Certainty, rhs: Certainty) -> Bool { lhs.rank < rhs.rank }
+
+    public var countsAsLost: Bool { self != .possible }
+
+    public var french: String {
+        switch self {
+        case .certain: return "certain"
+        case .likely: return "probable"
+        case .possible: return "à vérifier"
+        }
+    }
+}
+
+/// One thing the audit found: where it is, what rule, what should have been billed, and the money.
+public struct Finding: Sendable, Hashable {
+    public var rule: String
+    public var kind: FindingKind
+    public var certainty: Certainty
+    public var location: SourceLocation
+    public var invoiceID: String
+    public var actDate: CalendarDay
+    /// The practitioner the finding is credited to.
+    public var practitionerID: String
+    public var patientRef: PatientRef
+    /// The code billed (or the code the finding is about).
+    public var code: String
+    /// What to bill instead or in addition (`MEG`, `G`, `FPMT`), when there is one.
+    public var expectedCode: String?
+    public var lostCents: Cents
+    public var atRiskCents: Cents
+    /// Plain French, for billing staff: what is wrong and what to bill.
+    public var message: String
+
+    public init(rule: String, kind: FindingKind, certainty: Certainty, location: SourceLocation, invoiceID: String,
+                actDate: CalendarDay, practitionerID: String, patientRef: PatientRef, code: String,
+                expectedCode: String?, lostCents: Cents, atRiskCents: Cents, message: String) {
+        self.rule = rule
+        self.kind = kind
+        self.certainty = certainty
+        self.location = location
+        self.invoiceID = invoiceID
+        self.actDate = actDate
+        self.practitionerID = practitionerID
+        self.patientRef = patientRef
+        self.code = code
+        self.expectedCode = expectedCode
+        self.lostCents = lostCents
+        self.atRiskCents = atRiskCents
+        self.message = message
+    }
+
+    /// The code whose value was lost, for per-act totals (`MEG` for a missing MEG, `G` for an
+    /// under-billed G, `FPMT` for the médecin traitant forfait).
+    public var lostCode: String { expectedCode ?? code }
+
+    /// Findings are listed in file order, then by rule, so outputs are stable run to run.
+    public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
+        (lhs.location.file, lhs.location.line, lhs.rule, lhs.invoiceID, lhs.patientRef.value)
+            < (rhs.location.file, rhs.location.line, rhs.rule, rhs.invoiceID, rhs.patientRef.value)
+    }
+}
+
+/// Everything an audit run produced, for the renderers and the gate.
+public struct AuditOutcome: Sendable {
+    /// Display names of the files read (as given, relative when given relative).
+    public var files: [String] = []
+    /// Files that could not be read at all, or only in part.
+    public var unreadableFiles: [String] = []
+    public var acts = 0
+    public var invoices = 0
+    public var rejectedLines = 0
+    public var findings: [Finding] = []
+    /// Rejected rows and unreadable files (severity error), warnings apart.
+    public var inputErrors: [InputIssue] = []
+    public var warnings: [InputIssue] = []
+    /// Amount billed per practitioner, for the share of revenue lost.
+    public var billedByPractitioner: [String: Cents] = [:]
+    /// Amount billed per month of act date.
+    public var billedByMonth: [YearMonth: Cents] = [:]
+    /// First and last act dates audited.
+    public var firstActDate: CalendarDay?
+    public var lastActDate: CalendarDay?
+    /// `name` and `version` of the rule set used.
+    public var ruleSetName = ""
+    public var ruleSetVersion = ""
+    public var roster: Roster?
+    /// Specialty seen per practitioner (the last one billed), for reports without a roster.
+    public var specialtyByPractitioner: [String: Specialty] = [:]
+
+    public init() {}
+
+    public var billed: Cents { billedByPractitioner.values.sum() }
+}

@@ -1,0 +1,43 @@
+import BillingModel
+
+/// Groups the act lines of one file into invoices. Exports list an invoice's lines together, so
+/// an invoice is a run of consecutive lines with the same number: only one invoice is held at a
+/// time, whatever the size of the file.
+public struct InvoiceAssembler {
+    private var pending: [ActLine] = []
+
+    public init() {}
+
+    /// Adds a line; returns the invoice it closes, if any, or the reason the line does not fit
+    /// the invoice it claims to belong to.
+    public mutating func add(_ line: ActLine) -> Result<Invoice?, RejectedRow> {
+        if let first = pending.first, first.invoiceID == line.invoiceID {
+            if let problem = mismatch(line, first) {
+                return .failure(RejectedRow(location: line.location, issues: [problem]))
+            }
+            pending.append(line)
+            return .success(nil)
+        }
+        let closed = flush()
+        pending = [line]
+        return .success(closed)
+    }
+
+    /// Closes the invoice in progress (end of file).
+    public mutating func flush() -> Invoice? {
+        guard !pending.isEmpty else { return nil }
+        defer { pending = [] }
+        return Invoice(lines: pending)
+    }
+
+    private func mismatch(_ line: ActLine, _ first: ActLine) -> InputIssue? {
+        func issue(_ column: Column, _ what: String) -> InputIssue {
+            InputIssue(file: line.location.file, line: line.location.line, column: column.rawValue,
+                       message: "la facture \(line.invoiceID) commence ligne \(first.location.line) avec \(what) différent : une facture réunit un seul patient, un seul praticien et une seule date")
+        }
+        if line.patient.ref != first.patient.ref { return issue(.patientID, "un patient") }
+        if line.practitionerID != first.practitionerID { return issue(.practitionerID, "un praticien") }
+        if line.actDate != first.actDate { return issue(.actDate, "une date") }
+        return nil
+    }
+}

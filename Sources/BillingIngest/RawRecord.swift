@@ -1,0 +1,80 @@
+import BillingModel
+
+/// The columns of the contract (spec §1). Raw values arrive under these names whatever the
+/// export called them; messages name them so staff can find them in the contract.
+public enum Column: String, CaseIterable, Hashable, Sendable {
+    case invoiceID = "invoice_id"
+    case actDate = "act_date"
+    case actTime = "act_time"
+    case place
+    case practitionerID = "practitioner_id"
+    case practitionerSpecialty = "practitioner_specialty"
+    case patientID = "patient_id"
+    case patientBirthDate = "patient_birth_date"
+    case patientSex = "patient_sex"
+    case patientALD = "patient_ald"
+    case mtStatus = "mt_status"
+    case mtPractitionerID = "mt_practitioner_id"
+    case code
+    case coefficient
+    case quantity
+    case modifiers
+    case association
+    case amount
+
+    public static let required: [Column] = [
+        .invoiceID, .actDate, .practitionerID, .practitionerSpecialty, .patientID, .patientBirthDate, .code, .amount,
+    ]
+
+    public var isRequired: Bool { Column.required.contains(self) }
+}
+
+/// One row (CSV) or one `<act>` with its invoice and patient (XML), before validation.
+/// Values are the text as read, after the profile's header mapping; empty values may be absent.
+public struct RawRecord: Sendable {
+    public var location: SourceLocation
+    public var fields: [Column: String]
+
+    public init(location: SourceLocation, fields: [Column: String]) {
+        self.location = location
+        self.fields = fields
+    }
+
+    public subscript(column: Column) -> String? {
+        guard let value = fields[column]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+/// What a reader hands over, one at a time, in file order.
+public enum ReadEvent: Sendable {
+    case record(RawRecord)
+    /// A row that could not even be split into fields; it counts as rejected.
+    case rejected(InputIssue)
+    /// Something staff should know that does not reject a row (unknown columns, a guessed encoding).
+    case warning(InputIssue)
+}
+
+/// A file that cannot be read any further (not CSV, encoding beyond repair, truncated or hostile
+/// XML). Rows handed over before it are kept; the other files of the batch are still audited.
+public struct UnreadableFile: Error, Sendable {
+    public var issue: InputIssue
+
+    public init(_ issue: InputIssue) { self.issue = issue }
+}
+
+/// A streaming source of raw records: memory does not grow with the size of the file.
+public protocol RecordReader: AnyObject {
+    /// The next event, or nil at the end of the file. Throws `UnreadableFile` when the rest of the
+    /// file cannot be read.
+    func next() throws -> ReadEvent?
+}
+
+extension String {
+    func trimmingCharactersInWhitespace() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,200 @@
+import BillingModel
+
+/// Turns a raw record into a validated act line, or says in French exactly what is wrong with it
+/// (spec §1.2). Shared by the CSV and XML readers so both formats accept and reject the same rows.
+public struct RecordValidator: Sendable {
+    /// NGAP letter keys the rule set knows; any other non-CCAM code is rejected.
+    public var knownNGAPKeys: Set<String>
+    public var pseudonymizer: Pseudonymizer
+    public var profile: MappingProfile
+
+    public init(knownNGAPKeys: Set<String>, pseudonymizer: Pseudonymizer, profile: MappingProfile = .standard) {
+        self.knownNGAPKeys = knownNGAPKeys
+        self.pseudonymizer = pseudonymizer
+        self.profile = profile
+    }
+
+    public func validate(_ record: RawRecord) -> Result<ActLine, RejectedRow> {
+        var issues: [InputIssue] = []
+        let file = record.location.file
+        let line = record.location.line
+
+        func fail(_ column: Column, _ message: String) {
+            issues.append(InputIssue(file: file, line: line, column: column.rawValue, message: message))
+        }
+        func value(_ column: Column) -> String? {
+            guard let raw = record[column] else { return nil }
+            return profile.value(raw, for: column)
+        }
+        func required(_ column: Column, _ what: String) -> String? {
+            guard let text = value(column) else {
+                fail(column, "valeur manquante : \(what) est obligatoire")
+                return nil
+            }
+            return text
+        }
+        func day(_ column: Column, _ what: String) -> CalendarDay? {
+            guard let text = required(column, what) else { return nil }
+            guard let parsed = CalendarDay(parsing: text) else {
+                fail(column, "date invalide « \(text) » : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
+                return nil
+            }
+            return parsed
+        }
+
+        let invoiceID = required(.invoiceID, "le numéro de facture")
+        let actDate = day(.actDate, "la date de l'acte")
+
+        var actTime: TimeOfDay?
+        if let text = value(.actTime) {
+            actTime = TimeOfDay(parsing: text)
+            if actTime == nil { fail(.actTime, "heure invalide « \(text) » : attendue au format HH:MM (00:00 à 23:59)") }
+        }
+
+        var place = Place.cabinet
+        if let text = value(.place) {
+            if let parsed = Place(rawValue: text.lowercased()) {
+                place = parsed
+            } else {
+                fail(.place, "lieu inconnu « \(text) » : attendu cabinet, domicile, ehpad ou tele")
+            }
+        }
+
+        var practitionerID: String?
+        if let text = required(.practitionerID, "le numéro RPPS du praticien") {
+            if RPPS.isValid(text) {
+                practitionerID = text
+            } else {
+                fail(.practitionerID, rppsProblem(text))
+            }
+        }
+
+        var specialty: Specialty?
+        if let text = required(.practitionerSpecialty, "la spécialité du praticien") {
+            specialty = Specialty(text)
+            if specialty == nil { fail(.practitionerSpecialty, "spécialité invalide « \(text) » : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
+        }
+
+        var patientRef: PatientRef?
+        if let text = required(.patientID, "l'identifiant du patient") {
+            switch NIR.check(text) {
+            case .valid, .notNIR:
+                patientRef = pseudonymizer.ref(for: text)
+            case .badKey:
+                // The NIR itself never goes into a message: staff find the row by file and line.
+                fail(.patientID, "clé du NIR incorrecte : les deux derniers chiffres ne correspondent pas au numéro (erreur de saisie probable)")
+            }
+        }
+
+        let birthDate = day(.patientBirthDate, "la date de naissance du patient")
+        if let birthDate, let actDate, birthDate > actDate {
+            fail(.patientBirthDate, "date de naissance postérieure à la date de l'acte")
+        }
+
+        var sex: Sex?
+        if let text = value(.patientSex) {
+            switch text.uppercased() {
+            case "M", "1", "H": sex = .male
+            case "F", "2": sex = .female
+            default: fail(.patientSex, "sexe invalide « \(text) » : attendu M, F, 1 ou 2")
+            }
+        }
+
+        var ald = false
+        if let text = value(.patientALD) {
+            switch text.lowercased() {
+            case "1", "true", "oui", "o", "vrai", "yes", "y": ald = true
+            case "0", "false", "non", "n", "faux", "no": ald = false
+            default: fail(.patientALD, "valeur ALD invalide « \(text) » : attendu 1/0, true/false, oui/non ou O/N")
+            }
+        }
+
+        var mtStatus: MTStatus?
+        if let text = value(.mtStatus) {
+            mtStatus = MTStatus(rawValue: text.lowercased())
+            if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu « \(text) » : attendu centre, elsewhere ou none") }
+        }
+
+        var mtPractitionerID: String?
+        if let text = value(.mtPractitionerID) {
+            if RPPS.isValid(text) {
+                mtPractitionerID = text
+            } else {
+                fail(.mtPractitionerID, rppsProblem(text))
+            }
+        }
+
+        var code: ActCode?
+        if let text = required(.code, "le code de l'acte") {
+            let upper = text.uppercased()
+            if ActCode.isCCAM(upper) {
+                code = .ccam(upper)
+            } else if knownNGAPKeys.contains(upper) {
+                code = .ngap(upper)
+            } else {
+                fail(.code, "code inconnu « \(text) » : ni une lettre-clé NGAP du jeu de règles, ni un code CCAM (4 lettres et 3 chiffres)")
+            }
+        }
+
+        var coefficient = Coefficient.one
+        if let text = value(.coefficient) {
+            if let parsed = Coefficient(text), parsed.thousandths > 0 {
+                coefficient = parsed
+            } else {
+                fail(.coefficient, "coefficient invalide « \(text) » : nombre positif attendu (1, 1,5, 0,5…)")
+            }
+        }
+
+        var quantity = 1
+        if let text = value(.quantity) {
+            if let parsed = Int(text), parsed >= 1, parsed <= 999 {
+                quantity = parsed
+            } else {
+                fail(.quantity, "quantité invalide « \(text) » : nombre entier de 1 à 999 attendu")
+            }
+        }
+
+        let modifiers = (value(.modifiers) ?? "").uppercased().filter { !$0.isWhitespace && $0 != "," && $0 != "+" }
+        if !modifiers.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            fail(.modifiers, "modificateurs invalides « \(modifiers) » : lettres CCAM attendues (ex. AF)")
+        }
+
+        var amount: Cents?
+        if let text = required(.amount, "le montant facturé") {
+            if let parsed = Cents(euros: text) {
+                if parsed.value < 0 {
+                    fail(.amount, "montant négatif « \(text) » : un montant facturé est positif ou nul")
+                } else {
+                    amount = parsed
+                }
+            } else {
+                fail(.amount, "montant invalide « \(text) » : nombre en euros attendu, avec au plus deux décimales (26,50 ou 26.50)")
+            }
+        }
+
+        guard issues.isEmpty, let invoiceID, let actDate, let practitionerID, let specialty, let patientRef,
+              let birthDate, let code, let amount else {
+            return .failure(RejectedRow(location: record.location, issues: issues))
+        }
+        let patient = PatientInfo(ref: patientRef, birthDate: birthDate, sex: sex, ald: ald,
+                                  mtStatus: mtStatus, mtPractitionerID: mtPractitionerID)
+        return .success(ActLine(location: record.location, invoiceID: invoiceID, actDate: actDate, actTime: actTime,
+                                place: place, practitionerID: practitionerID, specialty: specialty, patient: patient,
+                                code: code, coefficient: coefficient, quantity: quantity, modifiers: modifiers,
+                                association: value(.association), amount: amount))
+    }
+
+    private func rppsProblem(_ text: String) -> String {
+        let digits = text.filter { $0.isASCII && $0.isNumber }
+        if digits.count != text.count || text.count != 11 {
+            return "numéro RPPS invalide « \(text) » : 11 chiffres attendus"
+        }
+        return "numéro RPPS invalide « \(text) » : le dernier chiffre (clé de Luhn) ne correspond pas"
+    }
+}
+
+/// A row that failed validation: every problem found in it, so staff fix it in one go.
+public struct RejectedRow: Error, Sendable {
+    public var location: SourceLocation
+    public var issues: [InputIssue]
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+/// A calendar day with no time and no time zone: the date of care, a birth date, a validity bound.
+public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    /// Nil when the day does not exist (31 April, 29 February of a common year).
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month),
+              day >= 1, day <= CalendarDay.daysIn(month: month, year: year) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (the two spellings exports use). Nil for anything else
+    /// or for a day that does not exist.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let bytes = Array(trimmed.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count == 10 else { return nil }
+        if bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") {
+            guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+            self.init(year: y, month: m, day: d)
+        } else if bytes[2] == UInt8(ascii: "/") && bytes[5] == UInt8(ascii: "/") {
+            guard let d = number(0..<2), let m = number(3..<5), let y = number(6..<10) else { return nil }
+            self.init(year: y, month: m, day: d)
+        } else {
+            return nil
+        }
+    }
+
+    public static func isLeap(_ year: Int) -> Bool {
+        (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    }
+
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian), for arithmetic between days.
+    public var dayNumber: Int {
+        // Howard Hinnant's days_from_civil.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let monthIndex = (month + 9) % 12
+        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    public init(dayNumber: Int) {
+        let z = dayNumber + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let d = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let m = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        self.year = yearOfEra + era * 400 + (m <= 2 ? 1 : 0)
+        self.month = m
+        self.day = d
+    }
+
+    public func adding(days: Int) -> CalendarDay { CalendarDay(dayNumber: dayNumber + days) }
+
+    public func days(until other: CalendarDay) -> Int { other.dayNumber - dayNumber }
+
+    /// ISO weekday: 1 Monday … 7 Sunday.
+    public var isoWeekday: Int {
+        let n = (dayNumber + 3) % 7  // 1970-01-01 was a Thursday
+        return (n < 0 ? n + 7 : n) + 1
+    }
+
+    /// Age in completed years on `day`: the birthday counts from the day itself.
+    /// A 29 February birthday is reached on 1 March in common years.
+    public func completedYears(on day: CalendarDay) -> Int {
+        var years = day.year - year
+        if (day.month, day.day) < (month, self.day) { years -= 1 }
+        return max(years, 0)
+    }
+
+    /// Age in completed months on `day`, for child examinations counted in months.
+    public func completedMonths(on day: CalendarDay) -> Int {
+        var months = (day.year - year) * 12 + (day.month - month)
+        if day.day < self.day { months -= 1 }
+        return max(months, 0)
+    }
+
+    /// The month this day falls in, for monthly totals.
+    public var yearMonth: YearMonth { YearMonth(year: year, month: month) }
+
+    public var iso: String {
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    /// `22/12/2024`, as French staff read a date.
+    public var french: String {
+        let text = iso
+        let parts = text.split(separator: "-")
+        return "\(parts[2])/\(parts[1])/\(parts[0])"
+    }
+
+    public var description: String { iso }
+}
+
+extension CalendarDay: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let day = CalendarDay(parsing: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "date invalide : \(text)")
+        }
+        self = day
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso)
+    }
+}
+
+/// A calendar month, for month-by-month totals.
+public struct YearMonth: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+
+    public init(year: Int, month: Int) {
+        self.year = year
+        self.month = month
+    }
+
+    public static func < (lhs: YearMonth, rhs: YearMonth) -> Bool { (lhs.year, lhs.month) < (rhs.year, rhs.month) }
+
+    public var description: String { "\(year)-\(month < 10 ? "0" : "")\(month)" }
+
+    public var next: YearMonth { month == 12 ? YearMonth(year: year + 1, month: 1) : YearMonth(year: year, month: month + 1) }
+
+    static let frenchNames = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                              "septembre", "octobre", "novembre", "décembre"]
+
+    /// `décembre 2024`.
+    public var french: String { "\(YearMonth.frenchNames[month - 1]) \(year)" }
+}
+
+/// A local time of care, minutes resolution.
+public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let hour: Int
+    public let minute: Int
+
+    public init?(hour: Int, minute: Int) {
+        guard (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+        self.hour = hour
+        self.minute = minute
+    }
+
+    /// Parses `HH:MM` (also `H:MM`, `HHhMM`, and `HH:MM:SS` with the seconds ignored).
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "h" || $0 == "H" })
+        guard parts.count == 2 || parts.count == 3,
+              (1...2).contains(parts[0].count), parts[1].count == 2,
+              let h = Int(parts[0]), let m = Int(parts[1]) else { return nil }
+        if parts.count == 3 { guard parts[2].count == 2, Int(parts[2]) != nil else { return nil } }
+        self.init(hour: h, minute: m)
+    }
+
+    public var minutesSinceMidnight: Int { hour * 60 + minute }
+
+    public static func < (lhs: TimeOfDay, rhs: TimeOfDay) -> Bool { lhs.minutesSinceMidnight < rhs.minutesSinceMidnight }
+
+    public var description: String { "\(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute)" }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// An amount of money in integer euro cents. Money never goes through floating point.
+public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var value: Int64
+
+    public init(_ value: Int64) { self.value = value }
+
+    public static let zero = Cents(0)
+
+    public static func < (lhs: Cents, rhs: Cents) -> Bool { lhs.value < rhs.value }
+    public static func + (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.value + rhs.value) }
+    public static func - (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.value - rhs.value) }
+    public static func += (lhs: inout Cents, rhs: Cents) { lhs.value += rhs.value }
+    public static func -= (lhs: inout Cents, rhs: Cents) { lhs.value -= rhs.value }
+    public static func * (lhs: Cents, rhs: Int64) -> Cents { Cents(lhs.value * rhs) }
+
+    public init(from decoder: Decoder) throws {
+        value = try decoder.singleValueContainer().decode(Int64.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+
+    /// Parses an amount in euros as exports write it: `26.50`, `26,50`, `26`, `1 234,50`, `-3,00`.
+    /// Returns nil for anything that is not a number with at most two decimals.
+    public init?(euros text: String) {
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        // Thousands separators seen in French exports: spaces, no-break spaces, narrow no-break spaces.
+        digits = Substring(digits.filter { $0 != " " && $0 != "\u{00A0}" && $0 != "\u{202F}" })
+        if digits.hasSuffix("€") { digits = digits.dropLast() }
+        var negative = false
+        if digits.first == "-" { negative = true; digits = digits.dropFirst() } else if digits.first == "+" { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        let parts = digits.split(separator: digits.contains(",") ? "," : ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return nil }
+        let whole = parts[0]
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard !whole.isEmpty || !fraction.isEmpty,
+              whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+              fraction.allSatisfy({ $0.isASCII && $0.isNumber }),
+              fraction.count <= 2, whole.count <= 15 else { return nil }
+        let wholeValue = Int64(whole) ?? 0
+        var fractionValue = Int64(fraction) ?? 0
+        if fraction.count == 1 { fractionValue *= 10 }
+        let cents = wholeValue * 100 + fractionValue
+        self.value = negative ? -cents : cents
+    }
+
+    /// `26,50 €`, the way a French reader expects an amount.
+    public var euros: String {
+        let sign = value < 0 ? "-" : ""
+        let magnitude = value.magnitude
+        let whole = String(magnitude / 100)
+        var grouped = ""
+        for (index, character) in whole.enumerated() {
+            if index > 0 && (whole.count - index) % 3 == 0 { grouped.append("\u{202F}") }
+            grouped.append(character)
+        }
+        let fraction = magnitude % 100
+        return "\(sign)\(grouped),\(fraction < 10 ? "0" : "")\(fraction) €"
+    }
+
+    /// `26.50`, for machine formats that want euros with a dot.
+    public var plainEuros: String {
+        let sign = value < 0 ? "-" : ""
+        let magnitude = value.magnitude
+        let fraction = magnitude % 100
+        return "\(sign)\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    public var description: String { euros }
+}
+
+extension Sequence where Element == Cents {
+    public func sum() -> Cents { reduce(.zero, +) }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// An NGAP coefficient (`AMI 1.5`) held exactly, in thousandths.
+public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var thousandths: Int64
+
+    public init(thousandths: Int64) { self.thousandths = thousandths }
+
+    public static let one = Coefficient(thousandths: 1000)
+
+    public static func < (lhs: Coefficient, rhs: Coefficient) -> Bool { lhs.thousandths < rhs.thousandths }
+
+    /// Parses `1`, `1.5`, `1,5`, `0.25`; at most three decimals, never negative.
+    public init?(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: trimmed.contains(",") ? "," : ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty,
+              whole.allSatisfy({ $0.isASCII && $0.isNumber }), whole.count <= 6 else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard fraction.count <= 3, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        var fractionValue = Int64(fraction) ?? 0
+        for _ in fraction.count..<3 { fractionValue *= 10 }
+        thousandths = (Int64(whole) ?? 0) * 1000 + fractionValue
+    }
+
+    /// `amount × coefficient`, rounded to the nearest cent, halves away from zero, as billing does.
+    public func apply(to amount: Cents) -> Cents {
+        Cents(Rounding.divide(amount.value * thousandths, by: 1000))
+    }
+
+    public var description: String {
+        let whole = thousandths / 1000
+        var fraction = thousandths % 1000
+        if fraction == 0 { return String(whole) }
+        var digits = 3
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        let padded = String(fraction)
+        return "\(whole).\(String(repeating: "0", count: digits - padded.count))\(padded)"
+    }
+}
+
+/// Integer division rounding halves away from zero: the rule for cents.
+public enum Rounding {
+    public static func divide(_ numerator: Int64, by denominator: Int64) -> Int64 {
+        precondition(denominator > 0)
+        let quotient = numerator / denominator
+        let remainder = numerator % denominator
+        if remainder.magnitude * 2 >= UInt64(denominator) {
+            return quotient + (numerator < 0 ? -1 : 1)
+        }
+        return quotient
+    }
+
+    /// `amount × percent / 100`, rounded like `divide`.
+    public static func percent(_ percent: Int64, of amount: Cents) -> Cents {
+        Cents(divide(amount.value * percent, by: 100))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// RPPS number of a health professional: 11 digits, the last one a Luhn check digit.
+public enum RPPS {
+    public static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 11, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        var sum = 0
+        for (offset, byte) in bytes.reversed().enumerated() {
+            var digit = Int(byte - 48)
+            if offset % 2 == 1 {
+                digit *= 2
+                if digit > 9 { digit -= 9 }
+            }
+            sum += digit
+        }
+        return sum % 10 == 0
+    }
+
+    /// The Luhn digit that completes ten digits into a valid RPPS (used to make test data).
+    public static func checkDigit(for tenDigits: String) -> Character? {
+        for candidate in 0...9 where isValid(tenDigits + String(candidate)) {
+            return Character(String(candidate))
+        }
+        return nil
+    }
+}
+
+/// NIR (numéro d'inscription au répertoire, the social security number).
+public enum NIR {
+    public enum Verdict: Equatable {
+        case valid
+        /// Looks like a NIR but its 2-digit key does not check.
+        case badKey(expected: Int)
+        /// Not a NIR: treated as a local patient number.
+        case notNIR
+    }
+
+    /// A patient identifier is a NIR when it is 13 characters (no key) or 15 (with key), starting
+    /// with a sex digit, digits throughout except `2A`/`2B` for Corsica. A 15-character NIR must have
+    /// the right key; anything else is a local patient number.
+    public static func check(_ raw: String) -> Verdict {
+        let text = raw.replacingOccurrences(of: " ", with: "").uppercased()
+        let chars = Array(text)
+        guard chars.count == 13 || chars.count == 15, let first = chars.first, "12345678".contains(first) else { return .notNIR }
+        var digits = chars
+        // Corsica: 2A counts as 19 and 2B as 18 in the key computation (the department is 20, minus 1 or 2 million).
+        if chars[5] == "2" && (chars[6] == "A" || chars[6] == "B") {
+            digits[5] = "1"
+            digits[6] = chars[6] == "A" ? "9" : "8"
+        }
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .notNIR }
+        guard chars.count == 15 else { return .valid }
+        guard let body = Int64(String(digits[0..<13])), let key = Int(String(digits[13..<15])) else { return .notNIR }
+        let expected = Int(97 - body % 97)
+        return key == expected ? .valid : .badKey(expected: expected)
+    }
+}
+
+/// A billed act code: an NGAP letter key or a CCAM code.
+public enum ActCode: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case ngap(String)
+    case ccam(String)
+
+    /// Well-formed CCAM code: 4 uppercase letters then 3 digits (`DEQP003`).
+    public static func isCCAM(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 7 else { return false }
+        return bytes[0..<4].allSatisfy { $0 >= 65 && $0 <= 90 } && bytes[4..<7].allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    public var text: String {
+        switch self {
+        case .ngap(let key): return key
+        case .ccam(let code): return code
+        }
+    }
+
+    public var isCCAM: Bool { if case .ccam = self { return true } else { return false } }
+
+    public var description: String { text }
+
+    public static func < (lhs: ActCode, rhs: ActCode) -> Bool { lhs.text < rhs.text }
+}
+
+/// CNAM specialty code, normalised to two digits (`1` → `01`).
+public struct Specialty: Hashable, Sendable, CustomStringConvertible {
+    public let code: String
+
+    public init?(_ raw: String) {
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        guard (1...2).contains(trimmed.count), trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        code = trimmed.count == 1 ? "0" + trimmed : trimmed
+    }
+
+    public static let generalPractice = Specialty("01")!
+    public static let paediatrics = Specialty("12")!
+    public static let nurse = Specialty("24")!
+
+    public var description: String { code }
+}
+
+/// Where the care took place.
+public enum Place: String, Hashable, Sendable, CaseIterable {
+    case cabinet, domicile, ehpad, tele
+}
+
+/// The patient's médecin traitant declaration as the export knows it.
+public enum MTStatus: String, Hashable, Sendable, CaseIterable {
+    /// A doctor of this centre.
+    case centre
+    case elsewhere
+    case none
+}
+
+public enum Sex: String, Hashable, Sendable {
+    case male = "M"
+    case female = "F"
+}
