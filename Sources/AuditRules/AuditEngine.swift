@@ -1,0 +1,360 @@
+import BillingIngest
+import BillingModel
+
+/// Applies a rule set to invoices in one streaming pass: per line and per invoice as they come,
+/// per patient and year in state that grows with the number of patients only, settled by `finish`.
+public final class AuditEngine {
+    public let ruleSet: RuleSet
+    public let roster: Roster?
+    public let zone: String
+
+    private var findings: [Finding] = []
+    /// Codes seen with no tariff on their date, reported once as warnings.
+    public private(set) var unpricedCodes: [String: SourceLocation] = [:]
+    private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
+    private var departedDeclarations: [String: [PatientYear: DepartedDeclaration]] = [:]
+    private var actsByPatient: [PatientRef: [DuplicateKey: ActSeen]] = [:]
+
+    public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
+        self.ruleSet = ruleSet
+        self.roster = roster
+        self.zone = zone ?? ruleSet.zone
+    }
+
+    // MARK: Streaming pass
+
+    public func audit(_ invoice: Invoice) {
+        let context = InvoiceContext(invoice: invoice, holidays: ruleSet.holidays)
+        let rates = associationRates(invoice)
+        for rule in ruleSet.rules {
+            switch rule.check {
+            case .lineTariff: checkLineTariff(rule, context, rates)
+            case .missingCode: checkMissingCode(rule, context)
+            case .substitution: checkSubstitution(rule, context)
+            case .forbiddenCode: checkForbiddenCode(rule, context)
+            case .ccamAssociation: checkAssociation(rule, context, rates)
+            case .duplicateAct: checkDuplicate(rule, context)
+            case .mtDeclaration: recordRegularPatient(rule, context)
+            case .mtDeparted: recordDepartedDeclaration(rule, context)
+            case .rosterDates: checkRosterDates(rule, context)
+            }
+        }
+    }
+
+    /// Settles the per-patient rules and returns every finding in file order.
+    public func finish() -> [Finding] {
+        for rule in ruleSet.rules {
+            switch rule.check {
+            case .mtDeclaration: settleRegularPatients(rule)
+            case .mtDeparted: settleDepartedDeclarations(rule)
+            default: break
+            }
+        }
+        regularPatients = [:]
+        departedDeclarations = [:]
+        return findings.sorted(by: Finding.fileOrder)
+    }
+
+    // MARK: Prices
+
+    private func tariff(_ code: String, on day: CalendarDay, at location: SourceLocation) -> Cents? {
+        if let value = ruleSet.tariffs.value(of: code, on: day, zone: zone) { return value }
+        if unpricedCodes[code] == nil { unpricedCodes[code] = location }
+        return nil
+    }
+
+    /// The scheduled amount of a line at its association rate, or nil when its code has no tariff.
+    func scheduledAmount(_ line: ActLine, rate: Int64) -> Cents? {
+        guard let unit = tariff(line.code.text, on: line.actDate, at: line.location) else { return nil }
+        let perUnit: Cents
+        switch line.code {
+        case .ngap: perUnit = line.coefficient.apply(to: unit)
+        case .ccam: perUnit = unit
+        }
+        return Rounding.percent(rate, of: perUnit * Int64(line.quantity))
+    }
+
+    /// Association rate, in percent, of each line of the invoice.
+    /// CCAM (general provisions, art. III-3): the highest-priced act at 100 %, the second at 50 %,
+    /// further ones unpaid; acts flagged `full-rate-with-consultation` stay at 100 % beside a
+    /// consultation or visit and `complementary`/`supplement` acts are not ranked.
+    /// NGAP (general provisions, art. 11B), for the nurse acts: the act with the highest coefficient
+    /// at 100 %, the second at 50 %.
+    func associationRates(_ invoice: Invoice) -> [Int64] {
+        var rates = [Int64](repeating: 100, count: invoice.lines.count)
+        let tariffs = ruleSet.tariffs
+        let hasConsultation = invoice.lines.contains {
+            let category = tariffs.category(of: $0.code.text)
+            return category == "consultation" || category == "visit"
+        }
+        var ranked: [(index: Int, price: Cents)] = []
+        for (index, line) in invoice.lines.enumerated() where line.code.isCCAM {
+            guard let entry = tariffs[line.code.text], let price = entry.value(on: line.actDate, zone: zone) else { continue }
+            if entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement") { continue }
+            if entry.ccamFlags.contains("full-rate-with-consultation") && hasConsultation { continue }
+            ranked.append((index, price))
+        }
+        ranked.sort { $0.price != $1.price ? $0.price > $1.price : $0.index < $1.index }
+        for (rank, item) in ranked.enumerated() {
+            rates[item.index] = rank == 0 ? 100 : rank == 1 ? 50 : 0
+        }
+        let nurseActs = invoice.lines.indices.filter { tariffs.category(of: invoice.lines[$0].code.text) == "nurse-act" }
+        if nurseActs.count > 1 {
+            let principal = nurseActs.max { lhs, rhs in
+                let (a, b) = (invoice.lines[lhs].coefficient, invoice.lines[rhs].coefficient)
+                return a != b ? a < b : lhs > rhs
+            }!
+            for index in nurseActs where index != principal { rates[index] = 50 }
+        }
+        return rates
+    }
+
+    // MARK: Checks
+
+    private func checkLineTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64]) {
+        guard context.matches(rule.when) else { return }
+        for (index, line) in context.invoice.lines.enumerated() {
+            if !rule.codes.isEmpty && !rule.codes.contains(line.code.text) { continue }
+            guard let entry = ruleSet.tariffs[line.code.text], entry.nomenclature == .ngap || entry.nomenclature == .ccam else {
+                _ = tariff(line.code.text, on: line.actDate, at: line.location)
+                continue
+            }
+            guard let expected = scheduledAmount(line, rate: rates[index]), line.amount < expected else { continue }
+            let lost = expected - line.amount
+            add(rule, context, line: line, code: line.code.text, expected: line.code.text, lost: lost, atRisk: .zero, values: [
+                "billed": line.amount.euros, "expected_amount": expected.euros, "lost": lost.euros,
+                "rate": rates[index] == 100 ? "" : " (taux d'association \(rates[index]) %)",
+            ])
+        }
+    }
+
+    private func checkMissingCode(_ rule: Rule, _ context: InvoiceContext) {
+        guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when),
+              let anchor = context.anchor(rule.codes),
+              let value = tariff(expect, on: context.invoice.date, at: anchor.location) else { return }
+        add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
+            "expected_amount": value.euros, "lost": value.euros,
+        ])
+    }
+
+    private func checkSubstitution(_ rule: Rule, _ context: InvoiceContext) {
+        guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when) else { return }
+        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+            guard let value = tariff(expect, on: line.actDate, at: line.location), value > line.amount else { continue }
+            let lost = value - line.amount
+            add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
+                "billed": line.amount.euros, "expected_amount": value.euros, "lost": lost.euros,
+            ])
+        }
+    }
+
+    private func checkForbiddenCode(_ rule: Rule, _ context: InvoiceContext) {
+        guard context.matches(rule.when) else { return }
+        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
+                "billed": line.amount.euros, "at_risk": line.amount.euros,
+            ])
+        }
+    }
+
+    private func checkAssociation(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64]) {
+        guard context.matches(rule.when) else { return }
+        for (index, line) in context.invoice.lines.enumerated() where line.code.isCCAM && line.modifiers.isEmpty {
+            guard let expected = scheduledAmount(line, rate: rates[index]), line.amount > expected else { continue }
+            let excess = line.amount - expected
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
+                "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
+                "rate": "\(rates[index]) %",
+            ])
+        }
+    }
+
+    private func checkDuplicate(_ rule: Rule, _ context: InvoiceContext) {
+        guard context.matches(rule.when) else { return }
+        let invoice = context.invoice
+        var acts = actsByPatient[invoice.patient.ref] ?? [:]
+        for line in invoice.lines where rule.codes.isEmpty || rule.codes.contains(line.code.text) {
+            let key = DuplicateKey(day: line.actDate, practitionerID: line.practitionerID, code: line.code.text,
+                                   coefficient: line.coefficient)
+            if let first = acts[key] {
+                guard first.invoiceID != invoice.id else { continue }
+                add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
+                    "billed": line.amount.euros, "at_risk": line.amount.euros,
+                    "first_invoice": first.invoiceID, "first_location": "\(first.location.file) ligne \(first.location.line)",
+                ])
+            } else {
+                acts[key] = ActSeen(invoiceID: invoice.id, location: line.location)
+            }
+        }
+        actsByPatient[invoice.patient.ref] = acts
+    }
+
+    private func checkRosterDates(_ rule: Rule, _ context: InvoiceContext) {
+        guard let roster, !roster.isEmpty, context.matches(rule.when) else { return }
+        let invoice = context.invoice
+        let line = invoice.lines[0]
+        if let entry = roster[invoice.practitionerID] {
+            guard !entry.isActive(on: invoice.date) else { return }
+            let period = "du \(entry.startDate?.french ?? "…") au \(entry.endDate?.french ?? "…")"
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: .zero, values: [
+                "reason": "\(entry.name) n'est au tableau des praticiens que \(period)",
+            ])
+        } else {
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: .zero, values: [
+                "reason": "le praticien \(invoice.practitionerID) n'est pas dans le tableau des praticiens",
+            ])
+        }
+    }
+
+    // MARK: Per patient and year
+
+    private func recordRegularPatient(_ rule: Rule, _ context: InvoiceContext) {
+        guard context.matches(rule.when) else { return }
+        let invoice = context.invoice
+        let key = PatientYear(patient: invoice.patient.ref, year: invoice.date.year)
+        var state = regularPatients[rule.id]?[key] ?? RegularPatientState(birthDate: invoice.patient.birthDate)
+        state.invoices += 1
+        var seen = state.byPractitioner[invoice.practitionerID] ?? PractitionerSeen(count: 0, last: invoice.date, line: invoice.lines[0])
+        seen.count += 1
+        if invoice.date >= seen.last { seen.last = invoice.date; seen.line = invoice.lines[0] }
+        state.byPractitioner[invoice.practitionerID] = seen
+        // The ALD flag of the latest encounter decides the forfait category.
+        if state.latestDay.map({ invoice.date >= $0 }) ?? true {
+            state.latestDay = invoice.date
+            state.ald = invoice.patient.ald
+        }
+        regularPatients[rule.id, default: [:]][key] = state
+    }
+
+    private func settleRegularPatients(_ rule: Rule) {
+        for (key, state) in regularPatients[rule.id] ?? [:] where state.invoices >= rule.minInvoices {
+            // The doctor who saw the patient most that year; ties go to the most recent.
+            guard let (practitionerID, seen) = state.byPractitioner.max(by: { lhs, rhs in
+                if lhs.value.count != rhs.value.count { return lhs.value.count < rhs.value.count }
+                if lhs.value.last != rhs.value.last { return lhs.value.last < rhs.value.last }
+                return lhs.key > rhs.key
+            }) else { continue }
+            addForfaitFinding(rule, patient: key, birthDate: state.birthDate, ald: state.ald,
+                              practitionerID: practitionerID, line: seen.line, extra: ["invoices": String(state.invoices)])
+        }
+    }
+
+    private func recordDepartedDeclaration(_ rule: Rule, _ context: InvoiceContext) {
+        let invoice = context.invoice
+        guard let roster, invoice.patient.mtStatus == .centre, let declared = invoice.patient.mtPractitionerID,
+              let entry = roster[declared], let end = entry.endDate, end < invoice.date, context.matches(rule.when) else { return }
+        let key = PatientYear(patient: invoice.patient.ref, year: invoice.date.year)
+        guard departedDeclarations[rule.id]?[key] == nil else { return }
+        departedDeclarations[rule.id, default: [:]][key] = DepartedDeclaration(
+            practitionerID: declared, name: entry.name, endDate: end, line: invoice.lines[0],
+            birthDate: invoice.patient.birthDate, ald: invoice.patient.ald)
+    }
+
+    private func settleDepartedDeclarations(_ rule: Rule) {
+        for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
+            addForfaitFinding(rule, patient: key, birthDate: declaration.birthDate, ald: declaration.ald,
+                              practitionerID: declaration.practitionerID, line: declaration.line,
+                              extra: ["departed": declaration.name.isEmpty ? declaration.practitionerID : declaration.name,
+                                      "end_date": declaration.endDate.french])
+        }
+    }
+
+    private func addForfaitFinding(_ rule: Rule, patient key: PatientYear, birthDate: CalendarDay, ald: Bool,
+                                   practitionerID: String, line: ActLine, extra: [String: String]) {
+        guard let category = ruleSet.forfait(birthDate: birthDate, ald: ald, year: key.year) else { return }
+        let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
+        guard let value = ruleSet.tariffs.value(of: category.code, on: yearEnd, zone: zone)
+            ?? tariff(category.code, on: line.actDate, at: line.location) else { return }
+        var values = extra
+        values["forfait"] = category.label
+        values["year"] = String(key.year)
+        values["lost"] = value.euros
+        values["expected_amount"] = value.euros
+        findings.append(makeFinding(rule, line: line, practitionerID: practitionerID, patient: key.patient,
+                                    code: line.code.text, expected: "FPMT", lost: value, atRisk: .zero,
+                                    age: birthDate.completedYears(on: line.actDate), values: values))
+    }
+
+    // MARK: Findings
+
+    private func add(_ rule: Rule, _ context: InvoiceContext, line: ActLine, code: String, expected: String?,
+                     lost: Cents, atRisk: Cents, values: [String: String]) {
+        findings.append(makeFinding(rule, line: line, practitionerID: line.practitionerID, patient: line.patient.ref,
+                                    code: code, expected: expected, lost: lost, atRisk: atRisk,
+                                    age: context.ageYears, values: values))
+    }
+
+    private func makeFinding(_ rule: Rule, line: ActLine, practitionerID: String, patient: PatientRef, code: String,
+                             expected: String?, lost: Cents, atRisk: Cents, age: Int, values: [String: String]) -> Finding {
+        var all = values
+        all["code"] = code
+        all["expected"] = expected ?? ""
+        all["age"] = String(age)
+        all["date"] = line.actDate.french
+        all["invoice"] = line.invoiceID
+        let message = MessageTemplate.fill(rule.message, all)
+        return Finding(rule: rule.id, kind: rule.kind, certainty: rule.certainty, location: line.location,
+                       invoiceID: line.invoiceID, actDate: line.actDate, practitionerID: practitionerID,
+                       patientRef: patient, code: code, expectedCode: expected, lostCents: lost, atRiskCents: atRisk,
+                       message: message)
+    }
+}
+
+struct PatientYear: Hashable {
+    var patient: PatientRef
+    var year: Int
+}
+
+struct PractitionerSeen {
+    var count: Int
+    var last: CalendarDay
+    var line: ActLine
+}
+
+struct RegularPatientState {
+    var birthDate: CalendarDay
+    var invoices = 0
+    var ald = false
+    var latestDay: CalendarDay?
+    var byPractitioner: [String: PractitionerSeen] = [:]
+
+    init(birthDate: CalendarDay) { self.birthDate = birthDate }
+}
+
+struct DepartedDeclaration {
+    var practitionerID: String
+    var name: String
+    var endDate: CalendarDay
+    var line: ActLine
+    var birthDate: CalendarDay
+    var ald: Bool
+}
+
+struct DuplicateKey: Hashable {
+    var day: CalendarDay
+    var practitionerID: String
+    var code: String
+    var coefficient: Coefficient
+}
+
+struct ActSeen {
+    var invoiceID: String
+    var location: SourceLocation
+}
+
+/// `{name}` placeholders in a rule's message, filled from the finding.
+public enum MessageTemplate {
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            result += values[name] ?? "{\(name)}"
+            rest = rest[rest.index(after: close)...]
+        }
+        result += rest
+        return result
+    }
+}

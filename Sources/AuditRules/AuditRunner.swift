@@ -1,0 +1,107 @@
+import BillingIngest
+import BillingModel
+import Foundation
+
+/// Runs a whole audit: files → raw records → validated act lines → invoices → findings.
+public struct AuditRunner {
+    public var ruleSet: RuleSet
+    public var profile: MappingProfile
+    public var encoding: TextEncodingChoice?
+    public var roster: Roster?
+    public var pseudonymizer: Pseudonymizer
+    public var zone: String?
+    /// Called now and then with the number of act lines read so far, for a progress line.
+    public var progress: ((Int) -> Void)?
+
+    public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
+                roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
+        self.ruleSet = ruleSet
+        self.profile = profile
+        self.encoding = encoding
+        self.roster = roster
+        self.pseudonymizer = pseudonymizer
+        self.zone = zone
+    }
+
+    /// The outcome, and how many files were read at least in part (0 means no input at all).
+    public func run(paths: [String]) -> (outcome: AuditOutcome, readableFiles: Int) {
+        var outcome = AuditOutcome()
+        outcome.ruleSetName = ruleSet.name
+        outcome.ruleSetVersion = ruleSet.version
+        outcome.roster = roster
+        let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
+        let validator = RecordValidator(knownNGAPKeys: ruleSet.tariffs.ngapKeys, pseudonymizer: pseudonymizer, profile: profile)
+
+        let (files, issues) = ExportFiles.collect(paths: paths)
+        outcome.inputErrors += issues
+        let names = Self.displayNames(files)
+        var readable = 0
+        var linesRead = 0
+        for (url, name) in zip(files, names) {
+            outcome.files.append(name)
+            var assembler = InvoiceAssembler()
+            func take(_ invoice: Invoice?) {
+                guard let invoice else { return }
+                outcome.invoices += 1
+                outcome.acts += invoice.lines.count
+                for line in invoice.lines {
+                    outcome.billedByPractitioner[line.practitionerID, default: .zero] += line.amount
+                    outcome.billedByMonth[line.actDate.yearMonth, default: .zero] += line.amount
+                    outcome.specialtyByPractitioner[line.practitionerID] = line.specialty
+                    if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
+                    if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
+                }
+                engine.audit(invoice)
+            }
+            func reject(_ issues: [InputIssue]) {
+                outcome.rejectedLines += 1
+                outcome.inputErrors += issues
+            }
+            do {
+                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding)
+                readable += 1
+                while let event = try reader.next() {
+                    switch event {
+                    case .record(let record):
+                        linesRead += 1
+                        if linesRead % 50_000 == 0 { progress?(linesRead) }
+                        switch validator.validate(record) {
+                        case .failure(let rejected): reject(rejected.issues)
+                        case .success(let line):
+                            switch assembler.add(line) {
+                            case .failure(let rejected): reject(rejected.issues)
+                            case .success(let closed): take(closed)
+                            }
+                        }
+                    case .rejected(let issue): reject([issue])
+                    case .warning(let issue): outcome.warnings.append(issue)
+                    }
+                }
+            } catch let unreadable as UnreadableFile {
+                outcome.unreadableFiles.append(name)
+                outcome.inputErrors.append(unreadable.issue)
+            } catch {
+                outcome.unreadableFiles.append(name)
+                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: "fichier illisible : \(error.localizedDescription)"))
+            }
+            // What was read before a file broke off is still audited: nothing read is dropped.
+            take(assembler.flush())
+        }
+        outcome.findings = engine.finish()
+        for (code, location) in engine.unpricedCodes.sorted(by: { $0.key < $1.key }) {
+            outcome.warnings.append(InputIssue(
+                file: location.file, line: location.line, column: "code",
+                message: "le code \(code) n'a pas de tarif dans le jeu de règles à cette date : ses lignes sont contrôlées par les règles qui n'ont pas besoin de son tarif",
+                severity: .warning))
+        }
+        outcome.inputErrors.sort { ($0.file, $0.line, $0.column ?? "") < ($1.file, $1.line, $1.column ?? "") }
+        return (outcome, readable)
+    }
+
+    /// File names as reports show them: the bare name, or the path when two files share a name.
+    static func displayNames(_ files: [URL]) -> [String] {
+        var counts: [String: Int] = [:]
+        for file in files { counts[file.lastPathComponent, default: 0] += 1 }
+        return files.map { counts[$0.lastPathComponent]! > 1 ? $0.relativePath : $0.lastPathComponent }
+    }
+}

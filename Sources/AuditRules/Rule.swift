@@ -1,0 +1,180 @@
+import BillingModel
+
+/// The evaluators a rule file can name in `check:`. Each is a general mechanism; what it looks
+/// for (codes, ages, places, hours, amounts) comes from the rule's data.
+public enum RuleCheck: String, Sendable, CaseIterable {
+    /// Each line against the tariff of its code on its date (NGAP × coefficient × quantity, CCAM ×
+    /// association rate × quantity).
+    case lineTariff = "line-tariff"
+    /// An invoice that meets the conditions lacks the `expect` code: its tariff is lost.
+    case missingCode = "missing-code"
+    /// A line billed with `replaces` where `expect` applies: the difference is lost.
+    case substitution
+    /// A line whose code is in `codes` while the conditions hold: its amount is at risk.
+    case forbiddenCode = "forbidden-code"
+    /// CCAM lines billed above their association rate: the excess is at risk.
+    case ccamAssociation = "ccam-association"
+    /// The same act billed twice for the same patient, practitioner and day on different invoices.
+    case duplicateAct = "duplicate-act"
+    /// A regular patient with no médecin traitant declaration (per patient and year).
+    case mtDeclaration = "mt-declaration"
+    /// A declaration attached to a practitioner who has left the centre (per patient and year).
+    case mtDeparted = "mt-departed"
+    /// An act billed by a practitioner outside their roster dates.
+    case rosterDates = "roster-dates"
+}
+
+/// A range of integers, bounds optional: `{ from: 80 }`, `{ under: 6 }`, `{ from: 9, under: 11 }`.
+public struct IntRange: Sendable, Equatable {
+    public var from: Int?
+    public var under: Int?
+
+    public func contains(_ value: Int) -> Bool {
+        if let from, value < from { return false }
+        if let under, value >= under { return false }
+        return true
+    }
+}
+
+/// A band of time of day; `from` after `until` wraps midnight (20:00–08:00).
+public struct TimeBand: Sendable, Equatable {
+    public var from: TimeOfDay
+    public var until: TimeOfDay
+
+    public func contains(_ time: TimeOfDay) -> Bool {
+        if from <= until { return time >= from && time < until }
+        return time >= from || time < until
+    }
+}
+
+/// The declarative condition vocabulary. Every field set must hold (logical and); absent fields
+/// do not constrain.
+public struct Conditions: Sendable {
+    /// The invoice has at least one of these codes.
+    public var codesAny: [String]?
+    /// The invoice has every one of these codes.
+    public var codesAll: [String]?
+    /// The invoice has none of these codes.
+    public var codesNone: [String]?
+    /// Every line of the invoice has one of these codes.
+    public var codesOnly: [String]?
+    /// Number of act lines on the invoice.
+    public var lineCount: IntRange?
+    /// Largest coefficient among the `codesAny` lines, in thousandths (1.5 → 1500).
+    public var maxCoefficientThousandths: Int64?
+    public var specialty: [String]?
+    public var place: [Place]?
+    /// Age in completed years on the act date.
+    public var age: IntRange?
+    /// Age in completed months on the act date.
+    public var ageMonths: IntRange?
+    /// Age in days on the act date (the 8th-day examination).
+    public var ageDays: IntRange?
+    public var ald: Bool?
+    /// The export's médecin traitant status; `unknown` matches an empty status.
+    public var mtStatus: [String]?
+    /// ISO weekdays, 1 Monday … 7 Sunday.
+    public var weekday: [Int]?
+    public var time: TimeBand?
+    public var publicHoliday: Bool?
+    /// Night band, Sunday or public holiday (the hours of the permanence des soins).
+    public var outOfHours: TimeBand?
+    public var dateFrom: CalendarDay?
+    public var dateUntil: CalendarDay?
+
+    public init() {}
+
+    /// Every code named in the condition, for `rules validate`.
+    public var codes: [String] {
+        (codesAny ?? []) + (codesAll ?? []) + (codesNone ?? []) + (codesOnly ?? [])
+    }
+}
+
+/// One example invoice from a rule file, and what the rule must say about it.
+public struct RuleExample: Sendable {
+    public struct Act: Sendable {
+        public var code: String
+        public var amount: Cents
+        public var coefficient: Coefficient
+        public var quantity: Int
+        public var modifiers: String
+    }
+
+    public var name: String
+    public var date: CalendarDay
+    public var time: TimeOfDay?
+    public var place: Place
+    public var specialty: Specialty
+    public var practitionerID: String?
+    public var birthDate: CalendarDay
+    public var ald: Bool
+    public var mtStatus: MTStatus?
+    public var mtPractitionerID: String?
+    public var acts: [Act]
+    /// How many identical invoices (other dates a week apart) the example stands for: the
+    /// patient-year rules need several encounters.
+    public var repeatInvoices: Int
+    /// Roster lines the example needs (mt-departed, roster-dates).
+    public var roster: [RosterEntry]
+    /// Expected lost cents (trigger examples); nil when only the trigger matters.
+    public var lostCents: Cents?
+    public var atRiskCents: Cents?
+    public var line: Int
+}
+
+/// A rule as loaded from its file.
+public struct Rule: Sendable {
+    public var id: String
+    public var kind: FindingKind
+    public var certainty: Certainty
+    public var check: RuleCheck
+    public var title: String
+    /// One line, French: what the rule says.
+    public var explanation: String
+    /// French: what to change in practice.
+    public var advice: String
+    /// French message template for a finding; see `MessageTemplate`.
+    public var message: String
+    public var source: String
+    public var when: Conditions
+    /// The code the finding says to bill (missing-code, substitution), or nil.
+    public var expect: String?
+    /// Codes the finding points at (the line it is anchored to) or that are replaced or forbidden.
+    public var codes: [String]
+    /// mt-declaration: how many invoices in a calendar year make a regular patient.
+    public var minInvoices: Int
+    public var triggering: [RuleExample]
+    public var nonTriggering: [RuleExample]
+    public var file: String
+}
+
+/// How the médecin traitant forfait is chosen for a patient: age on 31 December and ALD.
+public struct ForfaitCategory: Sendable {
+    public var code: String
+    public var age: IntRange
+    public var ald: Bool
+    public var label: String
+}
+
+/// The whole rule set, loaded and checked.
+public struct RuleSet: Sendable {
+    public var name: String
+    public var version: String
+    public var zone: String
+    public var zones: [String]
+    public var recoverableWindowDays: Int
+    public var recoverableWindowSource: String
+    public var holidays: PublicHolidays
+    public var forfaits: [ForfaitCategory]
+    public var tariffs: TariffSchedule
+    public var rules: [Rule]
+    public var directory: String
+
+    public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// The forfait category of a patient for `year`.
+    public func forfait(birthDate: CalendarDay, ald: Bool, year: Int) -> ForfaitCategory? {
+        let age = birthDate.completedYears(on: CalendarDay(year: year, month: 12, day: 31)!)
+        return forfaits.first { $0.ald == ald && $0.age.contains(age) }
+    }
+}

@@ -1,0 +1,118 @@
+import BillingModel
+
+/// Checks that what the rule files say holds together: every code a rule names is priced,
+/// tariff periods neither overlap nor leave gaps, and every rule's examples give what they claim.
+public enum RuleSetChecker {
+    /// Run at load time: a rule set with a broken reference is never used.
+    static func checkReferences(_ ruleSet: inout RuleSet) throws {
+        for entry in ruleSet.tariffs.entries.values {
+            for (previous, next) in zip(entry.periods, entry.periods.dropFirst()) {
+                guard let until = previous.until else {
+                    throw RuleLoadError(file: entry.file, line: next.line,
+                                        message: "\(entry.code) : la période du \(previous.from.iso) n'a pas de fin mais une autre commence le \(next.from.iso)")
+                }
+                if next.from <= until {
+                    throw RuleLoadError(file: entry.file, line: next.line,
+                                        message: "\(entry.code) : périodes qui se chevauchent (\(previous.from.iso)–\(until.iso) et à partir du \(next.from.iso))")
+                }
+                if until.adding(days: 1) != next.from {
+                    throw RuleLoadError(file: entry.file, line: next.line,
+                                        message: "\(entry.code) : trou entre le \(until.iso) et le \(next.from.iso) (aucun tarif ces jours-là)")
+                }
+            }
+            for period in entry.periods {
+                if let until = period.until, until < period.from {
+                    throw RuleLoadError(file: entry.file, line: period.line, message: "\(entry.code) : période qui finit avant de commencer")
+                }
+                for zone in period.zones.keys where !ruleSet.zones.contains(zone) {
+                    throw RuleLoadError(file: entry.file, line: period.line, message: "\(entry.code) : zone « \(zone) » inconnue (zones : \(ruleSet.zones.joined(separator: ", ")))")
+                }
+            }
+        }
+        for rule in ruleSet.rules {
+            let named = rule.when.codes + rule.codes + (rule.expect.map { [$0] } ?? [])
+            for code in named where ruleSet.tariffs[code] == nil && !ActCode.isCCAM(code) {
+                throw RuleLoadError(file: rule.file, line: nil,
+                                    message: "code « \(code) » inconnu : absent des fichiers tariffs/")
+            }
+            if (rule.check == .missingCode || rule.check == .substitution) && rule.expect == nil {
+                throw RuleLoadError(file: rule.file, line: nil, message: "le contrôle \(rule.check.rawValue) demande « expect » (le code à facturer)")
+            }
+            if (rule.check == .substitution || rule.check == .forbiddenCode) && rule.codes.isEmpty {
+                throw RuleLoadError(file: rule.file, line: nil, message: "le contrôle \(rule.check.rawValue) demande « codes »")
+            }
+            if rule.kind == .missingMT && ruleSet.forfaits.isEmpty {
+                throw RuleLoadError(file: rule.file, line: nil, message: "les règles médecin traitant demandent mt_forfait dans ruleset.yaml")
+            }
+        }
+    }
+
+    /// One example that did not give what its rule file says.
+    public struct ExampleFailure: Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var rule: String
+        public var example: String
+        public var problem: String
+
+        public var description: String { "\(file), ligne \(line) : exemple « \(example) » de \(rule) : \(problem)" }
+    }
+
+    /// Runs every rule's examples through the engine with that rule alone.
+    public static func runExamples(_ ruleSet: RuleSet) -> [ExampleFailure] {
+        var failures: [ExampleFailure] = []
+        for rule in ruleSet.rules {
+            failures += runExamples(of: rule, in: ruleSet)
+        }
+        return failures
+    }
+
+    public static func runExamples(of rule: Rule, in ruleSet: RuleSet) -> [ExampleFailure] {
+        var failures: [ExampleFailure] = []
+        var alone = ruleSet
+        alone.rules = [rule]
+        for (example, mustTrigger) in rule.triggering.map({ ($0, true) }) + rule.nonTriggering.map({ ($0, false) }) {
+            func fail(_ problem: String) {
+                failures.append(ExampleFailure(file: rule.file, line: example.line, rule: rule.id, example: example.name, problem: problem))
+            }
+            let findings = evaluate(example, with: alone)
+            if mustTrigger {
+                guard !findings.isEmpty else { fail("devait déclencher la règle, ne la déclenche pas"); continue }
+                let lost = findings.map(\.lostCents).sum()
+                let atRisk = findings.map(\.atRiskCents).sum()
+                if let expected = example.lostCents, expected != lost {
+                    fail("manque à gagner attendu \(expected.euros), obtenu \(lost.euros)")
+                }
+                if let expected = example.atRiskCents, expected != atRisk {
+                    fail("montant à risque attendu \(expected.euros), obtenu \(atRisk.euros)")
+                }
+            } else if !findings.isEmpty {
+                fail("ne devait pas déclencher la règle, la déclenche : \(findings[0].message)")
+            }
+        }
+        return failures
+    }
+
+    /// Ids the examples use when they do not name one.
+    public static let examplePractitionerID = "1000000000" + String(RPPS.checkDigit(for: "1000000000")!)
+
+    static func evaluate(_ example: RuleExample, with ruleSet: RuleSet) -> [Finding] {
+        let roster = example.roster.isEmpty ? nil : Roster(example.roster)
+        let engine = AuditEngine(ruleSet: ruleSet, roster: roster)
+        let practitioner = example.practitionerID ?? examplePractitionerID
+        let patient = PatientInfo(ref: PatientRef("p-exemple"), birthDate: example.birthDate, ald: example.ald,
+                                  mtStatus: example.mtStatus, mtPractitionerID: example.mtPractitionerID)
+        for repeatIndex in 0..<max(example.repeatInvoices, 1) {
+            let day = example.date.adding(days: 7 * repeatIndex)
+            let lines = example.acts.enumerated().map { offset, act in
+                ActLine(location: SourceLocation(file: example.name, line: repeatIndex * 10 + offset + 2),
+                        invoiceID: "EX-\(repeatIndex + 1)", actDate: day, actTime: example.time, place: example.place,
+                        practitionerID: practitioner, specialty: example.specialty, patient: patient,
+                        code: ActCode.isCCAM(act.code) ? .ccam(act.code) : .ngap(act.code),
+                        coefficient: act.coefficient, quantity: act.quantity, modifiers: act.modifiers, amount: act.amount)
+            }
+            engine.audit(Invoice(lines: lines))
+        }
+        return engine.finish()
+    }
+}

@@ -1,0 +1,401 @@
+import BillingModel
+import Foundation
+import Yams
+
+/// A rule set that cannot be fully loaded: the audit never runs on it.
+public struct RuleLoadError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var message: String
+
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { "\(file)\(line.map { ", ligne \($0)" } ?? "") : \(message)" }
+}
+
+/// Reads `Rules/`: ruleset.yaml, tariffs/*.yaml, rules/*.yaml.
+public enum RuleSetLoader {
+    public static func load(directory: URL) throws -> RuleSet {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RuleLoadError(file: directory.path, line: nil, message: "dossier de règles introuvable")
+        }
+        let header = try YAMLFile(url: directory.appendingPathComponent("ruleset.yaml"))
+        let root = try header.mapping(header.root, "ruleset.yaml")
+
+        var entries: [TariffEntry] = []
+        for url in try yamlFiles(in: directory.appendingPathComponent("tariffs")) {
+            entries += try loadTariffs(YAMLFile(url: url))
+        }
+        var seen: [String: String] = [:]
+        for entry in entries {
+            if let other = seen[entry.code] {
+                throw RuleLoadError(file: entry.file, line: entry.line, message: "le code \(entry.code) est déjà tarifé dans \(other)")
+            }
+            seen[entry.code] = entry.file
+        }
+        let tariffs = TariffSchedule(entries)
+
+        var rules: [Rule] = []
+        for url in try yamlFiles(in: directory.appendingPathComponent("rules")) {
+            let rule = try loadRule(YAMLFile(url: url))
+            if let twin = rules.first(where: { $0.id == rule.id }) {
+                throw RuleLoadError(file: rule.file, line: 1, message: "identifiant « \(rule.id) » déjà utilisé par \(twin.file)")
+            }
+            rules.append(rule)
+        }
+        rules.sort { $0.id < $1.id }
+
+        let zones = try header.strings(root["zones"], "zones") ?? ["metropole"]
+        let zone = root["zone"]?.string ?? "metropole"
+        guard zones.contains(zone) else {
+            throw RuleLoadError(file: header.name, line: header.line(root["zone"]), message: "zone « \(zone) » absente de la liste zones")
+        }
+        let holidaysNode = try header.mapping(root["public_holidays"], "public_holidays")
+        var fixed: [(month: Int, day: Int)] = []
+        for text in try header.strings(holidaysNode["fixed"], "public_holidays.fixed") ?? [] {
+            let parts = text.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 2, CalendarDay(year: 2024, month: parts[0], day: parts[1]) != nil else {
+                throw RuleLoadError(file: header.name, line: header.line(holidaysNode["fixed"]), message: "jour férié « \(text) » : MM-JJ attendu")
+            }
+            fixed.append((parts[0], parts[1]))
+        }
+        let offsets = try header.ints(holidaysNode["easter_offsets"], "public_holidays.easter_offsets") ?? []
+
+        var forfaits: [ForfaitCategory] = []
+        for node in try header.sequence(root["mt_forfait"], "mt_forfait") {
+            let item = try header.mapping(node, "mt_forfait")
+            let code = try header.string(item["code"], "mt_forfait.code")
+            guard tariffs[code] != nil else {
+                throw RuleLoadError(file: header.name, line: header.line(node), message: "forfait \(code) sans tarif dans tariffs/")
+            }
+            forfaits.append(ForfaitCategory(code: code, age: try header.range(item["age"], "age") ?? IntRange(),
+                                            ald: item["ald"]?.bool ?? false, label: item["label"]?.string ?? code))
+        }
+
+        var ruleSet = RuleSet(
+            name: root["name"]?.string ?? "cotaudit",
+            version: try header.string(root["version"], "version"),
+            zone: zone, zones: zones,
+            recoverableWindowDays: try header.int(root["recoverable_window_days"], "recoverable_window_days"),
+            recoverableWindowSource: root["recoverable_window_source"]?.string ?? "",
+            holidays: PublicHolidays(fixed: fixed, easterOffsets: offsets),
+            forfaits: forfaits, tariffs: tariffs, rules: rules, directory: directory.path)
+        try RuleSetChecker.checkReferences(&ruleSet)
+        return ruleSet
+    }
+
+    static func yamlFiles(in directory: URL) throws -> [URL] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else {
+            throw RuleLoadError(file: directory.path, line: nil, message: "dossier introuvable")
+        }
+        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
+            .map { directory.appendingPathComponent($0) }
+    }
+
+    static func loadTariffs(_ file: YAMLFile) throws -> [TariffEntry] {
+        let root = try file.mapping(file.root, "racine")
+        var entries: [TariffEntry] = []
+        for node in try file.sequence(root["codes"], "codes") {
+            let item = try file.mapping(node, "codes")
+            let code = try file.string(item["code"], "code")
+            let nomenclatureText = try file.string(item["nomenclature"], "nomenclature")
+            guard let nomenclature = TariffEntry.Nomenclature(rawValue: nomenclatureText) else {
+                throw RuleLoadError(file: file.name, line: file.line(item["nomenclature"]),
+                                    message: "nomenclature « \(nomenclatureText) » inconnue : ngap, ccam, modifier ou forfait")
+            }
+            if nomenclature == .ccam && !ActCode.isCCAM(code) {
+                throw RuleLoadError(file: file.name, line: file.line(item["code"]), message: "« \(code) » n'est pas un code CCAM (4 lettres et 3 chiffres)")
+            }
+            var periods: [TariffEntry.Period] = []
+            for periodNode in try file.sequence(item["periods"], "periods") {
+                let period = try file.mapping(periodNode, "periods")
+                var zones: [String: Cents] = [:]
+                if let zoneNode = period["zones"] {
+                    for (key, value) in try file.mapping(zoneNode, "zones") {
+                        zones[try file.string(key, "zone")] = Cents(Int64(try file.int(value, "zones")))
+                    }
+                }
+                let source = try file.string(period["source"], "source")
+                periods.append(TariffEntry.Period(
+                    from: try file.day(period["from"], "from"),
+                    until: try period["until"].map { try file.day($0, "until") },
+                    cents: Cents(Int64(try file.int(period["cents"], "cents"))),
+                    zones: zones, source: source, line: file.line(periodNode) ?? 0))
+            }
+            guard !periods.isEmpty else {
+                throw RuleLoadError(file: file.name, line: file.line(node), message: "\(code) : aucune période tarifaire")
+            }
+            entries.append(TariffEntry(
+                code: code, nomenclature: nomenclature, label: item["label"]?.string ?? code,
+                category: item["category"]?.string ?? "", ccamFlags: Set(try file.strings(item["ccam_flags"], "ccam_flags") ?? []),
+                periods: periods.sorted { $0.from < $1.from }, file: file.name, line: file.line(node) ?? 0))
+        }
+        return entries
+    }
+
+    static func loadRule(_ file: YAMLFile) throws -> Rule {
+        let root = try file.mapping(file.root, "racine")
+        let known: Set<String> = ["id", "kind", "certainty", "check", "title", "explanation", "advice", "message", "source",
+                                  "when", "expect", "codes", "min_invoices", "examples"]
+        for (key, _) in root {
+            if let name = key.string, !known.contains(name) {
+                throw RuleLoadError(file: file.name, line: file.line(key), message: "clé inconnue « \(name) » ; clés possibles : \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        func enumValue<T: RawRepresentable>(_ key: String, _ type: T.Type) throws -> T where T.RawValue == String {
+            let text = try file.string(root[key], key)
+            guard let value = T(rawValue: text) else {
+                throw RuleLoadError(file: file.name, line: file.line(root[key]), message: "\(key) « \(text) » inconnu")
+            }
+            return value
+        }
+        let id = try file.string(root["id"], "id")
+        let expectedName = URL(fileURLWithPath: file.name).deletingPathExtension().lastPathComponent
+        guard id == expectedName else {
+            throw RuleLoadError(file: file.name, line: file.line(root["id"]), message: "l'identifiant « \(id) » doit être le nom du fichier (\(expectedName))")
+        }
+        let examples = try file.mapping(root["examples"], "examples")
+        let rule = Rule(
+            id: id, kind: try enumValue("kind", FindingKind.self), certainty: try enumValue("certainty", Certainty.self),
+            check: try enumValue("check", RuleCheck.self),
+            title: try file.string(root["title"], "title"),
+            explanation: try file.string(root["explanation"], "explanation"),
+            advice: try file.string(root["advice"], "advice"),
+            message: try file.string(root["message"], "message"),
+            source: try file.string(root["source"], "source"),
+            when: try root["when"].map { try loadConditions(file, $0) } ?? Conditions(),
+            expect: root["expect"]?.string,
+            codes: try file.strings(root["codes"], "codes") ?? [],
+            minInvoices: try root["min_invoices"].map { try file.int($0, "min_invoices") } ?? 2,
+            triggering: try file.sequence(examples["trigger"], "examples.trigger").map { try loadExample(file, $0) },
+            nonTriggering: try file.sequence(examples["no_trigger"], "examples.no_trigger").map { try loadExample(file, $0) },
+            file: file.name)
+        if rule.triggering.isEmpty || rule.nonTriggering.isEmpty {
+            throw RuleLoadError(file: file.name, line: file.line(root["examples"]),
+                                message: "une règle a au moins un exemple qui la déclenche (trigger) et un qui ne la déclenche pas (no_trigger)")
+        }
+        return rule
+    }
+
+    static func loadConditions(_ file: YAMLFile, _ node: Node) throws -> Conditions {
+        let map = try file.mapping(node, "when")
+        let known: Set<String> = ["codes_any", "codes_all", "codes_none", "codes_only", "line_count", "max_coefficient",
+                                  "specialty", "place", "age", "age_months", "age_days", "ald", "mt_status", "weekday",
+                                  "time", "public_holiday", "out_of_hours", "date"]
+        for (key, _) in map {
+            if let name = key.string, !known.contains(name) {
+                throw RuleLoadError(file: file.name, line: file.line(key), message: "condition inconnue « \(name) » ; conditions possibles : \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        var conditions = Conditions()
+        conditions.codesAny = try file.strings(map["codes_any"], "codes_any")
+        conditions.codesAll = try file.strings(map["codes_all"], "codes_all")
+        conditions.codesNone = try file.strings(map["codes_none"], "codes_none")
+        conditions.codesOnly = try file.strings(map["codes_only"], "codes_only")
+        conditions.lineCount = try file.range(map["line_count"], "line_count")
+        if let node = map["max_coefficient"] {
+            guard let text = node.string, let coefficient = Coefficient(text) else {
+                throw RuleLoadError(file: file.name, line: file.line(node), message: "max_coefficient : nombre attendu")
+            }
+            conditions.maxCoefficientThousandths = coefficient.thousandths
+        }
+        conditions.specialty = try file.strings(map["specialty"], "specialty")?.map { Specialty($0)?.code ?? $0 }
+        if let places = try file.strings(map["place"], "place") {
+            conditions.place = try places.map { text in
+                guard let place = Place(rawValue: text) else {
+                    throw RuleLoadError(file: file.name, line: file.line(map["place"]), message: "lieu « \(text) » inconnu : cabinet, domicile, ehpad, tele")
+                }
+                return place
+            }
+        }
+        conditions.age = try file.range(map["age"], "age")
+        conditions.ageMonths = try file.range(map["age_months"], "age_months")
+        conditions.ageDays = try file.range(map["age_days"], "age_days")
+        conditions.ald = map["ald"].flatMap(\.bool)
+        conditions.mtStatus = try file.strings(map["mt_status"], "mt_status")
+        conditions.weekday = try file.ints(map["weekday"], "weekday")
+        conditions.time = try map["time"].map { try file.timeBand($0, "time") }
+        conditions.publicHoliday = map["public_holiday"].flatMap(\.bool)
+        conditions.outOfHours = try map["out_of_hours"].map { try file.timeBand($0, "out_of_hours") }
+        if let dateNode = map["date"] {
+            let dates = try file.mapping(dateNode, "date")
+            conditions.dateFrom = try dates["from"].map { try file.day($0, "date.from") }
+            conditions.dateUntil = try dates["until"].map { try file.day($0, "date.until") }
+        }
+        return conditions
+    }
+
+    static func loadExample(_ file: YAMLFile, _ node: Node) throws -> RuleExample {
+        let map = try file.mapping(node, "exemple")
+        var acts: [RuleExample.Act] = []
+        for actNode in try file.sequence(map["acts"], "acts") {
+            let act = try file.mapping(actNode, "acts")
+            let amountText = try file.string(act["amount"], "amount")
+            guard let amount = Cents(euros: amountText) else {
+                throw RuleLoadError(file: file.name, line: file.line(act["amount"]), message: "montant « \(amountText) » invalide")
+            }
+            var coefficient = Coefficient.one
+            if let text = act["coefficient"]?.string {
+                guard let parsed = Coefficient(text) else {
+                    throw RuleLoadError(file: file.name, line: file.line(act["coefficient"]), message: "coefficient « \(text) » invalide")
+                }
+                coefficient = parsed
+            }
+            acts.append(RuleExample.Act(code: try file.string(act["code"], "code"), amount: amount, coefficient: coefficient,
+                                        quantity: try act["quantity"].map { try file.int($0, "quantity") } ?? 1,
+                                        modifiers: act["modifiers"]?.string ?? ""))
+        }
+        guard !acts.isEmpty else {
+            throw RuleLoadError(file: file.name, line: file.line(node), message: "exemple sans acte")
+        }
+        var roster: [RosterEntry] = []
+        for rosterNode in try file.sequence(map["roster"], "roster") {
+            let entry = try file.mapping(rosterNode, "roster")
+            roster.append(RosterEntry(practitionerID: try file.string(entry["practitioner_id"], "practitioner_id"),
+                                      name: entry["name"]?.string ?? "",
+                                      specialty: entry["specialty"]?.string.flatMap(Specialty.init),
+                                      startDate: try entry["start_date"].map { try file.day($0, "start_date") },
+                                      endDate: try entry["end_date"].map { try file.day($0, "end_date") }))
+        }
+        func cents(_ key: String) throws -> Cents? {
+            try map[key].map { Cents(Int64(try file.int($0, key))) }
+        }
+        let specialtyText = map["specialty"]?.string ?? "01"
+        guard let specialty = Specialty(specialtyText) else {
+            throw RuleLoadError(file: file.name, line: file.line(map["specialty"]), message: "spécialité « \(specialtyText) » invalide")
+        }
+        var mtStatus: MTStatus?
+        if let text = map["mt_status"]?.string {
+            guard let status = MTStatus(rawValue: text) else {
+                throw RuleLoadError(file: file.name, line: file.line(map["mt_status"]), message: "mt_status « \(text) » : centre, elsewhere ou none")
+            }
+            mtStatus = status
+        }
+        var place = Place.cabinet
+        if let text = map["place"]?.string {
+            guard let parsed = Place(rawValue: text) else {
+                throw RuleLoadError(file: file.name, line: file.line(map["place"]), message: "lieu « \(text) » inconnu")
+            }
+            place = parsed
+        }
+        return RuleExample(
+            name: try file.string(map["name"], "name"),
+            date: try file.day(map["date"], "date"),
+            time: try map["time"].map { try file.time($0, "time") },
+            place: place, specialty: specialty,
+            practitionerID: map["practitioner_id"]?.string,
+            birthDate: try file.day(map["birth_date"], "birth_date"),
+            ald: map["ald"]?.bool ?? false, mtStatus: mtStatus,
+            mtPractitionerID: map["mt_practitioner_id"]?.string,
+            acts: acts,
+            repeatInvoices: try map["invoices"].map { try file.int($0, "invoices") } ?? 1,
+            roster: roster,
+            lostCents: try cents("lost_cents"), atRiskCents: try cents("at_risk_cents"),
+            line: file.line(node) ?? 0)
+    }
+}
+
+/// A parsed YAML file with helpers that fail with the file, the line and what was expected.
+struct YAMLFile {
+    let name: String
+    let root: Node
+
+    init(url: URL) throws {
+        name = url.lastPathComponent
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw RuleLoadError(file: url.path, line: nil, message: "fichier illisible (absent ou pas en UTF-8)")
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw RuleLoadError(file: name, line: nil, message: "fichier vide")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw RuleLoadError(file: name, line: YAMLFile.line(of: error), message: "YAML invalide : \(error)")
+        }
+    }
+
+    static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    func line(_ node: Node?) -> Int? { node?.mark.map { $0.line } }
+
+    func fail(_ node: Node?, _ what: String) -> RuleLoadError {
+        RuleLoadError(file: name, line: line(node), message: what)
+    }
+
+    func mapping(_ node: Node?, _ key: String) throws -> Node.Mapping {
+        guard let mapping = node?.mapping else { throw fail(node, "« \(key) » : dictionnaire attendu\(node == nil ? " (clé absente)" : "")") }
+        return mapping
+    }
+
+    func sequence(_ node: Node?, _ key: String) throws -> [Node] {
+        guard let node else { return [] }
+        guard let sequence = node.sequence else { throw fail(node, "« \(key) » : liste attendue") }
+        return Array(sequence)
+    }
+
+    func string(_ node: Node?, _ key: String) throws -> String {
+        guard let text = node?.scalar?.string, !text.isEmpty else { throw fail(node, "« \(key) » : texte attendu\(node == nil ? " (clé absente)" : "")") }
+        return text
+    }
+
+    func strings(_ node: Node?, _ key: String) throws -> [String]? {
+        guard let node else { return nil }
+        if let scalar = node.scalar { return [scalar.string] }
+        guard let sequence = node.sequence else { throw fail(node, "« \(key) » : liste attendue") }
+        return try sequence.map { try string($0, key) }
+    }
+
+    func int(_ node: Node?, _ key: String) throws -> Int {
+        guard let text = node?.scalar?.string, let value = Int(text) else { throw fail(node, "« \(key) » : nombre entier attendu") }
+        return value
+    }
+
+    func ints(_ node: Node?, _ key: String) throws -> [Int]? {
+        try strings(node, key)?.map { text in
+            guard let value = Int(text) else { throw fail(node, "« \(key) » : nombres entiers attendus") }
+            return value
+        }
+    }
+
+    func day(_ node: Node?, _ key: String) throws -> CalendarDay {
+        let text = try string(node, key)
+        guard let day = CalendarDay(parsing: text) else { throw fail(node, "« \(key) » : date AAAA-MM-JJ existante attendue, pas « \(text) »") }
+        return day
+    }
+
+    func time(_ node: Node?, _ key: String) throws -> TimeOfDay {
+        let text = try string(node, key)
+        guard let time = TimeOfDay(parsing: text) else { throw fail(node, "« \(key) » : heure HH:MM attendue, pas « \(text) »") }
+        return time
+    }
+
+    func timeBand(_ node: Node, _ key: String) throws -> TimeBand {
+        let map = try mapping(node, key)
+        return TimeBand(from: try time(map["from"], "\(key).from"), until: try time(map["until"], "\(key).until"))
+    }
+
+    func range(_ node: Node?, _ key: String) throws -> IntRange? {
+        guard let node else { return nil }
+        let map = try mapping(node, key)
+        for (name, _) in map where name.string != "from" && name.string != "under" {
+            throw fail(name, "« \(key) » : seules les bornes from et under sont possibles")
+        }
+        return IntRange(from: try map["from"].map { try int($0, "\(key).from") },
+                        under: try map["under"].map { try int($0, "\(key).under") })
+    }
+}

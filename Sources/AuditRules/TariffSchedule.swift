@@ -1,0 +1,57 @@
+import BillingModel
+
+/// How a code is priced and grouped, from the tariff files.
+public struct TariffEntry: Sendable {
+    public enum Nomenclature: String, Sendable { case ngap, ccam, modifier, forfait }
+
+    public struct Period: Sendable {
+        public var from: CalendarDay
+        /// Last day the value applies; nil while in force.
+        public var until: CalendarDay?
+        public var cents: Cents
+        public var zones: [String: Cents]
+        public var source: String
+        public var line: Int
+
+        public func covers(_ day: CalendarDay) -> Bool {
+            day >= from && (until.map { day <= $0 } ?? true)
+        }
+    }
+
+    public var code: String
+    public var nomenclature: Nomenclature
+    public var label: String
+    public var category: String
+    public var ccamFlags: Set<String>
+    public var periods: [Period]
+    public var file: String
+    public var line: Int
+
+    /// The value on `day` in `zone`; a zone with no value of its own takes the metropolitan one.
+    public func value(on day: CalendarDay, zone: String) -> Cents? {
+        guard let period = periods.first(where: { $0.covers(day) }) else { return nil }
+        return period.zones[zone] ?? period.cents
+    }
+}
+
+/// Every priced code, by code.
+public struct TariffSchedule: Sendable {
+    public private(set) var entries: [String: TariffEntry] = [:]
+
+    public init(_ entries: [TariffEntry] = []) {
+        for entry in entries { self.entries[entry.code] = entry }
+    }
+
+    public subscript(code: String) -> TariffEntry? { entries[code] }
+
+    public func value(of code: String, on day: CalendarDay, zone: String) -> Cents? {
+        entries[code]?.value(on: day, zone: zone)
+    }
+
+    /// NGAP letter keys known to the rule set: an export's code must be one of these or a CCAM code.
+    public var ngapKeys: Set<String> {
+        Set(entries.values.filter { $0.nomenclature == .ngap }.map(\.code))
+    }
+
+    public func category(of code: String) -> String? { entries[code]?.category }
+}
