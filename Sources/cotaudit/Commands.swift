@@ -1,0 +1,145 @@
+import ArgumentParser
+import AuditReport
+import AuditRules
+import BillingModel
+import Foundation
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Audite des exports de facturation et écrit le rapport (code 0 si l'audit a tourné, 2 si aucune entrée n'a pu être lue).")
+
+    @OptionGroup var options: AuditOptions
+
+    func run() throws {
+        let setup = try Wiring.setUp(options)
+        let (outcome, readable) = setup.runner.run(paths: options.paths)
+        ProgressLine.finish()
+        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
+        if readable == 0 {
+            for issue in outcome.inputErrors { FileHandle.standardError.write(Data("cotaudit : \(issue)\n".utf8)) }
+            throw CommandFailure(message: "aucune entrée n'a pu être lue", status: 2)
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Contrôle un lot avant envoi, pour un job de CI : code 0 si le lot passe, 1 sinon, 2 si un fichier est illisible.")
+
+    @OptionGroup var options: AuditOptions
+
+    @Option(help: "Manque à gagner maximal accepté, en euros (ex. 150 ou 150,50).")
+    var maxLost: String?
+
+    @Option(help: "Nombre maximal de lignes rejetées (0 par défaut).")
+    var maxRejected: Int = 0
+
+    @Option(help: "Échoue sur tout constat au moins aussi sûr : certain (défaut), likely ou possible.")
+    var failOn: CertaintyOption = .certain
+
+    @Option(help: "Écrit un rapport JUnit XML dans ce fichier.")
+    var junit: String?
+
+    func validate() throws {
+        if let maxLost, Cents(euros: maxLost) == nil { throw ValidationError("--max-lost : montant en euros attendu") }
+        if maxRejected < 0 { throw ValidationError("--max-rejected : nombre positif attendu") }
+    }
+
+    func run() throws {
+        let setup = try Wiring.setUp(options)
+        let (outcome, _) = setup.runner.run(paths: options.paths)
+        ProgressLine.finish()
+        let gate = CheckGate(maxLost: maxLost.flatMap { Cents(euros: $0) }, maxRejected: maxRejected, failOn: failOn.certainty)
+        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
+        if let junit {
+            try Wiring.write(Data(JUnitReport.render(outcome, gate: gate).utf8), to: junit)
+        }
+        if !outcome.unreadableFiles.isEmpty || outcome.files.isEmpty {
+            let names = outcome.unreadableFiles.isEmpty ? "aucun fichier d'export trouvé" : outcome.unreadableFiles.joined(separator: ", ")
+            throw CommandFailure(message: "lot refusé : fichier illisible (\(names))", status: 2)
+        }
+        let failures = gate.failures(outcome)
+        if !failures.isEmpty {
+            throw CommandFailure(message: "lot refusé : " + failures.joined(separator: " ; "), status: 1)
+        }
+        FileHandle.standardError.write(Data("cotaudit : lot accepté\n".utf8))
+    }
+}
+
+enum CertaintyOption: String, ExpressibleByArgument, CaseIterable {
+    case certain, likely, possible
+
+    var certainty: Certainty { Certainty(rawValue: rawValue)! }
+}
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Liste, valide ou explique les règles.",
+        subcommands: [List.self, Validate.self, Explain.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Une ligne par règle : id, nature, certitude, titre.")
+
+        @Option(help: "Dossier du jeu de règles.")
+        var rules: String?
+
+        func run() throws {
+            let ruleSet = try Wiring.loadRuleSet(rules)
+            print("Jeu de règles \(ruleSet.name) \(ruleSet.version) — \(ruleSet.rules.count) règles, \(ruleSet.tariffs.entries.count) codes tarifés")
+            let width = ruleSet.rules.map(\.id.count).max() ?? 0
+            for rule in ruleSet.rules {
+                let id = rule.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                let kind = rule.kind.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+                let certainty = rule.certainty.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                print("\(id)  \(kind)  \(certainty)  \(rule.title)")
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Vérifie un jeu de règles : schéma, périodes tarifaires, codes, exemples de chaque règle.")
+
+        @Argument(help: "Dossier du jeu de règles (par défaut celui livré avec l'outil).")
+        var directory: String?
+
+        func run() throws {
+            let ruleSet: RuleSet
+            do {
+                guard let url = directory.map({ URL(fileURLWithPath: $0) }) ?? Wiring.defaultRulesDirectory() else {
+                    throw CommandFailure(message: "jeu de règles introuvable", status: 1)
+                }
+                ruleSet = try RuleSetLoader.load(directory: url)
+            } catch let error as RuleLoadError {
+                print("✗ \(error)")
+                throw ExitCode(1)
+            }
+            let failures = RuleSetChecker.runExamples(ruleSet)
+            for failure in failures { print("✗ \(failure)") }
+            let examples = ruleSet.rules.reduce(0) { $0 + $1.triggering.count + $1.nonTriggering.count }
+            if failures.isEmpty {
+                print("✓ \(ruleSet.name) \(ruleSet.version) : \(ruleSet.rules.count) règles, \(ruleSet.tariffs.entries.count) codes tarifés, \(examples) exemples vérifiés")
+            } else {
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Explique une règle : ce qu'elle dit, sa source, ses exemples.")
+
+        @Argument(help: "Identifiant de la règle (voir cotaudit rules list).")
+        var id: String
+
+        @Option(help: "Dossier du jeu de règles.")
+        var rules: String?
+
+        func run() throws {
+            let ruleSet = try Wiring.loadRuleSet(rules)
+            guard let rule = ruleSet.rule(id) else {
+                throw CommandFailure(message: "règle « \(id) » inconnue ; voir cotaudit rules list", status: 64)
+            }
+            print(RuleExplanation.render(rule, ruleSet: ruleSet))
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import AuditReport
+import AuditRules
+import BillingIngest
+import BillingModel
+import Foundation
+
+/// Everything an audit needs, resolved from the command line.
+struct AuditSetup {
+    var ruleSet: RuleSet
+    var runner: AuditRunner
+    var reportOptions: ReportOptions
+}
+
+enum Wiring {
+    /// The shipped rule set: `COTAUDIT_RULES`, an installed `share/cotaudit/Rules`, or the
+    /// `Rules/` folder of the checkout the binary was built in, or of the current directory.
+    static func defaultRulesDirectory() -> URL? {
+        let manager = FileManager.default
+        func isRuleSet(_ url: URL) -> Bool { manager.fileExists(atPath: url.appendingPathComponent("ruleset.yaml").path) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["COTAUDIT_RULES"], !fromEnvironment.isEmpty {
+            return URL(fileURLWithPath: fromEnvironment)
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        let installed = directory.deletingLastPathComponent().appendingPathComponent("share/cotaudit/Rules")
+        if isRuleSet(installed) { return installed }
+        for _ in 0..<6 {
+            let candidate = directory.appendingPathComponent("Rules")
+            if isRuleSet(candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        let here = URL(fileURLWithPath: manager.currentDirectoryPath).appendingPathComponent("Rules")
+        return isRuleSet(here) ? here : nil
+    }
+
+    static func loadRuleSet(_ path: String?) throws -> RuleSet {
+        guard let directory = path.map({ URL(fileURLWithPath: $0) }) ?? defaultRulesDirectory() else {
+            throw CommandFailure(message: "jeu de règles introuvable : indiquer --rules DOSSIER", status: 2)
+        }
+        do {
+            return try RuleSetLoader.load(directory: directory)
+        } catch let error as RuleLoadError {
+            throw CommandFailure(message: "jeu de règles inutilisable, audit non lancé — \(error)", status: 2)
+        }
+    }
+
+    static func setUp(_ options: AuditOptions) throws -> AuditSetup {
+        let ruleSet = try loadRuleSet(options.rules)
+        if let zone = options.zone, !ruleSet.zones.contains(zone) {
+            throw CommandFailure(message: "zone « \(zone) » inconnue ; zones : \(ruleSet.zones.joined(separator: ", "))", status: 64)
+        }
+        var profile = MappingProfile.standard
+        if let name = options.profile {
+            do {
+                profile = try MappingProfile.load(named: name, in: URL(fileURLWithPath: ruleSet.directory).appendingPathComponent("profiles"))
+            } catch let error as MappingProfile.LoadError {
+                throw CommandFailure(message: error.description, status: 64)
+            }
+        }
+        var roster: Roster?
+        if let path = options.roster {
+            do {
+                let (read, issues) = try RosterReader.read(url: URL(fileURLWithPath: path))
+                for issue in issues { FileHandle.standardError.write(Data("cotaudit : tableau des praticiens — \(issue)\n".utf8)) }
+                roster = read
+            } catch let error as UnreadableFile {
+                throw CommandFailure(message: "tableau des praticiens illisible — \(error.issue)", status: 2)
+            }
+        }
+        let key: Data
+        do {
+            key = try Pseudonymizer.loadKey(keyFile: options.keyFile.map { URL(fileURLWithPath: $0) })
+        } catch {
+            throw CommandFailure(message: "clé de pseudonymisation : \(error)", status: 2)
+        }
+        var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: roster,
+                                 pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
+        runner.progress = ProgressLine.report
+        let asOf = options.asOf.flatMap(CalendarDay.init(parsing:)) ?? today()
+        var advice: [String: String] = [:]
+        for rule in ruleSet.rules { advice[rule.id] = rule.advice }
+        let reportOptions = ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
+                                          recoverableWindowSource: ruleSet.recoverableWindowSource,
+                                          centreName: options.centre, ruleAdvice: advice)
+        return AuditSetup(ruleSet: ruleSet, runner: runner, reportOptions: reportOptions)
+    }
+
+    /// Today's calendar day where the centre is (local time of the machine).
+    static func today() -> CalendarDay {
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+        return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+
+    static func render(_ outcome: AuditOutcome, options: AuditOptions, reportOptions: ReportOptions) -> Data {
+        let totals = AuditTotals(outcome, options: reportOptions)
+        switch options.format {
+        case .json:
+            return Data(JSONReport.render(outcome, totals: totals, options: reportOptions).utf8)
+        case .text:
+            let colors = options.output == nil && isatty(STDOUT_FILENO) == 1
+            return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors).utf8)
+        case .csv:
+            return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+        case .html:
+            return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions).utf8)
+        }
+    }
+
+    static func write(_ data: Data, to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(data)
+            return
+        }
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandFailure(message: "impossible d'écrire \(path) : \(error.localizedDescription)", status: 2)
+        }
+    }
+}
+
+/// A progress line on standard error for long runs, only when a person is watching.
+enum ProgressLine {
+    static let start = Date()
+
+    static func report(_ lines: Int) {
+        guard isatty(STDERR_FILENO) == 1, Date().timeIntervalSince(start) > 2 else { return }
+        FileHandle.standardError.write(Data("\r\(lines) lignes lues…".utf8))
+    }
+
+    static func finish() {
+        guard isatty(STDERR_FILENO) == 1, Date().timeIntervalSince(start) > 2 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
