@@ -1,0 +1,53 @@
+import AuditRules
+import BillingModel
+import Foundation
+import XCTest
+
+/// The shipped rule set, loaded once for the tests.
+enum ShippedRules {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Rules")
+
+    static let ruleSet: RuleSet = {
+        do {
+            return try RuleSetLoader.load(directory: directory)
+        } catch {
+            fatalError("le jeu de règles livré ne se charge pas : \(error)")
+        }
+    }()
+}
+
+/// Every rule's examples run here, as SwiftLint runs its rules' triggering examples: adding a
+/// rule file adds its tests.
+final class RuleExamplesTests: XCTestCase {
+    func testEveryShippedRuleHasExamplesThatPass() {
+        let ruleSet = ShippedRules.ruleSet
+        XCTAssertGreaterThanOrEqual(ruleSet.rules.count, 6)
+        for rule in ruleSet.rules {
+            XCTAssertFalse(rule.triggering.isEmpty, "\(rule.id) n'a pas d'exemple déclencheur")
+            XCTAssertFalse(rule.nonTriggering.isEmpty, "\(rule.id) n'a pas d'exemple non déclencheur")
+            for failure in RuleSetChecker.runExamples(of: rule, in: ruleSet) {
+                XCTFail(failure.description)
+            }
+        }
+    }
+
+    func testCoreRuleIdsAreShipped() {
+        let ids = Set(ShippedRules.ruleSet.rules.map(\.id))
+        for id in ["tariff-below-schedule", "missing-meg", "missing-md", "missing-mt-declaration",
+                   "mt-practitioner-departed", "meg-over-age"] {
+            XCTAssertTrue(ids.contains(id), "règle du contrat absente : \(id)")
+        }
+    }
+
+    func testAWrongExampleIsReported() throws {
+        var ruleSet = ShippedRules.ruleSet
+        var rule = try XCTUnwrap(ruleSet.rule("missing-meg"))
+        rule.triggering[0].lostCents = Cents(499)
+        ruleSet.rules = [rule]
+        let failures = RuleSetChecker.runExamples(ruleSet)
+        XCTAssertEqual(failures.count, 1)
+        XCTAssertTrue(failures[0].problem.contains("attendu 4,99"), failures[0].problem)
+    }
+}
