@@ -114,6 +114,8 @@ public struct RuleExample: Sendable {
     /// How many identical invoices (other dates a week apart) the example stands for: the
     /// patient-year rules need several encounters.
     public var repeatInvoices: Int
+    /// Days between the repeated invoices (0: the same day, for duplicates).
+    public var intervalDays: Int
     /// Roster lines the example needs (mt-departed, roster-dates).
     public var roster: [RosterEntry]
     /// Expected lost cents (trigger examples); nil when only the trigger matters.

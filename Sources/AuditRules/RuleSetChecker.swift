@@ -103,7 +103,7 @@ public enum RuleSetChecker {
         let patient = PatientInfo(ref: PatientRef("p-exemple"), birthDate: example.birthDate, ald: example.ald,
                                   mtStatus: example.mtStatus, mtPractitionerID: example.mtPractitionerID)
         for repeatIndex in 0..<max(example.repeatInvoices, 1) {
-            let day = example.date.adding(days: 7 * repeatIndex)
+            let day = example.date.adding(days: example.intervalDays * repeatIndex)
             let lines = example.acts.enumerated().map { offset, act in
                 ActLine(location: SourceLocation(file: example.name, line: repeatIndex * 10 + offset + 2),
                         invoiceID: "EX-\(repeatIndex + 1)", actDate: day, actTime: example.time, place: example.place,

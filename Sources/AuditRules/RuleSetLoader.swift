@@ -295,6 +295,7 @@ public enum RuleSetLoader {
             mtPractitionerID: map["mt_practitioner_id"]?.string,
             acts: acts,
             repeatInvoices: try map["invoices"].map { try file.int($0, "invoices") } ?? 1,
+            intervalDays: try map["interval_days"].map { try file.int($0, "interval_days") } ?? 7,
             roster: roster,
             lostCents: try cents("lost_cents"), atRiskCents: try cents("at_risk_cents"),
             line: file.line(node) ?? 0)
