@@ -1,0 +1,119 @@
+import BillingModel
+import Foundation
+
+/// Reads a CSV billing export (spec §1) one row at a time: delimiter, encoding and line endings are
+/// detected, header names go through the mapping profile, and each row becomes a `RawRecord` that
+/// carries the physical line it starts on. Values are handed over as read; `RecordValidator` judges them.
+public final class CSVRecordReader: RecordReader {
+    private let displayName: String
+    private let source: CSVTextSource
+    /// The contract column of each header position; nil for ignored ones (unknown, empty, repeated).
+    private let columnsByPosition: [Column?]
+    /// Events waiting to be handed over (header warnings, the encoding warning before its row).
+    private var queued: [ReadEvent] = []
+    private var queuedIndex = 0
+
+    /// Opens the file and reads its header. Throws `UnreadableFile` when the file cannot be opened, is
+    /// not CSV, or lacks a required column.
+    public init(url: URL, displayName: String, profile: MappingProfile, encoding: TextEncodingChoice? = nil) throws {
+        self.displayName = displayName
+        source = try CSVTextSource(url: url, fileName: displayName, encoding: encoding,
+                                   isKnownHeader: { profile.column(forHeader: $0) != nil })
+
+        var columns: [Column?] = []
+        var seen: [Column: String] = [:]
+        var unknown: [String] = []
+        var repeated: [String] = []
+        for name in source.headerNames {
+            let trimmed = name.trimmingCharactersInWhitespace()
+            guard !trimmed.isEmpty else {
+                // Spreadsheets leave unnamed trailing columns; they carry nothing to report.
+                columns.append(nil)
+                continue
+            }
+            guard let column = profile.column(forHeader: trimmed) else {
+                unknown.append(trimmed)
+                columns.append(nil)
+                continue
+            }
+            if let first = seen[column] {
+                repeated.append("« \(trimmed) » (\(column.rawValue), déjà lue dans « \(first) »)")
+                columns.append(nil)
+                continue
+            }
+            seen[column] = trimmed
+            columns.append(column)
+        }
+        columnsByPosition = columns
+
+        let missing = Column.required.filter { seen[$0] == nil }
+        if !missing.isEmpty {
+            let profileNote = profile.name == MappingProfile.standard.name ? "" : " (profil « \(profile.name) »)"
+            let read = source.headerNames.map { "« \($0) »" }.joined(separator: ", ")
+            throw UnreadableFile(InputIssue(
+                file: displayName, line: source.headerLine, column: nil,
+                message: "colonne\(missing.count > 1 ? "s" : "") obligatoire\(missing.count > 1 ? "s" : "") absente\(missing.count > 1 ? "s" : "") de l'en-tête\(profileNote) : \(missing.map(\.rawValue).joined(separator: ", ")) ; en-tête lu : \(read) (séparateur \(source.delimiterName))"))
+        }
+
+        for warning in source.takeWarnings() { queued.append(.warning(warning)) }
+        if !unknown.isEmpty {
+            queued.append(.warning(InputIssue(
+                file: displayName, line: source.headerLine, column: nil,
+                message: "colonne\(unknown.count > 1 ? "s" : "") inconnue\(unknown.count > 1 ? "s" : "") ignorée\(unknown.count > 1 ? "s" : "") : \(unknown.map { "« \($0) »" }.joined(separator: ", ")) ; pour les lire, ajoutez leur nom au profil de correspondance (--profile)",
+                severity: .warning)))
+        }
+        if !repeated.isEmpty {
+            queued.append(.warning(InputIssue(
+                file: displayName, line: source.headerLine, column: nil,
+                message: "colonne\(repeated.count > 1 ? "s" : "") en double ignorée\(repeated.count > 1 ? "s" : "") : \(repeated.joined(separator: ", ")) ; seule la première est lue",
+                severity: .warning)))
+        }
+    }
+
+    public func next() throws -> ReadEvent? {
+        if let event = dequeue() { return event }
+        guard let row = try source.nextRow() else {
+            queued = source.takeWarnings().map { .warning($0) }
+            queuedIndex = 0
+            return dequeue()
+        }
+        let event = makeEvent(row)
+        let warnings = source.takeWarnings()
+        guard !warnings.isEmpty else { return event }
+        // The encoding warning goes before the row that revealed it.
+        queued = warnings.map { .warning($0) } + [event]
+        queuedIndex = 0
+        return dequeue()
+    }
+
+    private func dequeue() -> ReadEvent? {
+        guard queuedIndex < queued.count else {
+            if !queued.isEmpty { queued.removeAll(); queuedIndex = 0 }
+            return nil
+        }
+        defer { queuedIndex += 1 }
+        return queued[queuedIndex]
+    }
+
+    private func makeEvent(_ row: CSVTextSource.Row) -> ReadEvent {
+        switch row {
+        case .problem(let issue):
+            return .rejected(issue)
+        case .fields(let line, let values):
+            if values.count > columnsByPosition.count {
+                let extra = values[columnsByPosition.count...]
+                // Trailing empty fields (`…;26,50;;`) are a common export habit and lose nothing.
+                if extra.contains(where: { !$0.trimmingCharactersInWhitespace().isEmpty }) {
+                    return .rejected(InputIssue(
+                        file: displayName, line: line, column: nil,
+                        message: "la ligne compte \(values.count) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
+                }
+            }
+            var fields: [Column: String] = [:]
+            for (position, value) in zip(columnsByPosition.indices, values) {
+                if let column = columnsByPosition[position] { fields[column] = value }
+            }
+            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields))
+        }
+    }
+}

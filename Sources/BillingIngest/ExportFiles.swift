@@ -1,0 +1,81 @@
+import BillingModel
+import Foundation
+
+/// Finds the export files a command line names and opens each with the right reader.
+public enum ExportFiles {
+    /// Extensions kept when a folder is expanded (compared case-insensitively). A file named on the
+    /// command line is always kept, whatever its extension.
+    public static let exportExtensions: Set<String> = ["csv", "txt", "xml"]
+
+    /// The files to audit, in command-line order, folders expanded recursively and sorted by path
+    /// (hidden files and folders skipped), each file once; and a problem for each path that does not exist.
+    public static func collect(paths: [String]) -> (files: [URL], issues: [InputIssue]) {
+        let manager = FileManager.default
+        var files: [URL] = []
+        var seen: Set<String> = []
+        var issues: [InputIssue] = []
+
+        func add(_ url: URL) {
+            let key = url.standardizedFileURL.path
+            if seen.insert(key).inserted { files.append(url) }
+        }
+
+        for path in paths {
+            let url = URL(fileURLWithPath: path)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                issues.append(InputIssue(file: path, line: 0, column: nil,
+                                         message: "fichier ou dossier introuvable : vérifiez le chemin « \(path) »"))
+                continue
+            }
+            guard isDirectory.boolValue else {
+                add(url)
+                continue
+            }
+            guard let enumerator = manager.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey],
+                                                      options: [.skipsHiddenFiles]) else {
+                issues.append(InputIssue(file: path, line: 0, column: nil, message: "dossier illisible : vérifiez les droits de lecture"))
+                continue
+            }
+            var found: [URL] = []
+            for case let candidate as URL in enumerator {
+                // `.skipsHiddenFiles` is not honoured the same way on every platform: check the name too.
+                let relative = candidate.path.dropFirst(url.path.count)
+                if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
+                guard exportExtensions.contains(candidate.pathExtension.lowercased()) else { continue }
+                let isRegularFile = (try? candidate.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile ?? false
+                if isRegularFile { found.append(candidate) }
+            }
+            found.sort { $0.path < $1.path }
+            if found.isEmpty {
+                // Reported, not skipped silently: a gate pointed at the wrong folder must not pass on nothing.
+                issues.append(InputIssue(file: path, line: 0, column: nil,
+                                         message: "aucun fichier .csv, .txt ou .xml dans ce dossier (les fichiers cachés sont ignorés)"))
+            }
+            found.forEach(add)
+        }
+        return (files, issues)
+    }
+
+    /// The XML reader when the file says `.xml` or starts (after a BOM and blanks) with `<`, else the
+    /// CSV reader. Throws `UnreadableFile` when the file cannot be opened or its header is unusable.
+    public static func openReader(url: URL, displayName: String, profile: MappingProfile,
+                                  encoding: TextEncodingChoice?) throws -> RecordReader {
+        if url.pathExtension.lowercased() == "xml" || startsWithAngleBracket(url) {
+            return try XMLRecordReader(url: url, displayName: displayName, profile: profile)
+        }
+        return try CSVRecordReader(url: url, displayName: displayName, profile: profile, encoding: encoding)
+    }
+
+    /// Whether the first non-blank byte, after a UTF-8 BOM, is `<`. Reads one small block only; a
+    /// file that cannot be read is left to the CSV reader, which reports why.
+    static func startsWithAngleBracket(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 4096) else { return false }
+        var bytes = data[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        return first == UInt8(ascii: "<")
+    }
+}

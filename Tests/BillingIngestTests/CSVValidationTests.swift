@@ -1,0 +1,144 @@
+import BillingModel
+import Foundation
+import XCTest
+@testable import BillingIngest
+
+/// Bad rows read through the CSV reader and the validator: each is reported with file, line, column
+/// and a French message saying what was expected, and the good rows around it still validate.
+final class CSVValidationTests: XCTestCase {
+    private var folder: FixtureFolder!
+
+    override func setUpWithError() throws { folder = try FixtureFolder() }
+    override func tearDown() { folder = nil }
+
+    private let practitioner = TestData.rpps("1000000000")
+    private lazy var badLuhnPractitioner: String = {
+        // Same ten digits, wrong last digit.
+        let good = practitioner.last!.wholeNumberValue!
+        return String(practitioner.dropLast()) + String((good + 1) % 10)
+    }()
+    private let nir = TestData.nirWithKey("1850775123456")
+    private let corsicanNIR = TestData.nirWithKey("285072A123456")
+    private lazy var badKeyNIR: String = {
+        let key = Int(nir.suffix(2))!
+        let wrong = key == 97 ? 1 : key + 1
+        return String(nir.prefix(13)) + (wrong < 10 ? "0" : "") + String(wrong)
+    }()
+
+    private struct Outcome {
+        var accepted: [Int: ActLine] = [:]
+        var rejected: [Int: [InputIssue]] = [:]
+        var allIssues: [InputIssue] { rejected.values.flatMap { $0 } }
+    }
+
+    private func audit(_ rows: [String]) throws -> Outcome {
+        let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount"
+        let url = try folder.write("octobre.csv", utf8: ([header] + rows).joined(separator: "\r\n") + "\r\n")
+        let reader = try CSVRecordReader(url: url, displayName: "octobre.csv", profile: .standard)
+        var outcome = Outcome()
+        while let event = try reader.next() {
+            switch event {
+            case .record(let record):
+                switch TestData.validator.validate(record) {
+                case .success(let line): outcome.accepted[record.location.line] = line
+                case .failure(let rejected): outcome.rejected[record.location.line] = rejected.issues
+                }
+            case .rejected(let issue): outcome.rejected[issue.line, default: []].append(issue)
+            case .warning(let issue): XCTFail("unexpected warning \(issue)")
+            }
+        }
+        return outcome
+    }
+
+    private func good(_ invoice: String, patient: String? = nil) -> String {
+        "\(invoice);2024-10-02;\(practitioner);01;\(patient ?? nir);2021-03-04;G;30,00"
+    }
+
+    /// The single issue of `line`, checked for file, line, column, French and the expected-value wording.
+    private func assertIssue(_ outcome: Outcome, line: Int, column: String, mentions expected: [String],
+                             file: StaticString = #filePath, sourceLine: UInt = #line) {
+        guard let issues = outcome.rejected[line], issues.count == 1, let issue = issues.first else {
+            return XCTFail("line \(line): expected one issue, got \(outcome.rejected[line] ?? [])", file: file, line: sourceLine)
+        }
+        XCTAssertEqual(issue.file, "octobre.csv", file: file, line: sourceLine)
+        XCTAssertEqual(issue.line, line, file: file, line: sourceLine)
+        XCTAssertEqual(issue.column, column, file: file, line: sourceLine)
+        XCTAssertEqual(issue.severity, .error, file: file, line: sourceLine)
+        XCTAssertTrue(TestData.looksFrench(issue.message), issue.message, file: file, line: sourceLine)
+        for word in expected {
+            XCTAssertTrue(issue.message.contains(word), "« \(word) » missing from: \(issue.message)", file: file, line: sourceLine)
+        }
+    }
+
+    func testEachKindOfBadRowIsReportedAndGoodRowsAroundItValidate() throws {
+        let outcome = try audit([
+            good("F01"),                                                                        // 2
+            "F02;2024-10-02;\(practitioner);01;\(nir);2021-03-04;G;",                           // 3 missing amount
+            good("F03"),                                                                        // 4
+            "F04;2024-02-30;\(practitioner);01;\(nir);2021-03-04;G;30,00",                      // 5 nonexistent date
+            good("F05"),                                                                        // 6
+            "F06;2024-10-02;\(practitioner);01;\(nir);2021-03-04;G;-3,00",                      // 7 negative amount
+            "F07;2024-10-02;\(practitioner);01;\(nir);2021-03-04;G;trente",                     // 8 non-numeric amount
+            good("F08"),                                                                        // 9
+            "F09;2024-10-02;\(badLuhnPractitioner);01;\(nir);2021-03-04;G;30,00",               // 10 bad RPPS key
+            "F10;2024-10-02;\(practitioner);01;\(badKeyNIR);2021-03-04;G;30,00",                // 11 bad NIR key
+            good("F11", patient: corsicanNIR),                                                  // 12 Corsican NIR, valid
+            "F12;2024-10-02;\(practitioner);01;\(nir);2021-03-04;XYZ;30,00",                    // 13 unknown code
+            good("F13"),                                                                        // 14
+        ])
+
+        assertIssue(outcome, line: 3, column: "amount", mentions: ["manquante", "obligatoire"])
+        assertIssue(outcome, line: 5, column: "act_date", mentions: ["2024-02-30", "AAAA-MM-JJ", "JJ/MM/AAAA", "jour existant"])
+        assertIssue(outcome, line: 7, column: "amount", mentions: ["négatif", "positif ou nul"])
+        assertIssue(outcome, line: 8, column: "amount", mentions: ["trente", "nombre en euros attendu"])
+        assertIssue(outcome, line: 10, column: "practitioner_id", mentions: ["RPPS", "clé de Luhn"])
+        assertIssue(outcome, line: 11, column: "patient_id", mentions: ["clé du NIR"])
+        assertIssue(outcome, line: 13, column: "code", mentions: ["XYZ", "NGAP", "CCAM"])
+
+        XCTAssertEqual(outcome.accepted.keys.sorted(), [2, 4, 6, 9, 12, 14])
+        XCTAssertEqual(outcome.rejected.keys.sorted(), [3, 5, 7, 8, 10, 11, 13])
+        let first = try XCTUnwrap(outcome.accepted[2])
+        XCTAssertEqual(first.amount, Cents(3000))
+        XCTAssertEqual(first.invoiceID, "F01")
+        XCTAssertEqual(first.location, SourceLocation(file: "octobre.csv", line: 2))
+        // The Corsican patient is accepted under a pseudonym distinct from the other patient's.
+        let corsican = try XCTUnwrap(outcome.accepted[12])
+        XCTAssertNotEqual(corsican.patient.ref, first.patient.ref)
+        XCTAssertTrue(corsican.patient.ref.value.hasPrefix("p-"))
+    }
+
+    func testCorsicanNIRKeysCheck() {
+        XCTAssertEqual(NIR.check(corsicanNIR), .valid)
+        XCTAssertEqual(NIR.check(TestData.nirWithKey("185072B123456")), .valid)
+        XCTAssertEqual(NIR.check(nir), .valid)
+        XCTAssertNotEqual(NIR.check(badKeyNIR), .valid)
+        XCTAssertFalse(RPPS.isValid(badLuhnPractitioner))
+    }
+
+    func testNoNIRAppearsInAnyMessage() throws {
+        let outcome = try audit([
+            "F1;2024-10-02;\(practitioner);01;\(badKeyNIR);2021-03-04;G;30,00",
+            "F2;2024-02-30;\(practitioner);01;\(nir);2021-03-04;G;30,00",
+            "F3;2024-10-02;\(practitioner);01;\(corsicanNIR);2026-03-04;XYZ;-1",
+            "F4;2024-10-02;\(badLuhnPractitioner);01;\(badKeyNIR);;G;",
+        ])
+        XCTAssertEqual(outcome.rejected.count, 4)
+        let texts = outcome.allIssues.flatMap { [$0.message, $0.description] }
+        XCTAssertFalse(texts.isEmpty)
+        for identifier in [nir, badKeyNIR, corsicanNIR] {
+            let body = String(identifier.prefix(13))
+            for text in texts {
+                XCTAssertFalse(text.contains(body), "NIR leaked into: \(text)")
+            }
+        }
+    }
+
+    func testDDMMYYYYDatesAndDecimalCommaValidate() throws {
+        let outcome = try audit(["F1;02/10/2024;\(practitioner);1;\(nir);04/03/2021;MEG;5,5"])
+        let line = try XCTUnwrap(outcome.accepted[2])
+        XCTAssertEqual(line.actDate, CalendarDay(year: 2024, month: 10, day: 2))
+        XCTAssertEqual(line.patient.birthDate, CalendarDay(year: 2021, month: 3, day: 4))
+        XCTAssertEqual(line.amount, Cents(550))
+        XCTAssertEqual(line.code, .ngap("MEG"))
+    }
+}
