@@ -30,7 +30,10 @@ struct InvoiceContext {
         if let all = when.codesAll, !all.allSatisfy(codes.contains) { return false }
         if let none = when.codesNone, none.contains(where: codes.contains) { return false }
         if let only = when.codesOnly, !codes.allSatisfy(only.contains) { return false }
-        if let count = when.lineCount, !count.contains(invoice.lines.count) { return false }
+        if let count = when.lineCount {
+            let counted = invoice.lines.filter { when.codesAny?.contains($0.code.text) ?? true }.count
+            if !count.contains(counted) { return false }
+        }
         if let limit = when.maxCoefficientThousandths {
             let relevant = invoice.lines.filter { when.codesAny?.contains($0.code.text) ?? true }
             if relevant.contains(where: { $0.coefficient.thousandths > limit }) { return false }

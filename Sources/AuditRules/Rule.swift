@@ -58,7 +58,7 @@ public struct Conditions: Sendable {
     public var codesNone: [String]?
     /// Every line of the invoice has one of these codes.
     public var codesOnly: [String]?
-    /// Number of act lines on the invoice.
+    /// Number of act lines on the invoice whose code is in `codesAny` (all lines without it).
     public var lineCount: IntRange?
     /// Largest coefficient among the `codesAny` lines, in thousandths (1.5 → 1500).
     public var maxCoefficientThousandths: Int64?
