@@ -1,0 +1,549 @@
+import BillingModel
+import CLibXML2
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads an XML billing export (spec §2) with libxml2's streaming reader: each `<act>` becomes one
+/// `RawRecord` carrying its invoice's and patient's attributes, located at the line of its `<act`.
+///
+/// Security: no DTD is loaded, no entity is resolved, nothing is fetched. Any `<!DOCTYPE …>` is
+/// refused before libxml2 even sees it (a billing export never needs one), which rules out
+/// external entities and entity-expansion bombs; entity references are refused too.
+public final class XMLRecordReader: RecordReader {
+    private let displayName: String
+    private let profile: MappingProfile
+    private let source: XMLByteSource
+    private let diagnostics: XMLParseDiagnostics
+    private let reader: OpaquePointer
+
+    private var pending: [ReadEvent] = []
+    private var pendingIndex = 0
+    private var finished = false
+    private var sawRoot = false
+
+    /// Attributes of the enclosing `<invoice>` and of its `<patient>`, already mapped to columns.
+    private var invoiceFields: [Column: String]?
+    private var invoiceDepth = -1
+    private var patientFields: [Column: String] = [:]
+
+    /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
+    private var reportedUnknownElements: Set<String> = []
+    private var reportedUnknownAttributes: Set<String> = []
+
+    public init(url: URL, displayName: String, profile: MappingProfile) throws {
+        _ = XMLRecordReader.prepareLibxml2
+        self.displayName = displayName
+        self.profile = profile
+        source = try XMLByteSource(url: url, displayName: displayName)
+        let diagnostics = XMLParseDiagnostics()
+        self.diagnostics = diagnostics
+
+        // NONET: never touch the network. Deliberately absent: NOENT (substitute entities), DTDLOAD,
+        // DTDATTR, DTDVALID (load or use a DTD) and HUGE (lift libxml2's size limits).
+        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        let sourcePointer = Unmanaged.passUnretained(source).toOpaque()
+        let created: OpaquePointer? = diagnostics.silencingLibxml2 {
+            xmlReaderForIO(xmlByteSourceRead, xmlByteSourceClose, sourcePointer, url.path, nil, options)
+        }
+        guard let created else {
+            // libxml2 has already called the close callback.
+            throw UnreadableFile(InputIssue(
+                file: displayName, line: 0, column: nil,
+                message: diagnostics.firstError.map { "fichier XML illisible : \($0.message)" }
+                    ?? "fichier XML illisible : libxml2 n'a pas pu démarrer la lecture"))
+        }
+        reader = created
+        xmlTextReaderSetStructuredErrorHandler(reader, xmlDiagnosticsCollector, Unmanaged.passUnretained(diagnostics).toOpaque())
+    }
+
+    deinit {
+        // Frees the parser and its partial tree; libxml2 calls the close callback, which closes the file.
+        xmlFreeTextReader(reader)
+    }
+
+    /// Once per process: initialise libxml2 from one thread, and make any attempt to load an external
+    /// resource (DTD, entity, XInclude) fail. Cotaudit never needs one; this backs up the DOCTYPE refusal.
+    private static let prepareLibxml2: Void = {
+        xmlInitParser()
+        xmlSetExternalEntityLoader { _, _, _ in nil }
+    }()
+
+    public func next() throws -> ReadEvent? {
+        while true {
+            if let event = dequeue() { return event }
+            if finished { return nil }
+            try advance()
+        }
+    }
+
+    private func dequeue() -> ReadEvent? {
+        guard pendingIndex < pending.count else {
+            if !pending.isEmpty { pending.removeAll(keepingCapacity: true); pendingIndex = 0 }
+            return nil
+        }
+        defer { pendingIndex += 1 }
+        return pending[pendingIndex]
+    }
+
+    /// Reads one node and queues what it yields (possibly nothing). Throws once the rest is unreadable.
+    private func advance() throws {
+        let status = diagnostics.silencingLibxml2 { xmlTextReaderRead(reader) }
+        if status == 0 {
+            finished = true
+            if !sawRoot { throw unreadable(line: 0, "fichier XML vide : aucun élément <batch>") }
+            return
+        }
+        if status < 0 {
+            finished = true
+            throw readFailure()
+        }
+        if let refusal = source.refusedDeclarationLine {
+            finished = true
+            throw unreadable(line: refusal, XMLRecordReader.entityRefusal)
+        }
+
+        let nodeType = xmlTextReaderNodeType(reader)
+        switch nodeType {
+        case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+            try element()
+        case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+            if xmlTextReaderDepth(reader) == invoiceDepth { leaveInvoice() }
+        case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue), Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue),
+             Int32(XML_READER_TYPE_ENTITY.rawValue):
+            // Unreachable when the byte scanner sees the DOCTYPE first (ASCII-compatible encodings);
+            // kept for documents it cannot read, such as UTF-16.
+            finished = true
+            throw unreadable(line: Int(xmlTextReaderGetParserLineNumber(reader)), XMLRecordReader.entityRefusal)
+        default:
+            break  // Text, whitespace, comments, processing instructions carry nothing of the contract.
+        }
+    }
+
+    static let entityRefusal = "le fichier contient une déclaration DOCTYPE/entité : refusé par sécurité, aucune entité n'est résolue"
+
+    // MARK: Elements
+
+    private func element() throws {
+        let name = XMLRecordReader.string(xmlTextReaderConstLocalName(reader)) ?? ""
+        let depth = xmlTextReaderDepth(reader)
+        let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
+        let line = elementLine()
+
+        if !sawRoot {
+            sawRoot = true
+            guard name == "batch" else {
+                finished = true
+                throw unreadable(line: line, "l'élément racine est <\(name)> alors qu'un export de facturation XML commence par <batch> (spec §2)")
+            }
+            readAttributes(of: name, line: line, mapping: [:], known: XMLRecordReader.batchAttributes)
+            return
+        }
+
+        switch name {
+        case "invoice":
+            if invoiceFields != nil {
+                pending.append(.warning(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
+                    severity: .warning)))
+            }
+            invoiceFields = readAttributes(of: name, line: line, mapping: XMLRecordReader.invoiceAttributes)
+            patientFields = [:]
+            invoiceDepth = Int(depth)
+            if isEmpty { leaveInvoice() }
+        case "patient":
+            let fields = readAttributes(of: name, line: line, mapping: XMLRecordReader.patientAttributes)
+            if invoiceFields != nil {
+                patientFields = fields
+            } else {
+                pending.append(.warning(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "élément <patient> hors d'un élément <invoice> : ignoré (le patient se déclare dans sa facture)",
+                    severity: .warning)))
+            }
+        case "act":
+            let actFields = readAttributes(of: name, line: line, mapping: XMLRecordReader.actAttributes)
+            guard let invoiceFields else {
+                pending.append(.rejected(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
+                return
+            }
+            // Act attributes win over the invoice's, the patient's over the invoice's: the most specific element speaks.
+            var fields = invoiceFields
+            fields.merge(patientFields) { _, patient in patient }
+            fields.merge(actFields) { _, act in act }
+            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields)))
+        default:
+            if reportedUnknownElements.insert(name).inserted {
+                pending.append(.warning(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "élément <\(name)> inconnu ignoré (signalé une seule fois) ; éléments lus : <batch>, <invoice>, <patient>, <act>",
+                    severity: .warning)))
+            }
+        }
+    }
+
+    private func leaveInvoice() {
+        invoiceFields = nil
+        invoiceDepth = -1
+        patientFields = [:]
+    }
+
+    /// The attributes of the current element mapped to columns: the profile's names first (so a
+    /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
+    /// reported once per element and attribute name.
+    @discardableResult
+    private func readAttributes(of element: String, line: Int, mapping: [String: Column], known: Set<String> = []) -> [Column: String] {
+        var fields: [Column: String] = [:]
+        guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return fields }
+        repeat {
+            if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
+            let name = XMLRecordReader.string(xmlTextReaderConstName(reader)) ?? ""
+            let value = XMLRecordReader.string(xmlTextReaderConstValue(reader)) ?? ""
+            if known.contains(name) { continue }
+            if let column = (mapping.isEmpty ? nil : profile.column(forHeader: name)) ?? mapping[name] {
+                fields[column] = value
+            } else if reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
+                pending.append(.warning(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "attribut « \(name) » de <\(element)> inconnu ignoré (signalé une seule fois)",
+                    severity: .warning)))
+            }
+        } while xmlTextReaderMoveToNextAttribute(reader) == 1
+        xmlTextReaderMoveToElement(reader)
+        return fields
+    }
+
+    /// The line of the current element's `<`. libxml2 records the line where the start tag *ends*
+    /// (and caps it at 65535), so the byte scanner's account of the same start tag is used when it
+    /// agrees with libxml2; otherwise libxml2's own figure.
+    private func elementLine() -> Int {
+        let recorded = xmlTextReaderCurrentNode(reader).map { Int($0.pointee.line) } ?? 0
+        if let tag = source.startTags.popFirst() {
+            let agrees = recorded < Int(UInt16.max) ? tag.endLine == recorded : tag.endLine >= recorded
+            if agrees { return tag.startLine }
+            source.startTags.disable()
+        }
+        if recorded > 0 && recorded < Int(UInt16.max) { return recorded }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
+    // MARK: Errors
+
+    private func readFailure() -> UnreadableFile {
+        if let refusal = source.refusedDeclarationLine {
+            return unreadable(line: refusal, XMLRecordReader.entityRefusal)
+        }
+        // libxml2 calls an empty file "extra content at the end of the document".
+        if !sawRoot && !source.sawNonBlankByte && source.readFailure == nil {
+            return unreadable(line: 0, "fichier XML vide : aucun élément <batch>")
+        }
+        if let failure = source.readFailure {
+            return unreadable(line: 0, "lecture du fichier impossible : \(failure)")
+        }
+        guard let error = diagnostics.firstError else {
+            return unreadable(line: Int(xmlTextReaderGetParserLineNumber(reader)), "fichier XML illisible (libxml2 n'a pas donné de raison)")
+        }
+        return unreadable(line: error.line, error.frenchMessage)
+    }
+
+    private func unreadable(line: Int, _ message: String) -> UnreadableFile {
+        UnreadableFile(InputIssue(file: displayName, line: line, column: nil, message: message))
+    }
+
+    private static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
+        pointer.map { String(cString: $0) }
+    }
+
+    // MARK: Fixed mapping (spec §2)
+
+    private static let batchAttributes: Set<String> = ["centre", "exported-at"]
+    private static let invoiceAttributes: [String: Column] = [
+        "id": .invoiceID, "date": .actDate, "time": .actTime, "place": .place,
+        "practitioner": .practitionerID, "specialty": .practitionerSpecialty,
+    ]
+    private static let patientAttributes: [String: Column] = [
+        "id": .patientID, "birth-date": .patientBirthDate, "sex": .patientSex, "ald": .patientALD,
+        "mt-status": .mtStatus, "mt-practitioner": .mtPractitionerID,
+    ]
+    private static let actAttributes: [String: Column] = [
+        "code": .code, "coefficient": .coefficient, "quantity": .quantity, "modifiers": .modifiers,
+        "association": .association, "amount": .amount,
+    ]
+}
+
+// MARK: - libxml2 error collection
+
+/// One libxml2 error, copied out of libxml2's struct while it is valid.
+struct XMLParseError {
+    var code: Int32
+    var line: Int
+    var message: String
+
+    /// The French account of the error for staff (spec §1.2), libxml2's own words kept for support.
+    var frenchMessage: String {
+        let detail = "(libxml2 : \(message))"
+        switch Int(code) {
+        case Int(XML_ERR_UNDECLARED_ENTITY.rawValue), Int(XML_WAR_UNDECLARED_ENTITY.rawValue),
+             Int(XML_ERR_ENTITY_LOOP.rawValue), Int(XML_ERR_ENTITY_IS_EXTERNAL.rawValue),
+             Int(XML_ERR_EXT_ENTITY_STANDALONE.rawValue), Int(XML_ERR_ENTITY_PE_INTERNAL.rawValue):
+            return "ligne \(line) : \(XMLRecordReader.entityRefusal) \(detail)"
+        case Int(XML_ERR_INVALID_CHAR.rawValue), Int(XML_ERR_INVALID_ENCODING.rawValue),
+             Int(XML_ERR_UNKNOWN_ENCODING.rawValue), Int(XML_ERR_UNSUPPORTED_ENCODING.rawValue):
+            return "encodage du fichier XML illisible à la ligne \(line) : les octets ne correspondent pas à l'encodage déclaré dans <?xml … encoding=\"…\"?> (UTF-8, ISO-8859-1 ou Windows-1252 attendus) \(detail)"
+        case Int(XML_ERR_DOCUMENT_EMPTY.rawValue):
+            return "fichier XML vide : aucun élément <batch> \(detail)"
+        default:
+            return "fichier XML tronqué ou mal formé à la ligne \(line) : \(XMLParseError.explanation(code)) \(detail)"
+        }
+    }
+
+    private static func explanation(_ code: Int32) -> String {
+        switch Int(code) {
+        case Int(XML_ERR_GT_REQUIRED.rawValue), Int(XML_ERR_TAG_NOT_FINISHED.rawValue),
+             Int(XML_ERR_LTSLASH_REQUIRED.rawValue), Int(XML_ERR_ATTRIBUTE_NOT_FINISHED.rawValue):
+            return "un élément n'est pas terminé (fichier coupé pendant l'export ou la copie ?)"
+        case Int(XML_ERR_TAG_NAME_MISMATCH.rawValue):
+            return "la balise fermante ne correspond pas à la balise ouverte"
+        case Int(XML_ERR_ATTRIBUTE_WITHOUT_VALUE.rawValue):
+            return "un attribut n'a pas de valeur entre guillemets"
+        case Int(XML_ERR_ATTRIBUTE_REDEFINED.rawValue):
+            return "un attribut apparaît deux fois dans le même élément"
+        case Int(XML_ERR_LT_IN_ATTRIBUTE.rawValue):
+            return "un « < » apparaît dans la valeur d'un attribut (à écrire &lt;)"
+        case Int(XML_ERR_DOCUMENT_END.rawValue):
+            return "du contenu suit la fin de l'élément <batch>"
+        default:
+            return "syntaxe XML invalide"
+        }
+    }
+}
+
+/// Collects what libxml2 reports instead of letting it print to standard error.
+final class XMLParseDiagnostics {
+    private(set) var firstError: XMLParseError?
+
+    func record(_ error: xmlError) {
+        // Warnings (XML_ERR_WARNING) do not stop the reading; the first error is the cause, later ones follow from it.
+        guard error.level.rawValue >= XML_ERR_ERROR.rawValue, firstError == nil else { return }
+        let text = error.message.map { String(cString: $0) }?.trimmingCharactersInWhitespace() ?? ""
+        firstError = XMLParseError(code: error.code, line: Int(error.line), message: text)
+    }
+
+    /// Runs `body` with this collector as the thread's libxml2 error handler, for the errors raised
+    /// outside the reader's parser context (I/O, encoding set-up), then restores the previous one.
+    func silencingLibxml2<T>(_ body: () throws -> T) rethrows -> T {
+        let previousHandler = __xmlStructuredError().pointee
+        let previousContext = __xmlStructuredErrorContext().pointee
+        xmlSetStructuredErrorFunc(Unmanaged.passUnretained(self).toOpaque(), xmlDiagnosticsCollector)
+        defer { xmlSetStructuredErrorFunc(previousContext, previousHandler) }
+        return try body()
+    }
+}
+
+private let xmlDiagnosticsCollector: xmlStructuredErrorFunc = { context, error in
+    guard let context, let error else { return }
+    Unmanaged<XMLParseDiagnostics>.fromOpaque(context).takeUnretainedValue().record(error.pointee)
+}
+
+// MARK: - Byte source
+
+/// The file's bytes, handed to libxml2 one start tag at a time (each piece ends at a `>`), and
+/// scanned on the way:
+/// - pieces ending at a tag mean a parse error cannot swallow complete acts parsed in the same
+///   chunk, so every act before a truncation is delivered;
+/// - the scanner notes the line on which each start tag opens (libxml2 only knows where it ends);
+/// - `<!DOCTYPE`, `<!ENTITY` or any other declaration ends the input before libxml2 sees it.
+/// The scan works on the bytes, valid for the ASCII-compatible encodings of spec §2.
+final class XMLByteSource {
+    private var descriptor: Int32
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var atEnd = false
+    fileprivate(set) var refusedDeclarationLine: Int?
+    fileprivate(set) var readFailure: String?
+    fileprivate(set) var sawNonBlankByte = false
+    let startTags = StartTagQueue()
+    private var scanner = StartTagScanner()
+
+    init(url: URL, displayName: String) throws {
+        descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw UnreadableFile(InputIssue(file: displayName, line: 0, column: nil,
+                                            message: "impossible d'ouvrir le fichier XML : \(reason)"))
+        }
+        buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    }
+
+    deinit { closeFile() }
+
+    func closeFile() {
+        if descriptor >= 0 { _ = close(descriptor) }
+        descriptor = -1
+    }
+
+    /// Fills `out` with at most `capacity` bytes, up to and including the next `>`. 0 at the end.
+    func readPiece(into out: UnsafeMutablePointer<CChar>, capacity: Int) -> Int32 {
+        if atEnd || capacity <= 0 { return 0 }
+        if start == end {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                readFailure = String(cString: strerror(errno))
+                atEnd = true
+                return -1
+            }
+            if count == 0 { atEnd = true; return 0 }
+            start = 0
+            end = count
+        }
+        return buffer.withUnsafeBufferPointer { bytes -> Int32 in
+            let available = min(end - start, capacity)
+            let base = bytes.baseAddress! + start
+            let length = memchr(base, Int32(UInt8(ascii: ">")), available)
+                .map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) + 1 } ?? available
+            let piece = UnsafeBufferPointer(start: base, count: length)
+            if let declarationLine = scanner.scan(piece, into: startTags) {
+                // Nothing of the declaration reaches libxml2: the input simply ends here.
+                refusedDeclarationLine = declarationLine
+                atEnd = true
+                return 0
+            }
+            if !sawNonBlankByte {
+                sawNonBlankByte = piece.contains { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+            }
+            UnsafeMutableRawPointer(out).copyMemory(from: base, byteCount: length)
+            start += length
+            return Int32(length)
+        }
+    }
+}
+
+private let xmlByteSourceRead: xmlInputReadCallback = { context, out, capacity in
+    guard let context, let out else { return -1 }
+    return Unmanaged<XMLByteSource>.fromOpaque(context).takeUnretainedValue().readPiece(into: out, capacity: Int(capacity))
+}
+
+private let xmlByteSourceClose: xmlInputCloseCallback = { context in
+    guard let context else { return 0 }
+    Unmanaged<XMLByteSource>.fromOpaque(context).takeUnretainedValue().closeFile()
+    return 0
+}
+
+/// Where a start tag opens (`<`) and ends (`>`), 1-based lines.
+struct StartTagLines: Equatable {
+    var startLine: Int
+    var endLine: Int
+}
+
+/// Start tags seen by the scanner and not yet reached by the reader, in document order. The
+/// scanner runs at most a few pieces ahead of the reader, so the queue stays short.
+final class StartTagQueue {
+    private var tags: [StartTagLines] = []
+    private var head = 0
+    private var enabled = true
+
+    func append(_ tag: StartTagLines) {
+        if enabled { tags.append(tag) }
+    }
+
+    func popFirst() -> StartTagLines? {
+        guard enabled, head < tags.count else { return nil }
+        let tag = tags[head]
+        head += 1
+        if head >= 1024 && head * 2 >= tags.count {
+            tags.removeFirst(head)
+            head = 0
+        }
+        return tag
+    }
+
+    /// After a disagreement with libxml2 the pairing is no longer trusted for the rest of the file.
+    func disable() {
+        enabled = false
+        tags.removeAll()
+        head = 0
+    }
+}
+
+/// A byte-level account of XML markup: enough to find start tags (skipping quoted attribute
+/// values, comments, CDATA sections and processing instructions) and declarations. libxml2 does
+/// the real parsing; this only has to agree with it on well-formed input.
+struct StartTagScanner {
+    private enum State {
+        case content
+        case afterLessThan
+        case startTag
+        case quotedValue(UInt8)
+        case endTag
+        case afterBang
+        case comment
+        case cdata
+        case processingInstruction
+    }
+
+    private var state = State.content
+    private var line = 1
+    private var tagStartLine = 1
+    /// The two bytes before the current one, to see `-->`, `]]>` and `?>`.
+    private var previous: (UInt8, UInt8) = (0, 0)
+
+    /// Scans `bytes`, queueing each complete start tag. Returns the line of a `<!` declaration
+    /// (DOCTYPE, ENTITY…) if one starts here.
+    mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, into queue: StartTagQueue) -> Int? {
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") { line += 1 }
+            switch state {
+            case .content:
+                if byte == UInt8(ascii: "<") {
+                    tagStartLine = line
+                    state = .afterLessThan
+                }
+            case .afterLessThan:
+                switch byte {
+                case UInt8(ascii: "/"): state = .endTag
+                case UInt8(ascii: "!"): state = .afterBang
+                case UInt8(ascii: "?"): state = .processingInstruction
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                     UInt8(ascii: "_"), UInt8(ascii: ":"), 0x80...0xFF:
+                    state = .startTag
+                default:
+                    state = .content  // Not markup libxml2 accepts; it will report the error.
+                }
+            case .startTag:
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    state = .quotedValue(byte)
+                } else if byte == UInt8(ascii: ">") {
+                    queue.append(StartTagLines(startLine: tagStartLine, endLine: line))
+                    state = .content
+                }
+            case .quotedValue(let quote):
+                if byte == quote { state = .startTag }
+            case .endTag:
+                if byte == UInt8(ascii: ">") { state = .content }
+            case .afterBang:
+                switch byte {
+                case UInt8(ascii: "-"): state = .comment
+                case UInt8(ascii: "["): state = .cdata
+                default: return tagStartLine
+                }
+                previous = (0, 0)
+                continue
+            case .comment:
+                if byte == UInt8(ascii: ">") && previous == (UInt8(ascii: "-"), UInt8(ascii: "-")) { state = .content }
+            case .cdata:
+                if byte == UInt8(ascii: ">") && previous == (UInt8(ascii: "]"), UInt8(ascii: "]")) { state = .content }
+            case .processingInstruction:
+                if byte == UInt8(ascii: ">") && previous.1 == UInt8(ascii: "?") { state = .content }
+            }
+            previous = (previous.1, byte)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,570 @@
+import BillingModel
+import Foundation
+import XCTest
+@testable import BillingIngest
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+final class XMLRecordReaderTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-xml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    // MARK: Helpers
+
+    private func write(_ name: String, bytes: [UInt8]) throws -> URL {
+        let file = folder.appendingPathComponent(name)
+        try Data(bytes).write(to: file)
+        return file
+    }
+
+    private func write(_ name: String, _ text: String) throws -> URL {
+        try write(name, bytes: Array(text.utf8))
+    }
+
+    /// Everything the reader hands over, and the error that ended it, if any.
+    private struct Outcome {
+        var records: [RawRecord] = []
+        var rejected: [InputIssue] = []
+        var warnings: [InputIssue] = []
+        var failure: UnreadableFile?
+
+        /// Every text the reader produced, to look for content that must never leak.
+        var allText: String {
+            var texts = records.flatMap { $0.fields.values } + (rejected + warnings).map(\.message)
+            if let failure { texts.append(failure.issue.message) }
+            return texts.joined(separator: "\n")
+        }
+    }
+
+    private func read(_ url: URL, profile: MappingProfile = .standard) throws -> Outcome {
+        let reader = try XMLRecordReader(url: url, displayName: url.lastPathComponent, profile: profile)
+        var outcome = Outcome()
+        do {
+            while let event = try reader.next() {
+                switch event {
+                case .record(let record): outcome.records.append(record)
+                case .rejected(let issue): outcome.rejected.append(issue)
+                case .warning(let issue): outcome.warnings.append(issue)
+                }
+            }
+        } catch let error as UnreadableFile {
+            outcome.failure = error
+        }
+        return outcome
+    }
+
+    private func read(_ text: String, name: String = "export.xml") throws -> Outcome {
+        try read(write(name, text))
+    }
+
+    /// Encodes text whose characters are all in Latin-1, plus the Windows-1252 extras used below.
+    private func singleByte(_ text: String, windows1252: Bool) -> [UInt8] {
+        let extras: [Unicode.Scalar: UInt8] = windows1252 ? ["€": 0x80, "œ": 0x9C, "Œ": 0x8C, "’": 0x92] : [:]
+        return text.unicodeScalars.map { scalar in
+            if let byte = extras[scalar] { return byte }
+            precondition(scalar.value < 0x100, "hors Latin-1 : \(scalar)")
+            return UInt8(scalar.value)
+        }
+    }
+
+    private static let specExample = """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <batch centre="750000001" exported-at="2025-11-01T02:00:00">
+      <invoice id="F2025-000001" date="2025-10-02" time="09:30" place="cabinet"
+               practitioner="10000000001" specialty="01">
+        <patient id="1850775123456" birth-date="2021-03-04" sex="F" ald="false"
+                 mt-status="centre" mt-practitioner="10000000001"/>
+        <act code="G" amount="30.00"/>
+        <act code="MEG" amount="5.00"/>
+        <act code="DEQP003" coefficient="1" quantity="1" modifiers="" association="" amount="14.52"/>
+      </invoice>
+    </batch>
+
+    """
+
+    // MARK: Mapping
+
+    func testSpecExampleYieldsThreeRecordsWithInvoicePatientAndActFields() throws {
+        let outcome = try read(Self.specExample)
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.warnings.map(\.message), [])
+        XCTAssertEqual(outcome.rejected.map(\.message), [])
+        XCTAssertEqual(outcome.records.map(\.location), [7, 8, 9].map { SourceLocation(file: "export.xml", line: $0) })
+        XCTAssertEqual(outcome.records.map { $0[.code] }, ["G", "MEG", "DEQP003"])
+        XCTAssertEqual(outcome.records.map { $0[.amount] }, ["30.00", "5.00", "14.52"])
+
+        let first = outcome.records[0]
+        XCTAssertEqual(first[.invoiceID], "F2025-000001")
+        XCTAssertEqual(first[.actDate], "2025-10-02")
+        XCTAssertEqual(first[.actTime], "09:30")
+        XCTAssertEqual(first[.place], "cabinet")
+        XCTAssertEqual(first[.practitionerID], "10000000001")
+        XCTAssertEqual(first[.practitionerSpecialty], "01")
+        XCTAssertEqual(first[.patientID], "1850775123456")
+        XCTAssertEqual(first[.patientBirthDate], "2021-03-04")
+        XCTAssertEqual(first[.patientSex], "F")
+        XCTAssertEqual(first[.patientALD], "false")
+        XCTAssertEqual(first[.mtStatus], "centre")
+        XCTAssertEqual(first[.mtPractitionerID], "10000000001")
+        XCTAssertNil(first[.coefficient])
+
+        let third = outcome.records[2]
+        XCTAssertEqual(third[.coefficient], "1")
+        XCTAssertEqual(third[.quantity], "1")
+        XCTAssertEqual(third.fields[.modifiers], "")
+        XCTAssertEqual(third[.patientID], "1850775123456")
+    }
+
+    func testMultiLineActsAreLocatedAtTheLineOfTheirOpeningTag() throws {
+        let outcome = try read("""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!-- un commentaire qui contient <act code="X"/> ne compte pas -->
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <patient id="1850775123456" birth-date="2021-03-04"/>
+            <act
+                code="G"
+                amount="30.00"
+            />
+            <act code="MEG" modifiers=">" amount="5.00"/><act code="MD"
+              amount="10.00"/>
+            <act code="VG" amount="33.00"></act>
+            <act code="MU"
+                 amount="22.60">
+            </act>
+            <![CDATA[ <act code="Y"/> ]]>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.records.map { $0[.code] }, ["G", "MEG", "MD", "VG", "MU"])
+        XCTAssertEqual(outcome.records.map(\.location.line), [6, 10, 10, 12, 13])
+        XCTAssertEqual(outcome.records[1][.modifiers], ">")
+        XCTAssertEqual(outcome.records[4][.amount], "22.60")
+    }
+
+    func testActBeforePatientLacksPatientFieldsAndPatientResetsPerInvoice() throws {
+        let outcome = try read("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+            <patient id="1850775123456" birth-date="2021-03-04"/>
+            <act code="MEG" amount="5.00"/>
+          </invoice>
+          <invoice id="F2" date="2025-10-03" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertEqual(outcome.records.count, 3)
+        XCTAssertNil(outcome.records[0][.patientID])
+        XCTAssertEqual(outcome.records[1][.patientID], "1850775123456")
+        XCTAssertEqual(outcome.records[2][.invoiceID], "F2")
+        XCTAssertNil(outcome.records[2][.patientID], "le patient de F1 ne doit pas passer à F2")
+    }
+
+    func testActOutsideAnInvoiceIsRejectedAtItsLine() throws {
+        let outcome = try read("""
+        <batch>
+          <act code="G" amount="30.00"/>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01"/>
+          <act code="G" amount="30.00"/>
+        </batch>
+        """)
+        XCTAssertEqual(outcome.records.count, 0)
+        XCTAssertEqual(outcome.rejected.map(\.line), [2, 4])
+        XCTAssertTrue(outcome.rejected[0].message.contains("hors d'un élément <invoice>"), outcome.rejected[0].message)
+        XCTAssertNil(outcome.failure)
+    }
+
+    func testUnknownElementsAndAttributesAreEachReportedOnce() throws {
+        let outcome = try read("""
+        <batch centre="750000001" version="2">
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01" caisse="CPAM">
+            <patient id="1850775123456" birth-date="2021-03-04"/>
+            <act code="G" amount="30.00" commentaire="a"/>
+            <note>texte</note>
+            <act code="MEG" amount="5.00" commentaire="b"/>
+            <note/>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertEqual(outcome.records.count, 2)
+        XCTAssertEqual(outcome.warnings.map(\.line), [1, 2, 4, 5])
+        let messages = outcome.warnings.map(\.message)
+        XCTAssertTrue(messages[0].contains("« version » de <batch>"), messages[0])
+        XCTAssertTrue(messages[1].contains("« caisse » de <invoice>"), messages[1])
+        XCTAssertTrue(messages[2].contains("« commentaire » de <act>"), messages[2])
+        XCTAssertTrue(messages[3].contains("élément <note> inconnu"), messages[3])
+        XCTAssertEqual(outcome.records[0].fields.count, 8, "4 attributs de facture, 2 de patient, 2 d'acte ; rien d'inconnu")
+    }
+
+    func testProfileAliasesMapVendorAttributeNames() throws {
+        var profile = MappingProfile(name: "logiciel-x")
+        profile.headers[MappingProfile.normalizeHeader("montant")] = .amount
+        profile.headers[MappingProfile.normalizeHeader("acte")] = .code
+        let url = try write("vendeur.xml", """
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <patient id="1850775123456" birth-date="2021-03-04"/>
+            <act acte="G" Montant="30.00"/>
+          </invoice>
+        </batch>
+        """)
+        let outcome = try read(url, profile: profile)
+        XCTAssertEqual(outcome.warnings.map(\.message), [])
+        XCTAssertEqual(outcome.records.first?[.code], "G")
+        XCTAssertEqual(outcome.records.first?[.amount], "30.00")
+    }
+
+    func testPredefinedAndCharacterReferencesAreDecoded() throws {
+        let outcome = try read("""
+        <batch>
+          <invoice id="F&amp;1&#233;" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.records.first?[.invoiceID], "F&1é")
+    }
+
+    // MARK: Encodings
+
+    func testISO88591DeclaredEncodingDecodesAccents() throws {
+        let text = """
+        <?xml version="1.0" encoding="ISO-8859-1"?>
+        <batch centre="750000001">
+          <invoice id="FÉV-Hélène-ç" date="2025-10-02" place="domicile" practitioner="10000000001" specialty="01">
+            <patient id="Bérénice Ñ" birth-date="2021-03-04"/>
+            <act code="G" amount="30.00" association="à"/>
+          </invoice>
+        </batch>
+        """
+        let outcome = try read(write("latin1.xml", bytes: singleByte(text, windows1252: false)))
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.records.first?[.invoiceID], "FÉV-Hélène-ç")
+        XCTAssertEqual(outcome.records.first?[.patientID], "Bérénice Ñ")
+        XCTAssertEqual(outcome.records.first?[.association], "à")
+        XCTAssertEqual(outcome.records.first?.location.line, 5)
+    }
+
+    func testWindows1252DeclaredEncodingDecodesAccentsAndItsOwnCharacters() throws {
+        // 0x80 (€) and 0x9C (œ) are control characters in ISO-8859-1: only a real Windows-1252 decoding gives these.
+        let text = """
+        <?xml version="1.0" encoding="windows-1252"?>
+        <batch>
+          <invoice id="Cœur-€-été" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <patient id="Œdipe’s" birth-date="2021-03-04"/>
+            <act code="G" amount="30.00"/>
+          </invoice>
+        </batch>
+        """
+        let outcome = try read(write("cp1252.xml", bytes: singleByte(text, windows1252: true)))
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.records.first?[.invoiceID], "Cœur-€-été")
+        XCTAssertEqual(outcome.records.first?[.patientID], "Œdipe’s")
+    }
+
+    func testBytesThatBreakTheDeclaredEncodingMakeTheFileUnreadable() throws {
+        var bytes = Array("""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+            <act code="
+        """.utf8)
+        bytes += [0xE9, 0x22] + Array("/>\n  </invoice>\n</batch>\n".utf8)  // a lone Latin-1 é in a UTF-8 file
+        let outcome = try read(write("mauvais-encodage.xml", bytes: bytes))
+        XCTAssertEqual(outcome.records.count, 1)
+        let issue = try XCTUnwrap(outcome.failure?.issue)
+        XCTAssertEqual(issue.line, 5)
+        XCTAssertTrue(issue.message.hasPrefix("encodage du fichier XML illisible à la ligne 5"), issue.message)
+    }
+
+    // MARK: Broken files
+
+    func testTruncatedFileDeliversEveryCompleteActThenFailsWithItsLine() throws {
+        var lines = [
+            #"<?xml version="1.0" encoding="UTF-8"?>"#,
+            "<batch>",
+            #"  <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">"#,
+            #"    <patient id="1850775123456" birth-date="2021-03-04"/>"#,
+        ]
+        for index in 0..<40 { lines.append(#"    <act code="G" amount="\#(index).00"/>"#) }
+        lines.append(#"    <act code="MEG" amo"#)  // line 45, cut in the middle of an attribute
+        let url = try write("tronque.xml", lines.joined(separator: "\n"))
+
+        let printed = try capturingStandardError { try read(url) }
+        let outcome = printed.result
+        XCTAssertEqual(outcome.records.count, 40, "tous les actes complets avant la coupure sont livrés")
+        XCTAssertEqual(outcome.records.last?.location.line, 44)
+        let issue = try XCTUnwrap(outcome.failure?.issue)
+        XCTAssertEqual(issue.file, "tronque.xml")
+        XCTAssertEqual(issue.line, 45)
+        XCTAssertTrue(issue.message.hasPrefix("fichier XML tronqué ou mal formé à la ligne 45 : "), issue.message)
+        XCTAssertEqual(printed.standardError, "", "libxml2 ne doit rien écrire sur la sortie d'erreur")
+    }
+
+    func testFileCutBetweenElementsFailsAtTheEnd() throws {
+        let outcome = try read("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+        """)
+        XCTAssertEqual(outcome.records.count, 1)
+        let issue = try XCTUnwrap(outcome.failure?.issue)
+        XCTAssertEqual(issue.line, 3)
+        XCTAssertTrue(issue.message.hasPrefix("fichier XML tronqué ou mal formé à la ligne 3"), issue.message)
+    }
+
+    func testMismatchedTagIsReported() throws {
+        let outcome = try read("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+          </facture>
+        </batch>
+        """)
+        XCTAssertEqual(outcome.records.count, 1)
+        XCTAssertEqual(outcome.failure?.issue.line, 4)
+        XCTAssertTrue(outcome.failure?.issue.message.contains("balise fermante") ?? false, outcome.failure?.issue.message ?? "")
+    }
+
+    func testOtherRootOrEmptyFileIsUnreadable() throws {
+        let other = try read(#"<html><act code="G" amount="1"/></html>"#, name: "page.xml")
+        XCTAssertTrue(other.failure?.issue.message.contains("<html>") ?? false, other.failure?.issue.message ?? "")
+        XCTAssertEqual(other.records.count + other.rejected.count, 0)
+
+        let empty = try read("", name: "vide.xml")
+        XCTAssertTrue(empty.failure?.issue.message.hasPrefix("fichier XML vide") ?? false, empty.failure?.issue.message ?? "")
+    }
+
+    func testMissingFileCannotBeOpened() {
+        XCTAssertThrowsError(try XMLRecordReader(url: folder.appendingPathComponent("absent.xml"), displayName: "absent.xml", profile: .standard)) { error in
+            let issue = (error as? UnreadableFile)?.issue
+            XCTAssertEqual(issue?.file, "absent.xml")
+            XCTAssertTrue(issue?.message.hasPrefix("impossible d'ouvrir le fichier XML") ?? false, issue?.message ?? "")
+        }
+    }
+
+    // MARK: Hostile documents
+
+    private func assertRefusedForEntities(_ outcome: Outcome, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.records.count, 0, file: file, line: line)
+        let message = outcome.failure?.issue.message ?? "(aucune erreur)"
+        XCTAssertTrue(message.contains("le fichier contient une déclaration DOCTYPE/entité : refusé par sécurité, aucune entité n'est résolue"),
+                      message, file: file, line: line)
+    }
+
+    func testExternalFileEntityIsRefusedAndNeverRead() throws {
+        let outcome = try read("""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!DOCTYPE batch [
+          <!ENTITY xxe SYSTEM "file:///etc/passwd">
+        ]>
+        <batch>
+          <invoice id="&xxe;" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00">&xxe;</act>
+          </invoice>
+        </batch>
+        """)
+        assertRefusedForEntities(outcome)
+        XCTAssertEqual(outcome.failure?.issue.line, 2)
+        XCTAssertFalse(outcome.allText.contains("root:"), "le contenu de /etc/passwd ne doit jamais apparaître")
+    }
+
+    func testExternalHTTPEntityAndDTDAreRefusedWithoutAnyConnection() throws {
+        let listener = try LocalListener()
+        for target in ["http://127.0.0.1:9/x", "http://127.0.0.1:\(listener.port)/x"] {
+            let entity = try read("""
+            <?xml version="1.0"?>
+            <!DOCTYPE batch [ <!ENTITY remote SYSTEM "\(target)"> ]>
+            <batch><invoice id="F1"><act code="G" amount="&remote;">&remote;</act></invoice></batch>
+            """)
+            assertRefusedForEntities(entity)
+            let externalDTD = try read("""
+            <?xml version="1.0"?>
+            <!DOCTYPE batch SYSTEM "\(target)">
+            <batch/>
+            """)
+            assertRefusedForEntities(externalDTD)
+            let parameterEntity = try read("""
+            <!DOCTYPE batch [ <!ENTITY % remote SYSTEM "\(target)"> %remote; ]>
+            <batch/>
+            """)
+            assertRefusedForEntities(parameterEntity)
+        }
+        XCTAssertFalse(listener.hasPendingConnection(), "aucune connexion ne doit être tentée")
+    }
+
+    func testBillionLaughsIsRefusedQuickly() throws {
+        var declarations = [#"<!ENTITY lol "lol">"#]
+        for level in 1...9 {
+            let previous = level == 1 ? "lol" : "lol\(level - 1)"
+            declarations.append("<!ENTITY lol\(level) \"\(String(repeating: "&\(previous);", count: 10))\">")
+        }
+        let started = Date()
+        let outcome = try read("""
+        <?xml version="1.0"?>
+        <!DOCTYPE batch [
+          \(declarations.joined(separator: "\n  "))
+        ]>
+        <batch centre="&lol9;">
+          <invoice id="&lol9;" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00">&lol9;</act>
+          </invoice>
+        </batch>
+        """)
+        assertRefusedForEntities(outcome)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "refusé sans développer les entités")
+    }
+
+    func testEntityReferenceWithoutDeclarationIsRefused() throws {
+        let inAttribute = try read("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00"/>
+            <act code="&meg;" amount="5.00"/>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertEqual(inAttribute.records.count, 1)
+        XCTAssertEqual(inAttribute.failure?.issue.line, 4)
+        XCTAssertTrue(inAttribute.failure?.issue.message.contains("aucune entité n'est résolue") ?? false, inAttribute.failure?.issue.message ?? "")
+
+        let inContent = try read("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01">
+            <act code="G" amount="30.00">&note;</act>
+          </invoice>
+        </batch>
+        """)
+        XCTAssertEqual(inContent.failure?.issue.line, 3)
+        XCTAssertTrue(inContent.failure?.issue.message.contains("aucune entité n'est résolue") ?? false, inContent.failure?.issue.message ?? "")
+    }
+
+    // MARK: Streaming
+
+    func testFiftyMegabyteExportIsReadThroughWithEveryAct() throws {
+        let url = folder.appendingPathComponent("gros.xml")
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        let invoiceTemplate = """
+          <invoice id="F%07d" date="2025-10-02" time="09:30" place="cabinet" practitioner="10000000001" specialty="01">
+            <patient id="1850775123456" birth-date="2021-03-04" sex="F" ald="false" mt-status="centre" mt-practitioner="10000000001"/>
+            <act code="G" amount="30.00"/>
+            <act code="MEG"
+                 amount="5.00"/>
+            <act code="DEQP003" coefficient="1" quantity="1" modifiers="" association="" amount="14.52"/>
+          </invoice>
+
+        """
+        handle.write(Data("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<batch centre=\"750000001\">\n".utf8))
+        var invoices = 0
+        var written = 0
+        var chunk = ""
+        while written < 50_000_000 {
+            invoices += 1
+            chunk += String(format: invoiceTemplate, invoices)
+            if chunk.utf8.count > 1_000_000 {
+                written += chunk.utf8.count
+                handle.write(Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        handle.write(Data((chunk + "</batch>\n").utf8))
+        try handle.close()
+
+        let reader = try XMLRecordReader(url: url, displayName: "gros.xml", profile: .standard)
+        var records = 0
+        var lastRecord: RawRecord?
+        var others = 0
+        while let event = try reader.next() {
+            if case .record(let record) = event { records += 1; lastRecord = record } else { others += 1 }
+        }
+        XCTAssertEqual(records, invoices * 3)
+        XCTAssertEqual(others, 0)
+        // Each invoice takes 7 lines after the 2 header lines; the last act is the 6th line of the last invoice.
+        XCTAssertEqual(lastRecord?.location.line, 2 + (invoices - 1) * 7 + 6, "lignes exactes au-delà de 65 535")
+        XCTAssertEqual(lastRecord?[.invoiceID], String(format: "F%07d", invoices))
+    }
+}
+
+// MARK: - Test support
+
+/// Runs `body` with file descriptor 2 redirected to a temporary file, and returns what was written there.
+private func capturingStandardError<T>(_ body: () throws -> T) throws -> (result: T, standardError: String) {
+    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: capture.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: capture) }
+    let captureDescriptor = open(capture.path, O_WRONLY)
+    let savedDescriptor = dup(2)
+    fflush(stderr)
+    dup2(captureDescriptor, 2)
+    let result: T
+    do {
+        result = try body()
+    } catch {
+        fflush(stderr)
+        dup2(savedDescriptor, 2)
+        close(savedDescriptor)
+        close(captureDescriptor)
+        throw error
+    }
+    fflush(stderr)
+    dup2(savedDescriptor, 2)
+    close(savedDescriptor)
+    close(captureDescriptor)
+    return (result, try String(contentsOf: capture, encoding: .utf8))
+}
+
+/// A TCP socket listening on 127.0.0.1, to prove that nothing tried to connect to it.
+private final class LocalListener {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        #if canImport(Glibc)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard descriptor >= 0, bound == 0, listen(descriptor, 4) == 0 else {
+            throw XCTSkip("impossible d'ouvrir une socket d'écoute locale")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    }
+
+    deinit { close(descriptor) }
+
+    func hasPendingConnection() -> Bool {
+        let accepted = accept(descriptor, nil, nil)
+        if accepted >= 0 { close(accepted); return true }
+        return false
+    }
+}
