@@ -113,6 +113,16 @@ final class ExportFilesTests: XCTestCase {
         XCTAssertEqual(try ReadResult(reader: reader).records.count, 1)
     }
 
+    func testOpenReaderChoosesXMLByExtensionOrFirstByte() throws {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<batch centre=\"750000001\"></batch>\n"
+        let byExtension = try folder.write("octobre.XML", utf8: xml)
+        let byContent = try folder.write("octobre.csv", bytes: [0xEF, 0xBB, 0xBF] + Array(("\n" + xml).utf8))
+        for url in [byExtension, byContent] {
+            let reader = try ExportFiles.openReader(url: url, displayName: url.lastPathComponent, profile: .standard, encoding: nil)
+            XCTAssertTrue(reader is XMLRecordReader, "\(url.lastPathComponent) → \(type(of: reader))")
+        }
+    }
+
     func testXMLIsRecognisedByItsFirstByte() throws {
         XCTAssertTrue(ExportFiles.startsWithAngleBracket(try folder.write("a.csv", bytes: [0xEF, 0xBB, 0xBF] + Array("\n  <?xml version=\"1.0\"?><batch/>".utf8))))
         XCTAssertTrue(ExportFiles.startsWithAngleBracket(try folder.write("b.dat", utf8: "<batch/>")))
