@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cotaudit", targets: ["cotaudit"]),
+        // For the benchmarks package and for tools that embed the audit.
+        .library(name: "CotauditKit", targets: ["BillingModel", "BillingIngest", "AuditRules", "AuditReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
