@@ -1,0 +1,133 @@
+import AuditRules
+import BillingModel
+
+/// The director's monthly page: one self-contained French HTML file (inline CSS and SVG, no
+/// script, no network) that prints on A4, one section per page where it matters.
+public enum HTMLReport {
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions) -> String {
+        let e = HTML.escape
+        func practitionerName(_ id: String) -> String {
+            outcome.roster?.name(of: id) ?? "Praticien \(id)"
+        }
+        let period: String
+        if let first = outcome.firstActDate, let last = outcome.lastActDate {
+            period = first.yearMonth == last.yearMonth ? first.yearMonth.french : "du \(first.french) au \(last.french)"
+        } else {
+            period = "aucun acte lu"
+        }
+        let share = totals.billedCents.value > 0 ? Rounding.divide(totals.lostCents.value * 1000, by: totals.billedCents.value) : 0
+        var html = """
+        <!DOCTYPE html>
+        <html lang="fr">
+        <head>
+        <meta charset="utf-8">
+        <title>Audit de facturation — \(e(period))</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+        <header>
+        <h1>Audit de facturation\(options.centreName.map { " — " + e($0) } ?? "")</h1>
+        <p class="period">Période : \(e(period)) · rapport du \(e(options.asOf.french))</p>
+        </header>
+        <section class="headline">
+        <div class="figure main"><span class="amount">\(e(totals.lostCents.euros))</span><span class="caption">manque à gagner (certain et probable)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.recoverableLostCents.euros))</span><span class="caption">encore facturable (délai de \(options.recoverableWindowDays) jours)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.possibleCents.euros))</span><span class="caption">pistes à vérifier</span></div>
+        <div class="figure"><span class="amount">\(e(totals.atRiskCents.euros))</span><span class="caption">montants à risque (sur-cotation)</span></div>
+        <div class="figure"><span class="amount">\(share / 10),\(share % 10) %</span><span class="caption">du chiffre d'affaires facturé (\(e(totals.billedCents.euros)))</span></div>
+        </section>
+        <p class="facts">\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.findings.count) constats, \(outcome.rejectedLines) ligne(s) rejetée(s).</p>
+
+        """
+        html += "<section class=\"page\"><h2>Manque à gagner par praticien</h2>\n"
+        html += SVGChart.horizontalBars(totals.byPractitioner.filter { $0.lostCents > .zero }.map {
+            SVGChart.Bar(label: practitionerName($0.key), value: $0.lostCents)
+        }, title: "Manque à gagner par praticien")
+        html += "\n<table><thead><tr><th>Praticien</th><th class=\"num\">Manque à gagner</th><th class=\"num\">Facturé</th><th class=\"num\">Part perdue</th><th class=\"num\">À vérifier</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
+        for line in totals.byPractitioner {
+            let basisPoints = line.lostShareBasisPoints
+            html += "<tr><td>\(e(practitionerName(line.key)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(basisPoints / 100),\(basisPoints % 100 < 10 ? "0" : "")\(basisPoints % 100) %</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
+        }
+        html += "</tbody></table></section>\n"
+
+        html += "<section class=\"page\"><h2>Manque à gagner par acte</h2>\n"
+        html += SVGChart.horizontalBars(totals.byAct.filter { $0.lostCents > .zero }.map {
+            SVGChart.Bar(label: $0.key, value: $0.lostCents)
+        }, title: "Manque à gagner par acte")
+        html += "\n<h2>Évolution mois par mois</h2>\n"
+        html += SVGChart.columns(totals.byMonth.map { line in
+            let parts = line.key.split(separator: "-").compactMap { Int($0) }
+            let label = parts.count == 2 ? YearMonth(year: parts[0], month: parts[1]).french : line.key
+            return SVGChart.Bar(label: label, value: line.lostCents)
+        }, title: "Manque à gagner par mois d'acte")
+        html += "</section>\n"
+
+        html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
+        html += "<table><thead><tr><th>Règle</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
+        for line in totals.byRule {
+            let advice = options.ruleAdvice[line.key] ?? outcome.findings.first { $0.rule == line.key }?.message ?? ""
+            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e((line.lostCents + line.possibleCents).euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
+        }
+        html += "</tbody></table></section>\n"
+
+        html += "<section class=\"page\"><h2>Patients à qui proposer une déclaration de médecin traitant</h2>\n"
+        if totals.mtWorklist.isEmpty {
+            html += "<p class=\"empty\">Aucun patient à relancer sur la période.</p>\n"
+        } else {
+            html += "<p>Liste pour l'accueil : à la prochaine venue de ces patients, proposer la déclaration (ou la refaire avec un médecin présent). Les patients sont désignés par leur pseudonyme ; le logiciel du centre permet de les retrouver.</p>\n"
+            html += "<table><thead><tr><th>Patient (pseudonyme)</th><th>Médecin habituel</th><th>Motif</th><th class=\"num\">Forfait en jeu</th><th>Année</th><th>Dernier passage</th></tr></thead><tbody>\n"
+            for item in totals.mtWorklist {
+                let reason = item.rule == "mt-practitioner-departed" ? "médecin traitant parti" : "sans médecin traitant"
+                html += "<tr><td><code>\(e(item.patientRef.value))</code></td><td>\(e(item.practitionerName ?? item.practitionerID))</td><td>\(reason)</td><td class=\"num\">\(e(item.forfaitCents.euros))</td><td>\(item.year)</td><td>\(e(item.lastSeen.french))</td></tr>\n"
+            }
+            html += "</tbody></table>\n"
+        }
+        html += "</section>\n"
+
+        html += "<section><h2>Lignes rejetées</h2>\n"
+        if outcome.inputErrors.isEmpty {
+            html += "<p class=\"empty\">Toutes les lignes ont pu être lues.</p>\n"
+        } else {
+            html += "<p>\(outcome.rejectedLines) ligne(s) n'ont pas pu être auditées : à corriger dans le logiciel de facturation.</p><ul class=\"errors\">\n"
+            for issue in outcome.inputErrors.prefix(200) { html += "<li>\(e(issue.description))</li>\n" }
+            if outcome.inputErrors.count > 200 { html += "<li>… et \(outcome.inputErrors.count - 200) autre(s)</li>\n" }
+            html += "</ul>\n"
+        }
+        html += "</section>\n"
+
+        html += """
+        <section class="method"><h2>Méthode</h2>
+        <ul>
+        <li>Période des actes : \(e(period)).</li>
+        <li>Fichiers : \(e(outcome.files.joined(separator: ", "))).</li>
+        <li>Jeu de règles : \(e(outcome.ruleSetName)) version \(e(outcome.ruleSetVersion)).</li>
+        <li>Manque à gagner : constats certains et probables ; les pistes « à vérifier » sont comptées à part, comme les montants à risque de récupération.</li>
+        <li>Encore facturable : actes de moins de \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
+        <li>Les patients ne sont désignés que par un pseudonyme : aucun NIR, nom ou date de naissance dans ce rapport.</li>
+        </ul>
+        </section>
+        </body>
+        </html>
+
+        """
+        return html
+    }
+
+    static let style = """
+    @page { size: A4; margin: 14mm; }
+    body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1d2a33; max-width: 1000px; margin: 24px auto; font-size: 14px; }
+    h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 24px 0 8px; border-bottom: 2px solid #2b6f8e; padding-bottom: 4px; }
+    .period, .facts { color: #51606b; }
+    .headline { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+    .figure { flex: 1 1 160px; border: 1px solid #c9d6de; border-radius: 6px; padding: 10px 12px; }
+    .figure.main { background: #fdf1ed; border-color: #d9795a; }
+    .amount { display: block; font-size: 22px; font-weight: bold; } .caption { color: #51606b; font-size: 12px; }
+    table { border-collapse: collapse; width: 100%; margin: 12px 0; } th, td { border-bottom: 1px solid #dde5ea; padding: 5px 6px; text-align: left; vertical-align: top; }
+    th { background: #eef3f6; } td.num, th.num { text-align: right; white-space: nowrap; } tr { page-break-inside: avoid; }
+    svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
+    .chart-title { font-size: 14px; font-weight: bold; fill: #1d2a33; } .bar { fill: #2b6f8e; } .grid { stroke: #e3e9ed; } .axis { stroke: #51606b; }
+    .label, .tick, .value { font-size: 12px; fill: #1d2a33; } .tick { fill: #51606b; }
+    .empty { color: #51606b; font-style: italic; } ul.errors { font-size: 12px; }
+    @media print { body { margin: 0; max-width: none; } section.page { page-break-before: always; } .headline { page-break-inside: avoid; } }
+    """
+}

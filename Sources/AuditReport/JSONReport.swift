@@ -1,0 +1,196 @@
+import AuditRules
+import BillingModel
+
+/// The `cotaudit.audit/1` document (contract §4): required keys in the contract's order, then
+/// additions. Written by hand so that key order and layout are the same run to run.
+public enum JSONReport {
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions) -> String {
+        let json = JSONWriter()
+        json.object {
+            json.field("schema", "cotaudit.audit/1")
+            json.field("summary") {
+                json.object {
+                    json.field("files", outcome.files.count)
+                    json.field("acts", outcome.acts)
+                    json.field("invoices", outcome.invoices)
+                    json.field("rejected_lines", outcome.rejectedLines)
+                    json.field("findings", outcome.findings.count)
+                    json.field("lost_cents", totals.lostCents.value)
+                    json.field("at_risk_cents", totals.atRiskCents.value)
+                    json.field("possible_cents", totals.possibleCents.value)
+                    json.field("recoverable_lost_cents", totals.recoverableLostCents.value)
+                    json.field("billed_cents", totals.billedCents.value)
+                    json.field("first_act_date", outcome.firstActDate?.iso)
+                    json.field("last_act_date", outcome.lastActDate?.iso)
+                    json.field("rule_set", "\(outcome.ruleSetName) \(outcome.ruleSetVersion)")
+                }
+            }
+            json.field("by_practitioner") {
+                json.array(totals.byPractitioner) { line in
+                    json.object {
+                        json.field("practitioner_id", line.key)
+                        json.field("lost_cents", line.lostCents.value)
+                        json.field("findings", line.findings)
+                        if let name = outcome.roster?.name(of: line.key) { json.field("name", name) }
+                        json.field("billed_cents", line.billedCents.value)
+                        json.field("possible_cents", line.possibleCents.value)
+                        json.field("at_risk_cents", line.atRiskCents.value)
+                    }
+                }
+            }
+            for (key, lines, name) in [("by_act", totals.byAct, "code"), ("by_rule", totals.byRule, "rule")] {
+                json.field(key) {
+                    json.array(lines) { line in
+                        json.object {
+                            json.field(name, line.key)
+                            json.field("lost_cents", line.lostCents.value)
+                            json.field("findings", line.findings)
+                            json.field("possible_cents", line.possibleCents.value)
+                            json.field("at_risk_cents", line.atRiskCents.value)
+                        }
+                    }
+                }
+            }
+            json.field("findings") {
+                json.array(outcome.findings) { finding in
+                    json.object {
+                        json.field("rule", finding.rule)
+                        json.field("kind", finding.kind.rawValue)
+                        json.field("certainty", finding.certainty.rawValue)
+                        json.field("file", finding.location.file)
+                        json.field("line", finding.location.line)
+                        json.field("invoice_id", finding.invoiceID)
+                        json.field("practitioner_id", finding.practitionerID)
+                        json.field("patient_ref", finding.patientRef.value)
+                        json.field("code", finding.code)
+                        json.field("expected_code", finding.expectedCode)
+                        json.field("lost_cents", finding.lostCents.value)
+                        json.field("at_risk_cents", finding.atRiskCents.value)
+                        json.field("message", finding.message)
+                        json.field("act_date", finding.actDate.iso)
+                        json.field("recoverable", options.isRecoverable(finding))
+                    }
+                }
+            }
+            for (key, issues) in [("input_errors", outcome.inputErrors), ("warnings", outcome.warnings)] {
+                json.field(key) {
+                    json.array(issues) { issue in
+                        json.object {
+                            json.field("file", issue.file)
+                            json.field("line", issue.line)
+                            json.field("column", issue.column)
+                            json.field("message", issue.message)
+                        }
+                    }
+                }
+            }
+            json.field("by_month") {
+                json.array(totals.byMonth) { line in
+                    json.object {
+                        json.field("month", line.key)
+                        json.field("lost_cents", line.lostCents.value)
+                        json.field("findings", line.findings)
+                        json.field("billed_cents", line.billedCents.value)
+                    }
+                }
+            }
+        }
+        return json.text + "\n"
+    }
+}
+
+/// A small pretty-printing JSON writer: two-space indent, keys in the order written. A class,
+/// because the nested closures that write an object's fields all write to the same text.
+final class JSONWriter {
+    private(set) var text = ""
+    private var depth = 0
+    private var needsComma = false
+
+    private func newline() {
+        text += "\n" + String(repeating: "  ", count: depth)
+    }
+
+    private func separate() {
+        if needsComma { text += "," }
+        needsComma = true
+    }
+
+    func object(_ body: () -> Void) {
+        text += "{"
+        depth += 1
+        needsComma = false
+        body()
+        depth -= 1
+        // needsComma is set by the first field written: an empty object stays on one line.
+        if needsComma { newline() }
+        text += "}"
+        needsComma = true
+    }
+
+    func array<T>(_ items: [T], _ body: (T) -> Void) {
+        text += "["
+        guard !items.isEmpty else { text += "]"; needsComma = true; return }
+        depth += 1
+        needsComma = false
+        for item in items {
+            separate()
+            newline()
+            let saved = needsComma
+            body(item)
+            needsComma = saved
+        }
+        depth -= 1
+        newline()
+        text += "]"
+        needsComma = true
+    }
+
+    private func key(_ name: String) {
+        separate()
+        newline()
+        text += JSONWriter.quote(name) + ": "
+    }
+
+    func field(_ name: String, _ body: () -> Void) {
+        key(name)
+        let saved = needsComma
+        body()
+        needsComma = saved
+    }
+
+    func field(_ name: String, _ value: String?) {
+        key(name)
+        text += value.map(JSONWriter.quote) ?? "null"
+    }
+
+    func field<N: BinaryInteger>(_ name: String, _ value: N) {
+        key(name)
+        text += String(value)
+    }
+
+    func field(_ name: String, _ value: Bool) {
+        key(name)
+        text += value ? "true" : "false"
+    }
+
+    static func quote(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,77 @@
+import AuditRules
+import BillingModel
+
+/// The report for billing staff at a terminal: short, French, what to fix tomorrow morning.
+public enum TextReport {
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, colors: Bool) -> String {
+        let style = Style(enabled: colors)
+        var lines: [String] = []
+        let period: String
+        if let first = outcome.firstActDate, let last = outcome.lastActDate {
+            period = "du \(first.french) au \(last.french)"
+        } else {
+            period = "aucun acte lu"
+        }
+        lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \($0)" } ?? "") — \(period)"))
+        lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s)")
+        lines.append("")
+        lines.append("  Manque à gagner (certain et probable) : " + style.red(totals.lostCents.euros))
+        lines.append("  dont encore facturable (\(options.recoverableWindowDays) jours) : \(totals.recoverableLostCents.euros)")
+        lines.append("  Pistes à vérifier (possible)         : \(totals.possibleCents.euros)")
+        lines.append("  Montants à risque (sur-cotation)      : \(totals.atRiskCents.euros)")
+        if !totals.byPractitioner.isEmpty {
+            lines.append("")
+            lines.append(style.bold("Par praticien"))
+            for line in totals.byPractitioner.prefix(5) {
+                let name = outcome.roster?.name(of: line.key).map { "\($0) (\(line.key))" } ?? line.key
+                lines.append("  \(pad(name, 40)) \(pad(line.lostCents.euros, 14, right: true))  \(line.findings) constat(s)")
+            }
+            lines.append("")
+            lines.append(style.bold("Par acte"))
+            for line in totals.byAct.prefix(5) {
+                lines.append("  \(pad(line.key, 12)) \(pad(line.lostCents.euros, 14, right: true))  \(line.findings) constat(s)")
+            }
+        }
+        if !outcome.findings.isEmpty {
+            lines.append("")
+            lines.append(style.bold("À corriger"))
+            let ranked = outcome.findings.enumerated().sorted { lhs, rhs in
+                let (a, b) = (lhs.element.lostCents + lhs.element.atRiskCents, rhs.element.lostCents + rhs.element.atRiskCents)
+                return a != b ? a > b : lhs.offset < rhs.offset
+            }.map(\.element)
+            for finding in ranked.prefix(20) {
+                let money = finding.atRiskCents > .zero ? "à risque \(finding.atRiskCents.euros)" : finding.lostCents.euros
+                let certainty = finding.certainty == .certain ? "" : " [\(finding.certainty.french)]"
+                lines.append("  \(finding.location.file):\(finding.location.line)  facture \(finding.invoiceID)  \(style.yellow(money))\(certainty)")
+                lines.append("    \(finding.message)")
+            }
+            if outcome.findings.count > 20 {
+                lines.append("  … et \(outcome.findings.count - 20) autre(s) constat(s) : voir --format html ou --format json")
+            }
+        }
+        if !outcome.inputErrors.isEmpty {
+            lines.append("")
+            lines.append(style.bold("Lignes rejetées et fichiers illisibles (\(outcome.inputErrors.count))"))
+            for issue in outcome.inputErrors { lines.append("  " + style.red(issue.description)) }
+        }
+        if !outcome.warnings.isEmpty {
+            lines.append("")
+            lines.append(style.bold("Avertissements"))
+            for issue in outcome.warnings { lines.append("  \(issue)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        return right ? padding + text : text + padding
+    }
+
+    struct Style {
+        var enabled: Bool
+        func wrap(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+        func bold(_ text: String) -> String { wrap("1", text) }
+        func red(_ text: String) -> String { wrap("31", text) }
+        func yellow(_ text: String) -> String { wrap("33", text) }
+    }
+}

@@ -1,0 +1,123 @@
+import AuditRules
+import BillingModel
+
+/// What the renderers need beyond the outcome: the day the report is made and the window in
+/// which a forgotten or corrected bill can still be sent.
+public struct ReportOptions: Sendable {
+    public var asOf: CalendarDay
+    public var recoverableWindowDays: Int
+    public var recoverableWindowSource: String
+    public var centreName: String?
+    /// Rule id → what to change in practice (French).
+    public var ruleAdvice: [String: String]
+
+    public init(asOf: CalendarDay, recoverableWindowDays: Int, recoverableWindowSource: String,
+                centreName: String?, ruleAdvice: [String: String]) {
+        self.asOf = asOf
+        self.recoverableWindowDays = recoverableWindowDays
+        self.recoverableWindowSource = recoverableWindowSource
+        self.centreName = centreName
+        self.ruleAdvice = ruleAdvice
+    }
+
+    /// A finding can still be billed when its act is within the window.
+    public func isRecoverable(_ finding: Finding) -> Bool {
+        let age = finding.actDate.days(until: asOf)
+        return age >= 0 && age <= recoverableWindowDays
+    }
+}
+
+/// One line of a breakdown: a key (practitioner, code, rule, month) and its money.
+public struct Breakdown: Sendable, Equatable {
+    public var key: String
+    public var lostCents: Cents = .zero
+    public var possibleCents: Cents = .zero
+    public var atRiskCents: Cents = .zero
+    public var findings = 0
+    public var billedCents: Cents = .zero
+
+    /// Share of the billed revenue that was lost, in basis points (1/100 of a percent).
+    public var lostShareBasisPoints: Int64 {
+        billedCents.value > 0 ? Rounding.divide(lostCents.value * 10_000, by: billedCents.value) : 0
+    }
+}
+
+/// Every total the reports show, computed once so that every format shows the same figures.
+public struct AuditTotals: Sendable {
+    public var lostCents = Cents.zero
+    public var possibleCents = Cents.zero
+    public var atRiskCents = Cents.zero
+    public var recoverableLostCents = Cents.zero
+    public var billedCents = Cents.zero
+    public var byPractitioner: [Breakdown] = []
+    public var byAct: [Breakdown] = []
+    public var byRule: [Breakdown] = []
+    public var byMonth: [Breakdown] = []
+    /// Practitioner → month → breakdown.
+    public var byPractitionerMonth: [String: [Breakdown]] = [:]
+    public var mtWorklist: [MTWorkItem] = []
+
+    public init(_ outcome: AuditOutcome, options: ReportOptions) {
+        var practitioners: [String: Breakdown] = [:]
+        var acts: [String: Breakdown] = [:]
+        var rules: [String: Breakdown] = [:]
+        var months: [String: Breakdown] = [:]
+        var practitionerMonths: [String: [String: Breakdown]] = [:]
+        func add(_ finding: Finding, to table: inout [String: Breakdown], key: String) {
+            var line = table[key] ?? Breakdown(key: key)
+            line.findings += 1
+            if finding.certainty.countsAsLost { line.lostCents += finding.lostCents } else { line.possibleCents += finding.lostCents }
+            line.atRiskCents += finding.atRiskCents
+            table[key] = line
+        }
+        for finding in outcome.findings {
+            if finding.certainty.countsAsLost {
+                lostCents += finding.lostCents
+                if options.isRecoverable(finding) { recoverableLostCents += finding.lostCents }
+            } else {
+                possibleCents += finding.lostCents
+            }
+            atRiskCents += finding.atRiskCents
+            add(finding, to: &practitioners, key: finding.practitionerID)
+            add(finding, to: &acts, key: finding.lostCode)
+            add(finding, to: &rules, key: finding.rule)
+            add(finding, to: &months, key: finding.actDate.yearMonth.description)
+            add(finding, to: &practitionerMonths[finding.practitionerID, default: [:]], key: finding.actDate.yearMonth.description)
+        }
+        for (practitioner, billed) in outcome.billedByPractitioner {
+            practitioners[practitioner, default: Breakdown(key: practitioner)].billedCents = billed
+        }
+        for (month, billed) in outcome.billedByMonth {
+            months[month.description, default: Breakdown(key: month.description)].billedCents = billed
+        }
+        billedCents = outcome.billed
+        func ranked(_ table: [String: Breakdown]) -> [Breakdown] {
+            table.values.sorted {
+                if $0.lostCents != $1.lostCents { return $0.lostCents > $1.lostCents }
+                if $0.atRiskCents != $1.atRiskCents { return $0.atRiskCents > $1.atRiskCents }
+                return $0.key < $1.key
+            }
+        }
+        byPractitioner = ranked(practitioners)
+        byAct = ranked(acts)
+        byRule = ranked(rules)
+        byMonth = months.values.sorted { $0.key < $1.key }
+        byPractitionerMonth = practitionerMonths.mapValues { $0.values.sorted { $0.key < $1.key } }
+        mtWorklist = outcome.findings.filter { $0.kind == .missingMT }.map { finding in
+            MTWorkItem(patientRef: finding.patientRef, rule: finding.rule, practitionerID: finding.practitionerID,
+                       practitionerName: outcome.roster?.name(of: finding.practitionerID),
+                       forfaitCents: finding.lostCents, year: finding.actDate.year, lastSeen: finding.actDate)
+        }.sorted { ($0.practitionerID, $0.patientRef.value, $0.rule) < ($1.practitionerID, $1.patientRef.value, $1.rule) }
+    }
+}
+
+/// A patient to ask for a médecin traitant declaration: the front desk's worklist.
+public struct MTWorkItem: Sendable, Equatable {
+    public var patientRef: PatientRef
+    public var rule: String
+    public var practitionerID: String
+    public var practitionerName: String?
+    public var forfaitCents: Cents
+    public var year: Int
+    public var lastSeen: CalendarDay
+}
