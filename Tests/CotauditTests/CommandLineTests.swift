@@ -7,8 +7,11 @@ final class CommandLineTests: XCTestCase {
 
     /// `swift test` builds the executable beside the test bundle.
     static var binary: URL {
-        let products = Bundle(for: CommandLineTests.self).bundleURL.deletingLastPathComponent()
-        return products.appendingPathComponent("cotaudit")
+        // On Linux the bundle URL is the products folder itself; elsewhere the bundle sits in it.
+        let bundle = Bundle(for: CommandLineTests.self).bundleURL
+        let beside = bundle.appendingPathComponent("cotaudit")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return bundle.deletingLastPathComponent().appendingPathComponent("cotaudit")
     }
 
     struct Run {
