@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core
+  # Some images cannot run gpgv as the _apt sandbox user: apt runs its helpers as root here.
+  $SUDO apt-get -o APT::Sandbox::User=root update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o APT::Sandbox::User=root install -y -qq chromium fonts-dejavu-core
   browser=$(command -v chromium)
 fi
 mkdir -p out docs
