@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "CotauditBenchmarks",
     dependencies: [
-        .package(path: ".."),
+        .package(name: "Cotaudit", path: ".."),
         .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
     ],
     targets: [
