@@ -37,6 +37,14 @@ public enum CSVReport {
                              amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma)])
             }
         }
+        for practitioner in totals.byPractitionerMonth.keys.sorted() {
+            let name = outcome.roster?.name(of: practitioner) ?? ""
+            for line in totals.byPractitionerMonth[practitioner] ?? [] {
+                rows.append(["practitioner-month", "\(practitioner) \(line.key)", name, amount(line.lostCents, decimalComma),
+                             amount(line.possibleCents, decimalComma), amount(line.atRiskCents, decimalComma),
+                             String(line.findings), ""])
+            }
+        }
         return encode(rows)
     }
 

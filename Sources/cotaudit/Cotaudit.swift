@@ -49,6 +49,10 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, csv, html
 }
 
+enum CSVTable: String, ExpressibleByArgument, CaseIterable {
+    case findings, totals
+}
+
 enum EncodingOption: String, ExpressibleByArgument, CaseIterable {
     case utf8 = "utf-8"
     case windows1252 = "windows-1252"
@@ -95,6 +99,9 @@ struct AuditOptions: ParsableArguments {
 
     @Flag(help: "Montants CSV en centimes entiers plutôt qu'en euros à virgule.")
     var csvCents = false
+
+    @Option(help: "Table écrite par --format csv : findings (les constats) ou totals (totaux par praticien, acte, règle, mois).")
+    var csvTable: CSVTable = .findings
 
     @Option(help: "Nom du centre, affiché en tête du rapport.")
     var centre: String?

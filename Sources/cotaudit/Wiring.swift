@@ -100,7 +100,10 @@ enum Wiring {
             let colors = options.output == nil && isatty(STDOUT_FILENO) == 1
             return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors).utf8)
         case .csv:
-            return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            switch options.csvTable {
+            case .findings: return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            case .totals: return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            }
         case .html:
             return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions).utf8)
         }
