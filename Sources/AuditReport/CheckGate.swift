@@ -27,7 +27,7 @@ public struct CheckGate: Sendable {
             reasons.append("\(blocking.count) constat(s) de certitude « \(failOn.french) » ou plus")
         }
         if let maxLost {
-            let lost = outcome.findings.filter(\.certainty.countsAsLost).map(\.lostCents).sum()
+            let lost = CheckGate.lost(outcome)
             if lost > maxLost {
                 reasons.append("manque à gagner de \(lost.euros), au-delà du seuil de \(maxLost.euros)")
             }
@@ -36,6 +36,11 @@ public struct CheckGate: Sendable {
             reasons.append("fichier(s) illisible(s) : \(outcome.unreadableFiles.joined(separator: ", "))")
         }
         return reasons
+    }
+
+    /// Lost revenue as the gate counts it: certain and likely findings.
+    static func lost(_ outcome: AuditOutcome) -> Cents {
+        outcome.findings.filter(\.certainty.countsAsLost).map(\.lostCents).sum()
     }
 }
 
@@ -58,7 +63,7 @@ public enum JUnitReport {
             cases.append(("règle \(rule)", "cotaudit.rules", blocking.map { "\($0.location.file):\($0.location.line) facture \($0.invoiceID) : \($0.message)" }))
         }
         if let maxLost = gate.maxLost {
-            let lost = outcome.findings.filter(\.certainty.countsAsLost).map(\.lostCents).sum()
+            let lost = CheckGate.lost(outcome)
             cases.append(("seuil de manque à gagner", "cotaudit.gate",
                           lost > maxLost ? ["manque à gagner de \(lost.euros), au-delà du seuil de \(maxLost.euros)"] : []))
         }
@@ -79,21 +84,10 @@ public enum JUnitReport {
         return xml
     }
 
+    /// HTML's escaping serves XML; control characters, not allowed in XML 1.0, become spaces.
     static func escape(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&apos;"
-            case "\n", "\t": result.unicodeScalars.append(scalar)
-            default:
-                // Control characters are not allowed in XML 1.0.
-                if scalar.value < 0x20 { result += " " } else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result
+        HTML.escape(String(text.unicodeScalars.map { scalar -> Character in
+            scalar.value < 0x20 && scalar != "\n" && scalar != "\t" ? " " : Character(scalar)
+        }))
     }
 }
