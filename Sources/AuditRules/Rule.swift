@@ -148,6 +148,8 @@ public struct Rule: Sendable {
     public var triggering: [RuleExample]
     public var nonTriggering: [RuleExample]
     public var file: String
+    /// Line in the file where each code the rule names appears, for error messages.
+    public var codeLines: [String: Int] = [:]
 }
 
 /// How the médecin traitant forfait is chosen for a patient: age on 31 December and ALD.

@@ -32,7 +32,7 @@ public enum RuleSetChecker {
         for rule in ruleSet.rules {
             let named = rule.when.codes + rule.codes + (rule.expect.map { [$0] } ?? [])
             for code in named where ruleSet.tariffs[code] == nil && !ActCode.isCCAM(code) {
-                throw RuleLoadError(file: rule.file, line: nil,
+                throw RuleLoadError(file: rule.file, line: rule.codeLines[code],
                                     message: "code « \(code) » inconnu : absent des fichiers tariffs/")
             }
             if (rule.check == .missingCode || rule.check == .substitution) && rule.expect == nil {

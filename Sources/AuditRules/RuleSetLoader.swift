@@ -161,7 +161,7 @@ public enum RuleSetLoader {
             throw RuleLoadError(file: file.name, line: file.line(root["id"]), message: "l'identifiant « \(id) » doit être le nom du fichier (\(expectedName))")
         }
         let examples = try file.mapping(root["examples"], "examples")
-        let rule = Rule(
+        var rule = Rule(
             id: id, kind: try enumValue("kind", FindingKind.self), certainty: try enumValue("certainty", Certainty.self),
             check: try enumValue("check", RuleCheck.self),
             title: try file.string(root["title"], "title"),
@@ -176,6 +176,16 @@ public enum RuleSetLoader {
             triggering: try file.sequence(examples["trigger"], "examples.trigger").map { try loadExample(file, $0) },
             nonTriggering: try file.sequence(examples["no_trigger"], "examples.no_trigger").map { try loadExample(file, $0) },
             file: file.name)
+        // Where each named code stands, so an unknown one is reported at its line.
+        var codeNodes: [Node] = [root["expect"], root["codes"]].compactMap { $0 }
+        if let when = root["when"]?.mapping {
+            codeNodes += ["codes_any", "codes_all", "codes_none", "codes_only"].compactMap { when[$0] }
+        }
+        for node in codeNodes {
+            for item in node.sequence.map(Array.init) ?? [node] {
+                if let code = item.string, let line = file.line(item) { rule.codeLines[code] = rule.codeLines[code] ?? line }
+            }
+        }
         if rule.triggering.isEmpty || rule.nonTriggering.isEmpty {
             throw RuleLoadError(file: file.name, line: file.line(root["examples"]),
                                 message: "une règle a au moins un exemple qui la déclenche (trigger) et un qui ne la déclenche pas (no_trigger)")

@@ -147,6 +147,7 @@ final class RuleLoadingTests: XCTestCase {
         try text.write(to: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RuleSetLoader.load(directory: directory)) { error in
             XCTAssertTrue(String(describing: error).contains("MDX"), String(describing: error))
+            XCTAssertEqual((error as? RuleLoadError)?.line, 13, "la ligne de « expect: MDX »")
         }
     }
 
