@@ -75,6 +75,7 @@ enum Wiring {
         }
         var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: roster,
                                  pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
+        _ = ProgressLine.start  // the clock starts with the command, not at the first progress report
         runner.progress = ProgressLine.report
         let asOf = options.asOf.flatMap(CalendarDay.init(parsing:)) ?? today()
         var advice: [String: String] = [:]
