@@ -5,7 +5,7 @@ import Foundation
 /// Findings and totals for a French spreadsheet: `;`, UTF-8 with BOM, CRLF, amounts in euros with
 /// a decimal comma (or integer cents).
 public enum CSVReport {
-    public static func findings(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool) -> Data {
+    public static func findings(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true) -> Data {
         var rows: [[String]] = [[
             "rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id", "practitioner_name",
             "patient_ref", "code", "expected_code", decimalComma ? "lost_eur" : "lost_cents",
@@ -23,7 +23,7 @@ public enum CSVReport {
         return encode(rows)
     }
 
-    public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool) -> Data {
+    public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true) -> Data {
         let unit = decimalComma ? "eur" : "cents"
         var rows: [[String]] = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)"]]
         rows.append(["total", "", "", amount(totals.lostCents, decimalComma), amount(totals.possibleCents, decimalComma),

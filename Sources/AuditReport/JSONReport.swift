@@ -52,7 +52,7 @@ public enum JSONReport {
                 }
             }
             json.field("findings") {
-                json.array(outcome.findings) { finding in
+                json.array(outcome.findings.sorted(by: Finding.fileOrder)) { finding in
                     json.object {
                         json.field("rule", finding.rule)
                         json.field("kind", finding.kind.rawValue)
@@ -74,7 +74,7 @@ public enum JSONReport {
             }
             for (key, issues) in [("input_errors", outcome.inputErrors), ("warnings", outcome.warnings)] {
                 json.field(key) {
-                    json.array(issues) { issue in
+                    json.array(issues.sorted(by: InputIssue.fileOrder)) { issue in
                         json.object {
                             json.field("file", issue.file)
                             json.field("line", issue.line)
@@ -96,6 +96,13 @@ public enum JSONReport {
             }
         }
         return json.text + "\n"
+    }
+}
+
+extension InputIssue {
+    /// By file, line, then column (an issue about no column first): the same order every run.
+    static func fileOrder(_ lhs: InputIssue, _ rhs: InputIssue) -> Bool {
+        (lhs.file, lhs.line, lhs.column ?? "") < (rhs.file, rhs.line, rhs.column ?? "")
     }
 }
 

@@ -12,13 +12,18 @@ public enum TextReport {
         } else {
             period = "aucun acte lu"
         }
-        lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \($0)" } ?? "") — \(period)"))
-        lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s)")
+        lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \($0)" } ?? "")"))
+        lines.append("Période : \(period)")
+        lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s), \(outcome.findings.count) constat(s)")
         lines.append("")
-        lines.append("  Manque à gagner (certain et probable) : " + style.red(totals.lostCents.euros))
-        lines.append("  dont encore facturable (\(options.recoverableWindowDays) jours) : \(totals.recoverableLostCents.euros)")
-        lines.append("  Pistes à vérifier (possible)         : \(totals.possibleCents.euros)")
-        lines.append("  Montants à risque (sur-cotation)      : \(totals.atRiskCents.euros)")
+        let headline: [(String, String)] = [
+            ("Manque à gagner (certain et probable)", style.red(totals.lostCents.euros)),
+            ("Récupérable maintenant (\(options.recoverableWindowDays) jours)", totals.recoverableLostCents.euros),
+            ("À vérifier (possible)", totals.possibleCents.euros),
+            ("Montants à risque (sur-cotation)", totals.atRiskCents.euros),
+        ]
+        let labelWidth = headline.map(\.0.count).max() ?? 0
+        for (label, amount) in headline { lines.append("  \(pad(label, labelWidth)) : \(amount)") }
         if !totals.byPractitioner.isEmpty {
             lines.append("")
             lines.append(style.bold("Par praticien"))
@@ -35,18 +40,20 @@ public enum TextReport {
         if !outcome.findings.isEmpty {
             lines.append("")
             lines.append(style.bold("À corriger"))
-            let ranked = outcome.findings.enumerated().sorted { lhs, rhs in
+            // Largest amount first; ties in file order, so the list is the same run to run.
+            let ranked = outcome.findings.sorted(by: Finding.fileOrder).enumerated().sorted { lhs, rhs in
                 let (a, b) = (lhs.element.lostCents + lhs.element.atRiskCents, rhs.element.lostCents + rhs.element.atRiskCents)
                 return a != b ? a > b : lhs.offset < rhs.offset
             }.map(\.element)
             for finding in ranked.prefix(20) {
                 let money = finding.atRiskCents > .zero ? "à risque \(finding.atRiskCents.euros)" : finding.lostCents.euros
                 let certainty = finding.certainty == .certain ? "" : " [\(finding.certainty.french)]"
-                lines.append("  \(finding.location.file):\(finding.location.line)  facture \(finding.invoiceID)  \(style.yellow(money))\(certainty)")
+                lines.append("  \(finding.location.file):\(finding.location.line)  facture \(finding.invoiceID)  \(style.yellow(money))\(certainty)  (\(finding.rule))")
                 lines.append("    \(finding.message)")
+                if let todo = whatToDo(finding) { lines.append("    \(todo)") }
             }
             if outcome.findings.count > 20 {
-                lines.append("  … et \(outcome.findings.count - 20) autre(s) constat(s) : voir --format html ou --format json")
+                lines.append("  … et \(outcome.findings.count - 20) autre(s), voir --format html ou --format json")
             }
         }
         if !outcome.inputErrors.isEmpty {
@@ -60,6 +67,18 @@ public enum TextReport {
             for issue in outcome.warnings { lines.append("  \(issue)") }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The action in a few words: what to add to the bill, or what to take off it.
+    static func whatToDo(_ finding: Finding) -> String? {
+        switch finding.kind {
+        case .overCoding:
+            return "à retirer ou justifier : \(finding.code)"
+        case .underCoding, .missingMT:
+            return finding.expectedCode.map { "à facturer : \($0)" }
+        case .dataQuality:
+            return nil
+        }
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -20,10 +20,11 @@ public struct ReportOptions: Sendable {
         self.ruleAdvice = ruleAdvice
     }
 
-    /// A finding can still be billed when its act is within the window.
+    /// A finding can still be billed when its act is at most `recoverableWindowDays` old on
+    /// `asOf` (the last day of the window included). An act dated after `asOf` is not yet old,
+    /// so it is recoverable too.
     public func isRecoverable(_ finding: Finding) -> Bool {
-        let age = finding.actDate.days(until: asOf)
-        return age >= 0 && age <= recoverableWindowDays
+        finding.actDate.days(until: asOf) <= recoverableWindowDays
     }
 }
 
@@ -103,21 +104,54 @@ public struct AuditTotals: Sendable {
         byRule = ranked(rules)
         byMonth = months.values.sorted { $0.key < $1.key }
         byPractitionerMonth = practitionerMonths.mapValues { $0.values.sorted { $0.key < $1.key } }
-        mtWorklist = outcome.findings.filter { $0.kind == .missingMT }.map { finding in
-            MTWorkItem(patientRef: finding.patientRef, rule: finding.rule, practitionerID: finding.practitionerID,
-                       practitionerName: outcome.roster?.name(of: finding.practitionerID),
-                       forfaitCents: finding.lostCents, year: finding.actDate.year, lastSeen: finding.actDate)
-        }.sorted { ($0.practitionerID, $0.patientRef.value, $0.rule) < ($1.practitionerID, $1.patientRef.value, $1.rule) }
+        mtWorklist = MTWorkItem.worklist(outcome)
     }
 }
 
-/// A patient to ask for a médecin traitant declaration: the front desk's worklist.
+/// A patient to ask for a médecin traitant declaration: the front desk's worklist. One row per
+/// patient and rule, even when the patient was missed in several years: the desk asks once.
 public struct MTWorkItem: Sendable, Equatable {
     public var patientRef: PatientRef
     public var rule: String
+    /// The practitioner credited in the most recent year (the one to name on the declaration).
     public var practitionerID: String
     public var practitionerName: String?
+    /// The forfaits at stake, all years added.
     public var forfaitCents: Cents
+    /// The most recent year a forfait was missed.
     public var year: Int
+    /// Every year a forfait was missed, ascending.
+    public var years: [Int]
+    /// The act date the finding points at in the most recent year.
     public var lastSeen: CalendarDay
+
+    /// Rows sorted by forfait at stake (largest first), then practitioner and pseudonym.
+    static func worklist(_ outcome: AuditOutcome) -> [MTWorkItem] {
+        var rows: [String: MTWorkItem] = [:]
+        for finding in outcome.findings.sorted(by: Finding.fileOrder) where finding.kind == .missingMT {
+            // "\u{1F}" cannot occur in a pseudonym or a rule id: the key is unambiguous.
+            let key = finding.patientRef.value + "\u{1F}" + finding.rule
+            guard var row = rows[key] else {
+                rows[key] = MTWorkItem(patientRef: finding.patientRef, rule: finding.rule,
+                                       practitionerID: finding.practitionerID,
+                                       practitionerName: outcome.roster?.name(of: finding.practitionerID),
+                                       forfaitCents: finding.lostCents, year: finding.actDate.year,
+                                       years: [finding.actDate.year], lastSeen: finding.actDate)
+                continue
+            }
+            row.forfaitCents += finding.lostCents
+            if !row.years.contains(finding.actDate.year) { row.years = (row.years + [finding.actDate.year]).sorted() }
+            if finding.actDate > row.lastSeen {
+                row.lastSeen = finding.actDate
+                row.year = finding.actDate.year
+                row.practitionerID = finding.practitionerID
+                row.practitionerName = outcome.roster?.name(of: finding.practitionerID)
+            }
+            rows[key] = row
+        }
+        return rows.values.sorted {
+            if $0.forfaitCents != $1.forfaitCents { return $0.forfaitCents > $1.forfaitCents }
+            return ($0.practitionerID, $0.patientRef.value, $0.rule) < ($1.practitionerID, $1.patientRef.value, $1.rule)
+        }
+    }
 }

@@ -59,7 +59,24 @@ final class ReportTests: XCTestCase {
         let inside = finding("x", .certain, lost: 1, date: "2023-04-01")
         let outside = finding("x", .certain, lost: 1, date: "2023-03-31")
         XCTAssertTrue(options.isRecoverable(inside), "730 jours pile")
-        XCTAssertFalse(options.isRecoverable(outside))
+        XCTAssertFalse(options.isRecoverable(outside), "731 jours")
+        XCTAssertTrue(options.isRecoverable(finding("x", .certain, lost: 1, date: "2025-04-02")), "acte postérieur à la date du rapport")
+        // The boundary as the totals see it: the 730-day act counts, the 731-day one does not.
+        var outcome = AuditOutcome()
+        outcome.findings = [inside, outside]
+        XCTAssertEqual(AuditTotals(outcome, options: options).recoverableLostCents, Cents(1))
+    }
+
+    func testPossibleFindingsAreNotLostButReportedApart() throws {
+        var outcome = AuditOutcome()
+        outcome.findings = [finding("coe-9-months", .possible, lost: 3000, expected: "COE")]
+        let totals = AuditTotals(outcome, options: options)
+        XCTAssertEqual(totals.lostCents, .zero)
+        XCTAssertEqual(totals.recoverableLostCents, .zero, "une piste possible n'est pas un manque à gagner récupérable")
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSONReport.render(outcome, totals: totals, options: options).utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(document["summary"] as? [String: Any])
+        XCTAssertEqual(summary["lost_cents"] as? Int, 0)
+        XCTAssertEqual(summary["possible_cents"] as? Int, 3000)
     }
 
     func testJSONHasTheContractKeysAndTheTotals() throws {
@@ -87,6 +104,170 @@ final class ReportTests: XCTestCase {
         for key in ["by_practitioner", "by_act", "by_rule"] { XCTAssertNotNil(document[key] as? [[String: Any]], key) }
     }
 
+    /// The keys of one JSON object, in the order written: lines at `indent` spaces from `start`
+    /// (the line that opens the object) up to the line that closes it.
+    func keys(in text: String, openingLine start: String, indent: Int) -> [String] {
+        let lines = text.components(separatedBy: "\n")
+        guard let first = lines.firstIndex(of: start) else { return [] }
+        let prefix = String(repeating: " ", count: indent) + "\""
+        let closing = String(repeating: " ", count: indent - 2) + "}"
+        var keys: [String] = []
+        for line in lines[(first + 1)...] {
+            if line.hasPrefix(closing) { break }
+            if line.hasPrefix(prefix), let end = line.dropFirst(prefix.count).firstIndex(of: "\"") {
+                keys.append(String(line[line.index(line.startIndex, offsetBy: prefix.count)..<end]))
+            }
+        }
+        return keys
+    }
+
+    func testJSONWritesTheRequiredKeysInTheContractOrderBeforeAnyAddition() {
+        let outcome = outcome()
+        let text = JSONReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
+        func assertStarts(_ keys: [String], with required: [String], _ what: String) {
+            XCTAssertEqual(Array(keys.prefix(required.count)), required, what)
+        }
+        assertStarts(keys(in: text, openingLine: "{", indent: 2),
+                     with: ["schema", "summary", "by_practitioner", "by_act", "by_rule", "findings", "input_errors"], "racine")
+        assertStarts(keys(in: text, openingLine: "  \"summary\": {", indent: 4),
+                     with: ["files", "acts", "invoices", "rejected_lines", "findings", "lost_cents", "at_risk_cents"], "summary")
+        assertStarts(keys(in: text, openingLine: "  \"by_practitioner\": [", indent: 6),
+                     with: ["practitioner_id", "lost_cents", "findings"], "by_practitioner")
+        assertStarts(keys(in: text, openingLine: "  \"by_act\": [", indent: 6), with: ["code", "lost_cents", "findings"], "by_act")
+        assertStarts(keys(in: text, openingLine: "  \"by_rule\": [", indent: 6), with: ["rule", "lost_cents", "findings"], "by_rule")
+        assertStarts(keys(in: text, openingLine: "  \"findings\": [", indent: 6),
+                     with: ["rule", "kind", "certainty", "file", "line", "invoice_id", "practitioner_id", "patient_ref",
+                            "code", "expected_code", "lost_cents", "at_risk_cents", "message"], "findings")
+        assertStarts(keys(in: text, openingLine: "  \"input_errors\": [", indent: 6),
+                     with: ["file", "line", "column", "message"], "input_errors")
+    }
+
+    func testJSONDocumentOfASmallOutcomeIsExactlyThis() {
+        var outcome = AuditOutcome()
+        outcome.files = ["déc.csv"]
+        outcome.acts = 3
+        outcome.invoices = 2
+        outcome.rejectedLines = 1
+        outcome.inputErrors = [InputIssue(file: "déc.csv", line: 0, column: nil, message: "fin \u{1}")]
+        outcome.findings = [finding("missing-meg", .certain, lost: 500, date: "2025-02-10", line: 2, message: "Ajouter la « MEG »\t\\")]
+        outcome.billedByPractitioner = ["10000000009": Cents(2500)]
+        outcome.billedByMonth = [YearMonth(year: 2025, month: 2): Cents(2500)]
+        outcome.firstActDate = CalendarDay(year: 2025, month: 2, day: 10)
+        outcome.lastActDate = CalendarDay(year: 2025, month: 2, day: 10)
+        outcome.ruleSetName = "cotaudit-core"
+        outcome.ruleSetVersion = "2025.1"
+        let text = JSONReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
+        let expected = #"""
+        {
+          "schema": "cotaudit.audit/1",
+          "summary": {
+            "files": 1,
+            "acts": 3,
+            "invoices": 2,
+            "rejected_lines": 1,
+            "findings": 1,
+            "lost_cents": 500,
+            "at_risk_cents": 0,
+            "possible_cents": 0,
+            "recoverable_lost_cents": 500,
+            "billed_cents": 2500,
+            "first_act_date": "2025-02-10",
+            "last_act_date": "2025-02-10",
+            "rule_set": "cotaudit-core 2025.1"
+          },
+          "by_practitioner": [
+            {
+              "practitioner_id": "10000000009",
+              "lost_cents": 500,
+              "findings": 1,
+              "billed_cents": 2500,
+              "possible_cents": 0,
+              "at_risk_cents": 0
+            }
+          ],
+          "by_act": [
+            {
+              "code": "MEG",
+              "lost_cents": 500,
+              "findings": 1,
+              "possible_cents": 0,
+              "at_risk_cents": 0
+            }
+          ],
+          "by_rule": [
+            {
+              "rule": "missing-meg",
+              "lost_cents": 500,
+              "findings": 1,
+              "possible_cents": 0,
+              "at_risk_cents": 0
+            }
+          ],
+          "findings": [
+            {
+              "rule": "missing-meg",
+              "kind": "under-coding",
+              "certainty": "certain",
+              "file": "f.csv",
+              "line": 2,
+              "invoice_id": "F2",
+              "practitioner_id": "10000000009",
+              "patient_ref": "p-2",
+              "code": "G",
+              "expected_code": "MEG",
+              "lost_cents": 500,
+              "at_risk_cents": 0,
+              "message": "Ajouter la « MEG »\t\\",
+              "act_date": "2025-02-10",
+              "recoverable": true
+            }
+          ],
+          "input_errors": [
+            {
+              "file": "déc.csv",
+              "line": 0,
+              "column": null,
+              "message": "fin \u0001"
+            }
+          ],
+          "warnings": [],
+          "by_month": [
+            {
+              "month": "2025-02",
+              "lost_cents": 500,
+              "findings": 1,
+              "billed_cents": 2500
+            }
+          ]
+        }
+
+        """#
+        XCTAssertEqual(text, expected)
+    }
+
+    func testMTWorklistHasOneRowPerPatientAndRuleAcrossYears() {
+        var outcome = AuditOutcome()
+        let mt = { (date: String, practitioner: String, lost: Int64) -> Finding in
+            var item = self.finding("missing-mt-declaration", .likely, lost: lost, practitioner: practitioner, date: date,
+                                    line: 3, kind: .missingMT, expected: "FPMT")
+            item.patientRef = PatientRef("p-regulier")
+            return item
+        }
+        outcome.findings = [mt("2025-01-05", "10000000009", 500), mt("2024-11-20", "10000000017", 600),
+                            finding("missing-meg", .certain, lost: 500)]
+        outcome.roster = Roster([RosterEntry(practitionerID: "10000000009", name: "Dr Test", specialty: nil, startDate: nil, endDate: nil)])
+        let worklist = AuditTotals(outcome, options: options).mtWorklist
+        XCTAssertEqual(worklist.count, 1)
+        XCTAssertEqual(worklist.first?.forfaitCents, Cents(1100))
+        XCTAssertEqual(worklist.first?.years, [2024, 2025])
+        XCTAssertEqual(worklist.first?.year, 2025)
+        XCTAssertEqual(worklist.first?.lastSeen, CalendarDay(year: 2025, month: 1, day: 5))
+        XCTAssertEqual(worklist.first?.practitionerName, "Dr Test", "le médecin de l'année la plus récente")
+        let html = HTMLReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
+        XCTAssertTrue(html.contains("<code>p-regulier</code>"))
+        XCTAssertTrue(html.contains("2024, 2025"))
+    }
+
     func testTheSameTotalsAppearInTextCSVAndHTML() {
         let outcome = outcome()
         let totals = AuditTotals(outcome, options: options)
@@ -108,6 +289,18 @@ final class ReportTests: XCTestCase {
             if fields.count > lostColumn, fields[certaintyColumn] != "possible" { sum += Int64(fields[lostColumn]) ?? 0 }
         }
         XCTAssertEqual(sum, totals.lostCents.value)
+        // The same sum from the euro export, read back as a spreadsheet would.
+        let euroCSV = String(decoding: CSVReport.findings(outcome, totals: totals, options: options), as: UTF8.self)
+        var euroSum = Cents.zero
+        for row in euroCSV.split(separator: "\r\n").dropFirst() {
+            let fields = row.split(separator: ";", omittingEmptySubsequences: false)
+            if fields.count > lostColumn, fields[certaintyColumn] != "possible" { euroSum += Cents(euros: String(fields[lostColumn])) ?? .zero }
+        }
+        XCTAssertEqual(euroSum, totals.lostCents)
+        XCTAssertTrue(text.contains("à facturer : MEG"), text)
+        XCTAssertTrue(text.contains(totals.recoverableLostCents.euros))
+        let json = JSONReport.render(outcome, totals: totals, options: options)
+        XCTAssertTrue(json.contains("\"lost_cents\": \(totals.lostCents.value),"))
         let aggregates = String(decoding: CSVReport.aggregates(outcome, totals: totals, options: options, decimalComma: true), as: UTF8.self)
         XCTAssertTrue(aggregates.contains("total;;;50,50;30,00;5,00;5;1500,00"), aggregates)
     }
@@ -117,12 +310,38 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
         XCTAssertGreaterThanOrEqual(html.components(separatedBy: "<svg").count - 1, 3)
         XCTAssertFalse(html.contains("<script"))
-        XCTAssertFalse(html.contains("src=\"http"))
-        XCTAssertFalse(html.contains("href=\"http"))
+        XCTAssertFalse(html.contains("http://"), "aucune ressource externe")
+        XCTAssertFalse(html.contains("https://"), "aucune ressource externe")
+        XCTAssertFalse(html.contains("<link"))
+        XCTAssertFalse(html.contains("<img"))
+        XCTAssertTrue(html.contains("@page"))
+        XCTAssertTrue(html.contains("MEG &lt;à retirer&gt; &amp; &quot;vite&quot;"), "le message est échappé, pas retiré")
+        XCTAssertTrue(html.contains("3,4 %"), "5 050 / 150 000 = 3,37 %, arrondi à 3,4 %")
+        XCTAssertTrue(html.contains(totals(outcome).recoverableLostCents.euros))
+        XCTAssertTrue(html.contains("CSS art. L332-1"), "la source du délai figure dans la méthode")
         XCTAssertTrue(html.contains("@media print"))
         XCTAssertTrue(html.contains("Dr Test"))
         XCTAssertTrue(html.contains("Ajouter la MEG."))
         XCTAssertFalse(html.contains("<à retirer>"))
+    }
+
+    func totals(_ outcome: AuditOutcome) -> AuditTotals { AuditTotals(outcome, options: options) }
+
+    func testMonthChartShowsASingleMonth() {
+        var outcome = AuditOutcome()
+        outcome.findings = [finding("missing-meg", .certain, lost: 500)]
+        let html = HTMLReport.render(outcome, totals: totals(outcome), options: options)
+        XCTAssertTrue(html.contains(">février 2025</text>"), "le mois unique a sa colonne et son étiquette")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3)
+    }
+
+    func testTextListsTwentyFindingsThenSaysHowManyMore() {
+        var outcome = AuditOutcome()
+        outcome.findings = (1...23).map { finding("missing-meg", .certain, lost: Int64($0), line: $0) }
+        let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
+        XCTAssertTrue(text.contains("… et 3 autre(s), voir --format html ou --format json"), text)
+        XCTAssertTrue(text.contains("f.csv:23 "), "le plus gros montant est listé")
+        XCTAssertFalse(text.contains("f.csv:3 "), "les plus petits ne le sont pas")
     }
 
     func testCSVHasABOMAndQuotesFieldsWithDelimiters() {
@@ -132,6 +351,8 @@ final class ReportTests: XCTestCase {
         let text = String(decoding: data, as: UTF8.self)
         XCTAssertTrue(text.contains("\"MEG <à retirer> & \"\"vite\"\"\nligne 2; fin\""))
         XCTAssertTrue(text.contains(";5,00;"))
+        XCTAssertTrue(text.hasSuffix("\r\n"))
+        XCTAssertFalse(text.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
     }
 
     func testJUnitAndGate() {
