@@ -31,10 +31,10 @@ public enum HTMLReport {
         </header>
         <section class="headline">
         <div class="figure main"><span class="amount">\(e(totals.lostCents.euros))</span><span class="caption">manque à gagner (certain et probable)</span></div>
-        <div class="figure"><span class="amount">\(e(totals.recoverableLostCents.euros))</span><span class="caption">encore facturable (délai de \(options.recoverableWindowDays) jours)</span></div>
-        <div class="figure"><span class="amount">\(e(totals.possibleCents.euros))</span><span class="caption">pistes à vérifier</span></div>
+        <div class="figure"><span class="amount">\(e(totals.recoverableLostCents.euros))</span><span class="caption">récupérable maintenant (délai de \(options.recoverableWindowDays) jours)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.possibleCents.euros))</span><span class="caption">à vérifier (pistes possibles)</span></div>
         <div class="figure"><span class="amount">\(e(totals.atRiskCents.euros))</span><span class="caption">montants à risque (sur-cotation)</span></div>
-        <div class="figure"><span class="amount">\(share / 10),\(share % 10) %</span><span class="caption">du chiffre d'affaires facturé (\(e(totals.billedCents.euros)))</span></div>
+        <div class="figure"><span class="amount">\(share / 10),\(share % 10) %</span><span class="caption">part du chiffre d'affaires perdue (facturé : \(e(totals.billedCents.euros)))</span></div>
         </section>
         <p class="facts">\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.findings.count) constats, \(outcome.rejectedLines) ligne(s) rejetée(s).</p>
 
@@ -63,10 +63,12 @@ public enum HTMLReport {
         html += "</section>\n"
 
         html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
-        html += "<table><thead><tr><th>Règle</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
+        html += "<table><thead><tr><th>Règle</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
         for line in totals.byRule {
-            let advice = options.ruleAdvice[line.key] ?? outcome.findings.first { $0.rule == line.key }?.message ?? ""
-            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e((line.lostCents + line.possibleCents).euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
+            // The rule set's advice; without one, the message of the rule's first finding in file order.
+            let advice = options.ruleAdvice[line.key].flatMap { $0.isEmpty ? nil : $0 }
+                ?? outcome.findings.sorted(by: Finding.fileOrder).first { $0.rule == line.key }?.message ?? ""
+            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
         }
         html += "</tbody></table></section>\n"
 
@@ -75,10 +77,10 @@ public enum HTMLReport {
             html += "<p class=\"empty\">Aucun patient à relancer sur la période.</p>\n"
         } else {
             html += "<p>Liste pour l'accueil : à la prochaine venue de ces patients, proposer la déclaration (ou la refaire avec un médecin présent). Les patients sont désignés par leur pseudonyme ; le logiciel du centre permet de les retrouver.</p>\n"
-            html += "<table><thead><tr><th>Patient (pseudonyme)</th><th>Médecin habituel</th><th>Motif</th><th class=\"num\">Forfait en jeu</th><th>Année</th><th>Dernier passage</th></tr></thead><tbody>\n"
+            html += "<table><thead><tr><th>Patient (pseudonyme)</th><th>Médecin habituel</th><th>Motif</th><th class=\"num\">Forfait en jeu</th><th>Année(s)</th><th>Dernier passage</th></tr></thead><tbody>\n"
             for item in totals.mtWorklist {
                 let reason = item.rule == "mt-practitioner-departed" ? "médecin traitant parti" : "sans médecin traitant"
-                html += "<tr><td><code>\(e(item.patientRef.value))</code></td><td>\(e(item.practitionerName ?? item.practitionerID))</td><td>\(reason)</td><td class=\"num\">\(e(item.forfaitCents.euros))</td><td>\(item.year)</td><td>\(e(item.lastSeen.french))</td></tr>\n"
+                html += "<tr><td><code>\(e(item.patientRef.value))</code></td><td>\(e(item.practitionerName ?? item.practitionerID))</td><td>\(reason)</td><td class=\"num\">\(e(item.forfaitCents.euros))</td><td>\(item.years.map(String.init).joined(separator: ", "))</td><td>\(e(item.lastSeen.french))</td></tr>\n"
             }
             html += "</tbody></table>\n"
         }
@@ -102,7 +104,7 @@ public enum HTMLReport {
         <li>Fichiers : \(e(outcome.files.joined(separator: ", "))).</li>
         <li>Jeu de règles : \(e(outcome.ruleSetName)) version \(e(outcome.ruleSetVersion)).</li>
         <li>Manque à gagner : constats certains et probables ; les pistes « à vérifier » sont comptées à part, comme les montants à risque de récupération.</li>
-        <li>Encore facturable : actes de moins de \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
+        <li>Récupérable maintenant : constats certains et probables dont l'acte a au plus \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
         <li>Les patients ne sont désignés que par un pseudonyme : aucun NIR, nom ou date de naissance dans ce rapport.</li>
         </ul>
         </section>
@@ -123,6 +125,7 @@ public enum HTMLReport {
     .figure.main { background: #fdf1ed; border-color: #d9795a; }
     .amount { display: block; font-size: 22px; font-weight: bold; } .caption { color: #51606b; font-size: 12px; }
     table { border-collapse: collapse; width: 100%; margin: 12px 0; } th, td { border-bottom: 1px solid #dde5ea; padding: 5px 6px; text-align: left; vertical-align: top; }
+    thead { display: table-header-group; } h2 { page-break-after: avoid; break-after: avoid; } svg.chart, .figure { page-break-inside: avoid; break-inside: avoid; }
     th { background: #eef3f6; } td.num, th.num { text-align: right; white-space: nowrap; } tr { page-break-inside: avoid; }
     svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
     .chart-title { font-size: 14px; font-weight: bold; fill: #1d2a33; } .bar { fill: #2b6f8e; } .grid { stroke: #e3e9ed; } .axis { stroke: #51606b; }

@@ -1,7 +1,8 @@
 import BillingModel
 
 /// Charts drawn by the tool itself as inline SVG: no script, no network, printable.
-/// Pixel geometry uses Double; every amount shown comes from integer cents.
+/// Pixel geometry uses Double; every amount shown comes from integer cents. No `xmlns`: inline
+/// SVG in HTML does not need one, and the page then holds no http:// address at all.
 enum SVGChart {
     struct Bar {
         var label: String
@@ -17,7 +18,7 @@ enum SVGChart {
         let plotWidth = width - labelWidth - 110
         let height = top + Double(bars.count) * rowHeight + 36
         let maximum = niceMaximum(bars.map(\.value).max() ?? .zero)
-        var svg = "<svg class=\"chart\" role=\"img\" aria-label=\"\(HTML.escape(title))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg = "<svg class=\"chart\" role=\"img\" aria-label=\"\(HTML.escape(title))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
         svg += "<title>\(HTML.escape(title))</title>"
         svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"
         let axisY = top + Double(bars.count) * rowHeight
@@ -47,7 +48,7 @@ enum SVGChart {
         let plotWidth = width - left - 20
         let plotHeight = height - top - bottom
         let maximum = niceMaximum(bars.map(\.value).max() ?? .zero)
-        var svg = "<svg class=\"chart\" role=\"img\" aria-label=\"\(HTML.escape(title))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg = "<svg class=\"chart\" role=\"img\" aria-label=\"\(HTML.escape(title))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
         svg += "<title>\(HTML.escape(title))</title>"
         svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"
         for tick in 0...4 {
