@@ -45,8 +45,11 @@ public enum HTMLReport {
         }, title: "Manque à gagner par praticien")
         html += "\n<table><thead><tr><th>Praticien</th><th class=\"num\">Manque à gagner</th><th class=\"num\">Facturé</th><th class=\"num\">Part perdue</th><th class=\"num\">À vérifier</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
         for line in totals.byPractitioner {
+            // A practitioner who billed nothing (one who left, credited a forfait) has no share: "—", not "0 %".
             let basisPoints = line.lostShareBasisPoints
-            html += "<tr><td>\(e(practitionerName(line.key)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(basisPoints / 100),\(basisPoints % 100 < 10 ? "0" : "")\(basisPoints % 100) %</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
+            let share = line.billedCents > .zero
+                ? "\(basisPoints / 100),\(basisPoints % 100 < 10 ? "0" : "")\(basisPoints % 100) %" : "—"
+            html += "<tr><td>\(e(practitionerName(line.key)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(share)</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
         }
         html += "</tbody></table></section>\n"
 
@@ -130,6 +133,7 @@ public enum HTMLReport {
     svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
     .chart-title { font-size: 14px; font-weight: bold; fill: #1d2a33; } .bar { fill: #2b6f8e; } .grid { stroke: #e3e9ed; } .axis { stroke: #51606b; }
     .label, .tick, .value { font-size: 12px; fill: #1d2a33; } .tick { fill: #51606b; }
+    td code { white-space: nowrap; }
     .empty { color: #51606b; font-style: italic; } ul.errors { font-size: 12px; }
     @media print { body { margin: 0; max-width: none; } section.page { page-break-before: always; } .headline { page-break-inside: avoid; } }
     """

@@ -266,6 +266,7 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
         XCTAssertTrue(html.contains("<code>p-regulier</code>"))
         XCTAssertTrue(html.contains("2024, 2025"))
+        XCTAssertTrue(html.contains("<td class=\"num\">—</td>"), "aucun montant facturé : pas de part perdue")
     }
 
     func testTheSameTotalsAppearInTextCSVAndHTML() {
@@ -319,6 +320,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("3,4 %"), "5 050 / 150 000 = 3,37 %, arrondi à 3,4 %")
         XCTAssertTrue(html.contains(totals(outcome).recoverableLostCents.euros))
         XCTAssertTrue(html.contains("CSS art. L332-1"), "la source du délai figure dans la méthode")
+        XCTAssertTrue(html.contains("<td class=\"num\">0,85 %</td>"), "850 / 100 000 facturés")
         XCTAssertTrue(html.contains("@media print"))
         XCTAssertTrue(html.contains("Dr Test"))
         XCTAssertTrue(html.contains("Ajouter la MEG."))
