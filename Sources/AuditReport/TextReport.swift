@@ -74,8 +74,11 @@ public enum TextReport {
         switch finding.kind {
         case .overCoding:
             return "à retirer ou justifier : \(finding.code)"
-        case .underCoding, .missingMT:
+        case .underCoding:
             return finding.expectedCode.map { "à facturer : \($0)" }
+        case .missingMT:
+            // The forfait is not billed on an act: it is paid once the declaration is made.
+            return "à obtenir : déclaration de médecin traitant (forfait \(finding.expectedCode ?? "FPMT"))"
         case .dataQuality:
             return nil
         }

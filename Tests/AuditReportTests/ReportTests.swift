@@ -299,6 +299,7 @@ final class ReportTests: XCTestCase {
         }
         XCTAssertEqual(euroSum, totals.lostCents)
         XCTAssertTrue(text.contains("à facturer : MEG"), text)
+        XCTAssertTrue(text.contains("à obtenir : déclaration de médecin traitant (forfait FPMT)"), text)
         XCTAssertTrue(text.contains(totals.recoverableLostCents.euros))
         let json = JSONReport.render(outcome, totals: totals, options: options)
         XCTAssertTrue(json.contains("\"lost_cents\": \(totals.lostCents.value),"))
