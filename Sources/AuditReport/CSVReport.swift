@@ -61,8 +61,25 @@ public enum CSVReport {
     }
 
     /// RFC 4180: a field with the delimiter, a quote or a line break is quoted, quotes doubled.
-    static func quote(_ field: String) -> String {
+    static func quote(_ raw: String) -> String {
+        let field = neutralized(raw)
         guard field.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Values copied from an export (invoice numbers, file names) must not run as spreadsheet
+    /// formulas: a field starting with `=`, `+`, `@`, a tab or `-` not followed by a digit is
+    /// prefixed with an apostrophe. Negative amounts (`-3,50`) stay numbers.
+    static func neutralized(_ field: String) -> String {
+        guard let first = field.first else { return field }
+        switch first {
+        case "=", "+", "@", "\t", "\r":
+            return "'" + field
+        case "-":
+            let second = field.dropFirst().first
+            return second.map { $0.isASCII && $0.isNumber } == true ? field : "'" + field
+        default:
+            return field
+        }
     }
 }

@@ -1,4 +1,4 @@
-import AuditReport
+@testable import AuditReport
 import AuditRules
 import BillingModel
 import Foundation
@@ -368,5 +368,26 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(junit.contains("<testsuites"))
         XCTAssertTrue(junit.contains("<failure"))
         XCTAssertTrue(junit.contains("&lt;à retirer&gt;"))
+    }
+}
+
+final class CSVInjectionTests: XCTestCase {
+    func testFieldsThatASpreadsheetWouldRunAsFormulasAreNeutralized() {
+        var outcome = AuditOutcome()
+        outcome.files = ["=HYPERLINK(\"x\").csv"]
+        outcome.findings = [Finding(rule: "missing-meg", kind: .underCoding, certainty: .certain,
+                                    location: SourceLocation(file: "=HYPERLINK(\"x\").csv", line: 2), invoiceID: "+F1",
+                                    actDate: CalendarDay(year: 2025, month: 1, day: 2)!, practitionerID: "10000000009",
+                                    patientRef: PatientRef("p-1"), code: "G", expectedCode: "MEG", lostCents: Cents(500),
+                                    atRiskCents: .zero, message: "@cmd")]
+        let options = ReportOptions(asOf: CalendarDay(year: 2025, month: 1, day: 3)!, recoverableWindowDays: 730,
+                                    recoverableWindowSource: "", centreName: nil, ruleAdvice: [:])
+        let text = String(decoding: CSVReport.findings(outcome, totals: AuditTotals(outcome, options: options), options: options,
+                                                       decimalComma: true), as: UTF8.self)
+        XCTAssertTrue(text.contains(";\"'=HYPERLINK(\"\"x\"\").csv\";"), text)
+        XCTAssertTrue(text.contains(";'+F1;"), text)
+        XCTAssertTrue(text.contains(";'@cmd"), text)
+        XCTAssertEqual(CSVReport.neutralized("-3,50"), "-3,50", "un montant négatif reste un nombre")
+        XCTAssertEqual(CSVReport.neutralized("-cmd"), "'-cmd")
     }
 }
