@@ -67,10 +67,13 @@ public enum HTMLReport {
 
         html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
         html += "<table><thead><tr><th>Règle</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
+        // The rule set's advice; without one, the message of the rule's first finding in file order.
+        var firstMessage: [String: String] = [:]
+        for finding in outcome.findings.sorted(by: Finding.fileOrder) where firstMessage[finding.rule] == nil {
+            firstMessage[finding.rule] = finding.message
+        }
         for line in totals.byRule {
-            // The rule set's advice; without one, the message of the rule's first finding in file order.
-            let advice = options.ruleAdvice[line.key].flatMap { $0.isEmpty ? nil : $0 }
-                ?? outcome.findings.sorted(by: Finding.fileOrder).first { $0.rule == line.key }?.message ?? ""
+            let advice = options.ruleAdvice[line.key].flatMap { $0.isEmpty ? nil : $0 } ?? firstMessage[line.key] ?? ""
             html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
         }
         html += "</tbody></table></section>\n"

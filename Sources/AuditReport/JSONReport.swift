@@ -99,13 +99,6 @@ public enum JSONReport {
     }
 }
 
-extension InputIssue {
-    /// By file, line, then column (an issue about no column first): the same order every run.
-    static func fileOrder(_ lhs: InputIssue, _ rhs: InputIssue) -> Bool {
-        (lhs.file, lhs.line, lhs.column ?? "") < (rhs.file, rhs.line, rhs.column ?? "")
-    }
-}
-
 /// A small pretty-printing JSON writer: two-space indent, keys in the order written. A class,
 /// because the nested closures that write an object's fields all write to the same text.
 final class JSONWriter {

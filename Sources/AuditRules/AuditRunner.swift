@@ -94,7 +94,7 @@ public struct AuditRunner {
                 message: "le code \(code) n'a pas de tarif dans le jeu de règles à cette date : ses lignes sont contrôlées par les règles qui n'ont pas besoin de son tarif",
                 severity: .warning))
         }
-        outcome.inputErrors.sort { ($0.file, $0.line, $0.column ?? "") < ($1.file, $1.line, $1.column ?? "") }
+        outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
     }
 

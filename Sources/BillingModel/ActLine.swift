@@ -130,6 +130,11 @@ public struct InputIssue: Hashable, Sendable, CustomStringConvertible {
         self.severity = severity
     }
 
+    /// By file, line, then column (an issue about no column first): the same order every run.
+    public static func fileOrder(_ lhs: InputIssue, _ rhs: InputIssue) -> Bool {
+        (lhs.file, lhs.line, lhs.column ?? "") < (rhs.file, rhs.line, rhs.column ?? "")
+    }
+
     public var description: String {
         var place = file
         if line > 0 { place += ", ligne \(line)" }
