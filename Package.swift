@@ -33,7 +33,11 @@ let package = Package(
         ),
         .target(
             name: "AuditRules",
-            dependencies: ["BillingModel", "BillingIngest", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "BillingModel", "BillingIngest",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "AuditReport", dependencies: ["BillingModel", "AuditRules"]),
         .executableTarget(

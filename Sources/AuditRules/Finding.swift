@@ -1,4 +1,5 @@
 import BillingModel
+import Crypto
 
 public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case underCoding = "under-coding"
@@ -70,6 +71,26 @@ public struct Finding: Sendable, Hashable {
         self.lostCents = lostCents
         self.atRiskCents = atRiskCents
         self.message = message
+    }
+
+    /// A stable identity that survives a re-export: the nightly store and the CI baseline match
+    /// findings by it. Built from what the finding is about (rule, invoice, code, act date, patient
+    /// pseudonym), never from the file name, the line number or the export order. A médecin traitant
+    /// finding is about a patient and a year, whichever invoice it points at, so it is keyed by those.
+    public var fingerprint: String {
+        let parts: [String]
+        switch kind {
+        case .missingMT:
+            parts = [rule, patientRef.value, String(actDate.year)]
+        case .underCoding, .overCoding, .dataQuality:
+            parts = [rule, invoiceID, code, actDate.iso, patientRef.value]
+        }
+        // Unit separators keep "A|B" + "C" apart from "A" + "B|C".
+        let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{1F}").utf8))
+        return digest.prefix(16).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// The code whose value was lost, for per-act totals (`MEG` for a missing MEG, `G` for an

@@ -178,3 +178,32 @@ final class RuleLoadingTests: XCTestCase {
         XCTAssertTrue(RuleSetChecker.runExamples(ruleSet).isEmpty)
     }
 }
+
+final class FindingFingerprintTests: XCTestCase {
+    func finding(rule: String = "missing-meg", kind: FindingKind = .underCoding, file: String = "a.csv", line: Int = 2,
+                 invoice: String = "F1", date: String = "2025-03-04", patient: String = "p-1", code: String = "G") -> Finding {
+        Finding(rule: rule, kind: kind, certainty: .certain, location: SourceLocation(file: file, line: line),
+                invoiceID: invoice, actDate: CalendarDay(parsing: date)!, practitionerID: "10000000001",
+                patientRef: PatientRef(patient), code: code, expectedCode: "MEG", lostCents: Cents(500),
+                atRiskCents: .zero, message: "m")
+    }
+
+    func testFingerprintIgnoresFileAndLineButNotWhatTheFindingIsAbout() {
+        let base = finding()
+        XCTAssertEqual(base.fingerprint, finding(file: "re-export.csv", line: 900).fingerprint)
+        XCTAssertEqual(base.fingerprint.count, 32)
+        XCTAssertNotEqual(base.fingerprint, finding(invoice: "F2").fingerprint)
+        XCTAssertNotEqual(base.fingerprint, finding(date: "2025-03-05").fingerprint)
+        XCTAssertNotEqual(base.fingerprint, finding(patient: "p-2").fingerprint)
+        XCTAssertNotEqual(base.fingerprint, finding(code: "VG").fingerprint)
+        XCTAssertNotEqual(base.fingerprint, finding(rule: "missing-md").fingerprint)
+    }
+
+    func testMedecinTraitantFindingIsOnePerPatientAndYearWhicheverInvoice() {
+        let march = finding(rule: "missing-mt-declaration", kind: .missingMT, invoice: "F1", date: "2025-03-04")
+        let april = finding(rule: "missing-mt-declaration", kind: .missingMT, invoice: "F9", date: "2025-04-20")
+        let nextYear = finding(rule: "missing-mt-declaration", kind: .missingMT, invoice: "F1", date: "2026-01-04")
+        XCTAssertEqual(march.fingerprint, april.fingerprint)
+        XCTAssertNotEqual(march.fingerprint, nextYear.fingerprint)
+    }
+}
