@@ -9,8 +9,6 @@ public final class AuditEngine {
     public let zone: String
 
     private var findings: [Finding] = []
-    /// Codes seen with no tariff on their date, reported once as warnings.
-    public private(set) var unpricedCodes: [String: SourceLocation] = [:]
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
     private var departedDeclarations: [String: [PatientYear: DepartedDeclaration]] = [:]
     private var actsByPatient: [PatientRef: [DuplicateKey: ActSeen]] = [:]
@@ -57,15 +55,16 @@ public final class AuditEngine {
 
     // MARK: Prices
 
-    private func tariff(_ code: String, on day: CalendarDay, at location: SourceLocation) -> Cents? {
-        if let value = ruleSet.tariffs.value(of: code, on: day, zone: zone) { return value }
-        if unpricedCodes[code] == nil { unpricedCodes[code] = location }
-        return nil
+    /// A code's value on a day, or nil when the rule set has none: the rule needing it passes by
+    /// (the runner lists such codes once as warnings, contract §1.2).
+    private func tariff(_ code: String, on day: CalendarDay) -> Cents? {
+        ruleSet.tariffs.value(of: code, on: day, zone: zone)
     }
 
-    /// The scheduled amount of a line at its association rate, or nil when its code has no tariff.
-    func scheduledAmount(_ line: ActLine, rate: Int64) -> Cents? {
-        guard let unit = tariff(line.code.text, on: line.actDate, at: line.location) else { return nil }
+    /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
+    /// or its rate cannot be worked out.
+    func scheduledAmount(_ line: ActLine, rate: Int64?) -> Cents? {
+        guard let rate, let unit = tariff(line.code.text, on: line.actDate) else { return nil }
         let perUnit: Cents
         switch line.code {
         case .ngap: perUnit = line.coefficient.apply(to: unit)
@@ -80,19 +79,29 @@ public final class AuditEngine {
     /// consultation or visit and `complementary`/`supplement` acts are not ranked.
     /// NGAP (general provisions, art. 11B), for the nurse acts: the act with the highest coefficient
     /// at 100 %, the second at 50 %.
-    func associationRates(_ invoice: Invoice) -> [Int64] {
-        var rates = [Int64](repeating: 100, count: invoice.lines.count)
+    /// Nil for the CCAM lines of an invoice holding a CCAM act without a tariff on its date: the
+    /// ranking, and so every rate, is unknown, and no rule judges those lines by it.
+    func associationRates(_ invoice: Invoice) -> [Int64?] {
+        var rates = [Int64?](repeating: 100, count: invoice.lines.count)
         let tariffs = ruleSet.tariffs
         let hasConsultation = invoice.lines.contains {
             let category = tariffs.category(of: $0.code.text)
             return category == "consultation" || category == "visit"
         }
         var ranked: [(index: Int, price: Cents)] = []
+        var unranked = false
         for (index, line) in invoice.lines.enumerated() where line.code.isCCAM {
-            guard let entry = tariffs[line.code.text], let price = entry.value(on: line.actDate, zone: zone) else { continue }
+            guard let entry = tariffs[line.code.text], let price = entry.value(on: line.actDate, zone: zone) else {
+                unranked = true
+                continue
+            }
             if entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement") { continue }
             if entry.ccamFlags.contains("full-rate-with-consultation") && hasConsultation { continue }
             ranked.append((index, price))
+        }
+        if unranked {
+            for (index, line) in invoice.lines.enumerated() where line.code.isCCAM { rates[index] = nil }
+            ranked = []
         }
         ranked.sort { $0.price != $1.price ? $0.price > $1.price : $0.index < $1.index }
         for (rank, item) in ranked.enumerated() {
@@ -111,19 +120,17 @@ public final class AuditEngine {
 
     // MARK: Checks
 
-    private func checkLineTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64]) {
+    private func checkLineTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() {
             if !rule.codes.isEmpty && !rule.codes.contains(line.code.text) { continue }
-            guard let entry = ruleSet.tariffs[line.code.text], entry.nomenclature == .ngap || entry.nomenclature == .ccam else {
-                _ = tariff(line.code.text, on: line.actDate, at: line.location)
-                continue
-            }
-            guard let expected = scheduledAmount(line, rate: rates[index]), line.amount < expected else { continue }
+            guard let entry = ruleSet.tariffs[line.code.text], entry.nomenclature == .ngap || entry.nomenclature == .ccam,
+                  let rate = rates[index] else { continue }
+            guard let expected = scheduledAmount(line, rate: rate), line.amount < expected else { continue }
             let lost = expected - line.amount
             add(rule, context, line: line, code: line.code.text, expected: line.code.text, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "lost": lost.euros,
-                "rate": rates[index] == 100 ? "" : " (taux d'association \(rates[index]) %)",
+                "rate": rate == 100 ? "" : " (taux d'association \(rate) %)",
             ])
         }
     }
@@ -131,7 +138,7 @@ public final class AuditEngine {
     private func checkMissingCode(_ rule: Rule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when),
               let anchor = context.anchor(rule.codes),
-              let value = tariff(expect, on: context.invoice.date, at: anchor.location) else { return }
+              let value = tariff(expect, on: context.invoice.date) else { return }
         add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
             "expected_amount": value.euros, "lost": value.euros,
         ])
@@ -140,7 +147,7 @@ public final class AuditEngine {
     private func checkSubstitution(_ rule: Rule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when) else { return }
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
-            guard let value = tariff(expect, on: line.actDate, at: line.location), value > line.amount else { continue }
+            guard let value = tariff(expect, on: line.actDate), value > line.amount else { continue }
             let lost = value - line.amount
             add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": value.euros, "lost": lost.euros,
@@ -157,14 +164,14 @@ public final class AuditEngine {
         }
     }
 
-    private func checkAssociation(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64]) {
+    private func checkAssociation(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() where line.code.isCCAM && line.modifiers.isEmpty {
-            guard let expected = scheduledAmount(line, rate: rates[index]), line.amount > expected else { continue }
+            guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
-                "rate": "\(rates[index]) %",
+                "rate": "\(rate) %",
             ])
         }
     }
@@ -263,8 +270,7 @@ public final class AuditEngine {
                                    practitionerID: String, line: ActLine, extra: [String: String]) {
         guard let category = ruleSet.forfait(birthDate: birthDate, ald: ald, year: key.year) else { return }
         let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
-        guard let value = ruleSet.tariffs.value(of: category.code, on: yearEnd, zone: zone)
-            ?? tariff(category.code, on: line.actDate, at: line.location) else { return }
+        guard let value = tariff(category.code, on: yearEnd) ?? tariff(category.code, on: line.actDate) else { return }
         var values = extra
         values["forfait"] = category.label
         values["year"] = String(key.year)

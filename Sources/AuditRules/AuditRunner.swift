@@ -30,7 +30,12 @@ public struct AuditRunner {
         outcome.ruleSetVersion = ruleSet.version
         outcome.roster = roster
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
-        let validator = RecordValidator(knownNGAPKeys: ruleSet.tariffs.ngapKeys, pseudonymizer: pseudonymizer, profile: profile)
+        let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
+        let zone = self.zone ?? ruleSet.zone
+        // Well-formed codes the rule set does not know or does not price on their date: their lines
+        // are audited, and each code is listed once (contract §1.2), at its first line.
+        var unknownCodes: [String: SourceLocation] = [:]
+        var unpricedCodes: [String: SourceLocation] = [:]
 
         let (files, issues) = ExportFiles.collect(paths: paths)
         outcome.inputErrors += issues
@@ -50,6 +55,12 @@ public struct AuditRunner {
                     outcome.specialtyByPractitioner[line.practitionerID] = line.specialty
                     if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
                     if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
+                    let code = line.code.text
+                    switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone) {
+                    case .priced: break
+                    case .unknown: if unknownCodes[code] == nil { unknownCodes[code] = line.location }
+                    case .unpriced: if unpricedCodes[code] == nil { unpricedCodes[code] = line.location }
+                    }
                 }
                 engine.audit(invoice)
             }
@@ -88,14 +99,27 @@ public struct AuditRunner {
             take(assembler.flush())
         }
         outcome.findings = engine.finish()
-        for (code, location) in engine.unpricedCodes.sorted(by: { $0.key < $1.key }) {
-            outcome.warnings.append(InputIssue(
-                file: location.file, line: location.line, column: "code",
-                message: "le code \(code) n'a pas de tarif dans le jeu de règles à cette date : ses lignes sont contrôlées par les règles qui n'ont pas besoin de son tarif",
-                severity: .warning))
-        }
+        outcome.warnings += Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes)
         outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
+    }
+
+    /// One warning per code, in code order: unknown codes, and known codes billed on a day they have
+    /// no tariff (a code both unknown and unpriced cannot be: unknown wins).
+    static func codeWarnings(unknown: [String: SourceLocation], unpriced: [String: SourceLocation]) -> [InputIssue] {
+        let keep = "sa ligne reste dans sa facture et est contrôlée par toutes les règles qui n'ont pas besoin de son tarif"
+        var warnings: [(code: String, issue: InputIssue)] = []
+        for (code, location) in unknown {
+            warnings.append((code, InputIssue(file: location.file, line: location.line, column: "code",
+                                              message: "code \(code) inconnu du jeu de règles (premier vu ici) : \(keep)",
+                                              severity: .warning)))
+        }
+        for (code, location) in unpriced where unknown[code] == nil {
+            warnings.append((code, InputIssue(file: location.file, line: location.line, column: "code",
+                                              message: "code \(code) sans tarif dans le jeu de règles à la date de l'acte (premier vu ici) : \(keep)",
+                                              severity: .warning)))
+        }
+        return warnings.sorted { $0.code < $1.code }.map(\.issue)
     }
 
     /// File names as reports show them: the bare name, or the path when two files share a name.

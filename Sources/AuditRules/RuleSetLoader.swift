@@ -128,9 +128,8 @@ public enum RuleSetLoader {
                     cents: Cents(Int64(try file.int(period["cents"], "cents"))),
                     zones: zones, source: source, line: file.line(periodNode) ?? 0))
             }
-            guard !periods.isEmpty else {
-                throw RuleLoadError(file: file.name, line: file.line(node), message: "\(code) : aucune période tarifaire")
-            }
+            // A code without periods is known but unpriced: its lines are audited by every rule
+            // that does not need its tariff, and rules may name it.
             entries.append(TariffEntry(
                 code: code, nomenclature: nomenclature, label: item["label"]?.string ?? code,
                 category: item["category"]?.string ?? "", ccamFlags: Set(try file.strings(item["ccam_flags"], "ccam_flags") ?? []),

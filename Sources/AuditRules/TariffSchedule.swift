@@ -48,9 +48,19 @@ public struct TariffSchedule: Sendable {
         entries[code]?.value(on: day, zone: zone)
     }
 
-    /// NGAP letter keys known to the rule set: an export's code must be one of these or a CCAM code.
-    public var ngapKeys: Set<String> {
-        Set(entries.values.filter { $0.nomenclature == .ngap }.map(\.code))
+    /// What the rule set knows of a billed code on a day: an unknown or unpriced code keeps its line
+    /// (contract §1.2); only the rules that need its tariff pass it by.
+    public enum Pricing: Equatable, Sendable {
+        case priced(Cents)
+        /// Known (a tariff file lists it) but without a value on that day.
+        case unpriced
+        /// No tariff file lists it.
+        case unknown
+    }
+
+    public func pricing(of code: String, on day: CalendarDay, zone: String) -> Pricing {
+        guard let entry = entries[code] else { return .unknown }
+        return entry.value(on: day, zone: zone).map(Pricing.priced) ?? .unpriced
     }
 
     public func category(of code: String) -> String? { entries[code]?.category }

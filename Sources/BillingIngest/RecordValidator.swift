@@ -3,13 +3,12 @@ import BillingModel
 /// Turns a raw record into a validated act line, or says in French exactly what is wrong with it
 /// (spec §1.2). Shared by the CSV and XML readers so both formats accept and reject the same rows.
 public struct RecordValidator: Sendable {
-    /// NGAP letter keys the rule set knows; any other non-CCAM code is rejected.
-    public var knownNGAPKeys: Set<String>
     public var pseudonymizer: Pseudonymizer
     public var profile: MappingProfile
 
-    public init(knownNGAPKeys: Set<String>, pseudonymizer: Pseudonymizer, profile: MappingProfile = .standard) {
-        self.knownNGAPKeys = knownNGAPKeys
+    /// Codes are checked for form only: whether the rule set knows or prices a code is the audit's
+    /// business, and an unknown well-formed code keeps its line (contract §1.2).
+    public init(pseudonymizer: Pseudonymizer, profile: MappingProfile = .standard) {
         self.pseudonymizer = pseudonymizer
         self.profile = profile
     }
@@ -126,13 +125,9 @@ public struct RecordValidator: Sendable {
 
         var code: ActCode?
         if let text = required(.code, "le code de l'acte") {
-            let upper = text.uppercased()
-            if ActCode.isCCAM(upper) {
-                code = .ccam(upper)
-            } else if knownNGAPKeys.contains(upper) {
-                code = .ngap(upper)
-            } else {
-                fail(.code, "code inconnu « \(text) » : ni une lettre-clé NGAP du jeu de règles, ni un code CCAM (4 lettres et 3 chiffres)")
+            code = ActCode(wellFormed: text)
+            if code == nil {
+                fail(.code, "code mal formé « \(text) » : attendu un code CCAM (4 lettres et 3 chiffres, ex. DEQP003) ou une lettre-clé NGAP (une lettre suivie d'au plus 5 lettres ou chiffres, ex. G, TCG, GL1)")
             }
         }
 

@@ -69,6 +69,27 @@ public enum ActCode: Hashable, Comparable, Sendable, CustomStringConvertible {
         return bytes[0..<4].allSatisfy { $0 >= 65 && $0 <= 90 } && bytes[4..<7].allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
+    /// Well-formed NGAP letter key: a letter followed by at most 5 letters or digits (`G`, `TCG`,
+    /// `GL1`, `VRN`), uppercase ASCII (contract §1.2).
+    public static func isNGAPKey(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...6).contains(bytes.count), bytes[0] >= 65 && bytes[0] <= 90 else { return false }
+        return bytes.dropFirst().allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }
+    }
+
+    /// The code a well-formed text stands for (compared in upper case), or nil when it is malformed:
+    /// only a malformed code rejects its line; an unknown well-formed one is kept (contract §1.2).
+    public init?(wellFormed raw: String) {
+        let upper = raw.uppercased()
+        if ActCode.isCCAM(upper) {
+            self = .ccam(upper)
+        } else if ActCode.isNGAPKey(upper) {
+            self = .ngap(upper)
+        } else {
+            return nil
+        }
+    }
+
     public var text: String {
         switch self {
         case .ngap(let key): return key

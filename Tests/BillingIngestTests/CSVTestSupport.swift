@@ -83,13 +83,12 @@ enum TestData {
         return body + (key < 10 ? "0" : "") + String(key)
     }
 
-    static let validator = RecordValidator(knownNGAPKeys: ["G", "VG", "MEG", "MD", "MU"],
-                                           pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
+    static let validator = RecordValidator(pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
 
     /// Words that only a French message would hold, to tell it from an English one.
     static func looksFrench(_ message: String) -> Bool {
         let markers = ["attendu", "invalide", "obligatoire", "manquante", "inconnu", "colonne", "fichier", "ligne",
-                       "négatif", "clé", "ne correspond", "guillemet", "champs", "encodage", "lu comme"]
+                       "négatif", "clé", "ne correspond", "guillemet", "champs", "encodage", "lu comme", "mal formé"]
         return markers.contains { message.lowercased().contains($0) }
     }
 }

@@ -83,7 +83,7 @@ final class CSVValidationTests: XCTestCase {
             "F09;2024-10-02;\(badLuhnPractitioner);01;\(nir);2021-03-04;G;30,00",               // 10 bad RPPS key
             "F10;2024-10-02;\(practitioner);01;\(badKeyNIR);2021-03-04;G;30,00",                // 11 bad NIR key
             good("F11", patient: corsicanNIR),                                                  // 12 Corsican NIR, valid
-            "F12;2024-10-02;\(practitioner);01;\(nir);2021-03-04;XYZ;30,00",                    // 13 unknown code
+            "F12;2024-10-02;\(practitioner);01;\(nir);2021-03-04;G-1;30,00",                    // 13 malformed code
             good("F13"),                                                                        // 14
         ])
 
@@ -93,7 +93,7 @@ final class CSVValidationTests: XCTestCase {
         assertIssue(outcome, line: 8, column: "amount", mentions: ["trente", "nombre en euros attendu"])
         assertIssue(outcome, line: 10, column: "practitioner_id", mentions: ["RPPS", "clé de Luhn"])
         assertIssue(outcome, line: 11, column: "patient_id", mentions: ["clé du NIR"])
-        assertIssue(outcome, line: 13, column: "code", mentions: ["XYZ", "NGAP", "CCAM"])
+        assertIssue(outcome, line: 13, column: "code", mentions: ["G-1", "mal formé", "NGAP", "CCAM"])
 
         XCTAssertEqual(outcome.accepted.keys.sorted(), [2, 4, 6, 9, 12, 14])
         XCTAssertEqual(outcome.rejected.keys.sorted(), [3, 5, 7, 8, 10, 11, 13])
@@ -119,7 +119,7 @@ final class CSVValidationTests: XCTestCase {
         let outcome = try audit([
             "F1;2024-10-02;\(practitioner);01;\(badKeyNIR);2021-03-04;G;30,00",
             "F2;2024-02-30;\(practitioner);01;\(nir);2021-03-04;G;30,00",
-            "F3;2024-10-02;\(practitioner);01;\(corsicanNIR);2026-03-04;XYZ;-1",
+            "F3;2024-10-02;\(practitioner);01;\(corsicanNIR);2026-03-04;XY.Z;-1",
             "F4;2024-10-02;\(badLuhnPractitioner);01;\(badKeyNIR);;G;",
         ])
         XCTAssertEqual(outcome.rejected.count, 4)
