@@ -45,6 +45,7 @@ struct InvoiceContext {
         if let days = when.ageDays, !days.contains(ageDays) { return false }
         if let ald = when.ald, ald != invoice.patient.ald { return false }
         if let statuses = when.mtStatus, !statuses.contains(invoice.patient.mtStatus?.rawValue ?? "unknown") { return false }
+        if let covers = when.coverage, !covers.contains(invoice.patient.coverage?.rawValue ?? Conditions.ordinaryCoverage) { return false }
         if let weekdays = when.weekday, !weekdays.contains(invoice.date.isoWeekday) { return false }
         if let band = when.time {
             guard let time = invoice.time, band.contains(time) else { return false }

@@ -73,6 +73,8 @@ public struct Conditions: Sendable {
     public var ald: Bool?
     /// The export's médecin traitant status; `unknown` matches an empty status.
     public var mtStatus: [String]?
+    /// The patient's cover: `c2s`, `ame`, or `ordinary` (an empty `patient_coverage`).
+    public var coverage: [String]?
     /// ISO weekdays, 1 Monday … 7 Sunday.
     public var weekday: [Int]?
     public var time: TimeBand?
@@ -83,6 +85,9 @@ public struct Conditions: Sendable {
     public var dateUntil: CalendarDay?
 
     public init() {}
+
+    /// The `coverage` value that matches a patient with ordinary cover (empty `patient_coverage`).
+    public static let ordinaryCoverage = "ordinary"
 
     /// Every code named in the condition, for `rules validate`.
     public var codes: [String] {
@@ -110,6 +115,7 @@ public struct RuleExample: Sendable {
     public var ald: Bool
     public var mtStatus: MTStatus?
     public var mtPractitionerID: String?
+    public var coverage: Coverage?
     public var acts: [Act]
     /// How many identical invoices (other dates a week apart) the example stands for: the
     /// patient-year rules need several encounters.

@@ -101,7 +101,8 @@ public enum RuleSetChecker {
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster)
         let practitioner = example.practitionerID ?? examplePractitionerID
         let patient = PatientInfo(ref: PatientRef("p-exemple"), birthDate: example.birthDate, ald: example.ald,
-                                  mtStatus: example.mtStatus, mtPractitionerID: example.mtPractitionerID)
+                                  mtStatus: example.mtStatus, mtPractitionerID: example.mtPractitionerID,
+                                  coverage: example.coverage)
         for repeatIndex in 0..<max(example.repeatInvoices, 1) {
             let day = example.date.adding(days: example.intervalDays * repeatIndex)
             let lines = example.acts.enumerated().map { offset, act in

@@ -195,7 +195,7 @@ public enum RuleSetLoader {
     static func loadConditions(_ file: YAMLFile, _ node: Node) throws -> Conditions {
         let map = try file.mapping(node, "when")
         let known: Set<String> = ["codes_any", "codes_all", "codes_none", "codes_only", "line_count", "max_coefficient",
-                                  "specialty", "place", "age", "age_months", "age_days", "ald", "mt_status", "weekday",
+                                  "specialty", "place", "age", "age_months", "age_days", "ald", "mt_status", "coverage", "weekday",
                                   "time", "public_holiday", "out_of_hours", "date"]
         for (key, _) in map {
             if let name = key.string, !known.contains(name) {
@@ -228,6 +228,14 @@ public enum RuleSetLoader {
         conditions.ageDays = try file.range(map["age_days"], "age_days")
         conditions.ald = map["ald"].flatMap(\.bool)
         conditions.mtStatus = try file.strings(map["mt_status"], "mt_status")
+        if let covers = try file.strings(map["coverage"], "coverage") {
+            let allowed = Coverage.allCases.map(\.rawValue) + [Conditions.ordinaryCoverage]
+            for cover in covers where !allowed.contains(cover) {
+                throw RuleLoadError(file: file.name, line: file.line(map["coverage"]),
+                                    message: "couverture « \(cover) » inconnue : \(allowed.joined(separator: ", "))")
+            }
+            conditions.coverage = covers
+        }
         conditions.weekday = try file.ints(map["weekday"], "weekday")
         conditions.time = try map["time"].map { try file.timeBand($0, "time") }
         conditions.publicHoliday = map["public_holiday"].flatMap(\.bool)
@@ -286,6 +294,13 @@ public enum RuleSetLoader {
             }
             mtStatus = status
         }
+        var coverage: Coverage?
+        if let text = map["coverage"]?.string {
+            guard let parsed = Coverage(rawValue: text) else {
+                throw RuleLoadError(file: file.name, line: file.line(map["coverage"]), message: "coverage « \(text) » : c2s ou ame")
+            }
+            coverage = parsed
+        }
         var place = Place.cabinet
         if let text = map["place"]?.string {
             guard let parsed = Place(rawValue: text) else {
@@ -302,6 +317,7 @@ public enum RuleSetLoader {
             birthDate: try file.day(map["birth_date"], "birth_date"),
             ald: map["ald"]?.bool ?? false, mtStatus: mtStatus,
             mtPractitionerID: map["mt_practitioner_id"]?.string,
+            coverage: coverage,
             acts: acts,
             repeatInvoices: try map["invoices"].map { try file.int($0, "invoices") } ?? 1,
             intervalDays: try map["interval_days"].map { try file.int($0, "interval_days") } ?? 7,

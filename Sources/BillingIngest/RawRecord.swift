@@ -13,6 +13,7 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
     case patientBirthDate = "patient_birth_date"
     case patientSex = "patient_sex"
     case patientALD = "patient_ald"
+    case patientCoverage = "patient_coverage"
     case mtStatus = "mt_status"
     case mtPractitionerID = "mt_practitioner_id"
     case code

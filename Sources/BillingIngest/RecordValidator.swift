@@ -108,6 +108,12 @@ public struct RecordValidator: Sendable {
             }
         }
 
+        var coverage: Coverage?
+        if let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
+            coverage = Coverage(rawValue: text.trimmingCharactersInWhitespace().lowercased())
+            if coverage == nil { fail(.patientCoverage, "couverture inconnue « \(text) » : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
+        }
+
         var mtStatus: MTStatus?
         if let text = value(.mtStatus) {
             mtStatus = MTStatus(rawValue: text.lowercased())
@@ -172,7 +178,7 @@ public struct RecordValidator: Sendable {
             return .failure(RejectedRow(location: record.location, issues: issues))
         }
         let patient = PatientInfo(ref: patientRef, birthDate: birthDate, sex: sex, ald: ald,
-                                  mtStatus: mtStatus, mtPractitionerID: mtPractitionerID)
+                                  mtStatus: mtStatus, mtPractitionerID: mtPractitionerID, coverage: coverage)
         return .success(ActLine(location: record.location, invoiceID: invoiceID, actDate: actDate, actTime: actTime,
                                 place: place, practitionerID: practitionerID, specialty: specialty, patient: patient,
                                 code: code, coefficient: coefficient, quantity: quantity, modifiers: modifiers,

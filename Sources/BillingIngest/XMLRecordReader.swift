@@ -269,7 +269,7 @@ public final class XMLRecordReader: RecordReader {
     ]
     private static let patientAttributes: [String: Column] = [
         "id": .patientID, "birth-date": .patientBirthDate, "sex": .patientSex, "ald": .patientALD,
-        "mt-status": .mtStatus, "mt-practitioner": .mtPractitionerID,
+        "coverage": .patientCoverage, "mt-status": .mtStatus, "mt-practitioner": .mtPractitionerID,
     ]
     private static let actAttributes: [String: Column] = [
         "code": .code, "coefficient": .coefficient, "quantity": .quantity, "modifiers": .modifiers,

@@ -34,15 +34,18 @@ public struct PatientInfo: Hashable, Sendable {
     /// Nil when the export does not say.
     public var mtStatus: MTStatus?
     public var mtPractitionerID: String?
+    /// Nil for ordinary cover.
+    public var coverage: Coverage?
 
     public init(ref: PatientRef, birthDate: CalendarDay, sex: Sex? = nil, ald: Bool = false,
-                mtStatus: MTStatus? = nil, mtPractitionerID: String? = nil) {
+                mtStatus: MTStatus? = nil, mtPractitionerID: String? = nil, coverage: Coverage? = nil) {
         self.ref = ref
         self.birthDate = birthDate
         self.sex = sex
         self.ald = ald
         self.mtStatus = mtStatus
         self.mtPractitionerID = mtPractitionerID
+        self.coverage = coverage
     }
 }
 

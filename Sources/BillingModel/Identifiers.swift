@@ -134,6 +134,14 @@ public enum MTStatus: String, Hashable, Sendable, CaseIterable {
     case none
 }
 
+/// The patient's cover beyond the ordinary one (contract v1.1, `patient_coverage`).
+public enum Coverage: String, Hashable, Sendable, CaseIterable {
+    /// Complémentaire santé solidaire: the FMT gives 10 € more per patient from 2026.
+    case c2s
+    /// Aide médicale de l'État: not an insured person, no médecin traitant declaration.
+    case ame
+}
+
 public enum Sex: String, Hashable, Sendable {
     case male = "M"
     case female = "F"

@@ -11,13 +11,19 @@ final class ReviewTests: XCTestCase {
     static let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount"
 
     /// Runs the shipped rule set (or `ruleSet`) over one CSV file written from `rows`.
-    func runCSV(_ rows: [String], ruleSet: RuleSet = ShippedRules.ruleSet, header: String = ReviewTests.header) throws -> AuditOutcome {
+    func runCSV(_ rows: [String], ruleSet: RuleSet = ShippedRules.ruleSet, header: String = ReviewTests.header,
+                profile: MappingProfile = .standard) throws -> AuditOutcome {
+        try run(([header] + rows).joined(separator: "\n"), named: "export.csv", ruleSet: ruleSet, profile: profile)
+    }
+
+    func run(_ text: String, named name: String, ruleSet: RuleSet = ShippedRules.ruleSet,
+             profile: MappingProfile = .standard) throws -> AuditOutcome {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("review-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("export.csv")
-        try ([header] + rows).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        let runner = AuditRunner(ruleSet: ruleSet, pseudonymizer: Pseudonymizer(key: Data(repeating: 3, count: 32)))
+        let file = folder.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let runner = AuditRunner(ruleSet: ruleSet, profile: profile, pseudonymizer: Pseudonymizer(key: Data(repeating: 3, count: 32)))
         let (outcome, readable) = runner.run(paths: [file.path])
         XCTAssertEqual(readable, 1)
         return outcome
@@ -86,7 +92,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertNotNil(ActCode(wellFormed: "VRN"))
         XCTAssertNotNil(ActCode(wellFormed: "ABCDEF"), "a letter and 5 letters or digits")
         XCTAssertEqual(ActCode(wellFormed: "deqp003"), .ccam("DEQP003"))
-        for malformed in ["1G", "ABCDEFG", "G-1", "AMI 1", "É", "G.", "ZZZZ99"] {
+        for malformed in ["1G", "ABCDEFG", "G-1", "AMI 1", "É", "G.", "ZZZZ9999", ""] {
             XCTAssertNil(ActCode(wellFormed: malformed), malformed)
         }
         let p = Self.practitioner
@@ -123,6 +129,83 @@ final class ReviewTests: XCTestCase {
         XCTAssertTrue(findings.filter { ["A", "C"].contains($0.invoiceID) }.isEmpty, "\(findings.map(\.message))")
         XCTAssertTrue(findings.filter { $0.invoiceID == "B" && $0.code == "GLQP012" }.isEmpty,
                       "the ranking is unknown beside an unpriced CCAM act: \(findings.map(\.message))")
+    }
+
+    // MARK: Contract v1.1: patient_coverage; AME patients outside the médecin traitant rules
+
+    func rulesAlone(_ ids: [String]) -> RuleSet {
+        var ruleSet = ShippedRules.ruleSet
+        ruleSet.rules = ruleSet.rules.filter { ids.contains($0.id) }
+        return ruleSet
+    }
+
+    func testReviewAMEPatientsNeverFireTheMedecinTraitantRules() throws {
+        let p = Self.practitioner
+        let header = Self.header + ";mt_status;patient_coverage"
+        let outcome = try runCSV([
+            "F1;2025-03-03;\(p);01;P0001;1980-01-01;G;30,00;none;ame",
+            "F2;2025-04-03;\(p);01;P0001;1980-01-01;G;30,00;none;AME",
+            "F3;2025-03-03;\(p);01;P0002;1980-01-01;G;30,00;none;c2s",
+            "F4;2025-04-03;\(p);01;P0002;1980-01-01;G;30,00;none;c2s",
+            "F5;2025-03-03;\(p);01;P0003;1980-01-01;G;30,00;none;",
+            "F6;2025-04-03;\(p);01;P0003;1980-01-01;G;30,00;none;",
+            "F7;2025-04-03;\(p);01;P0004;1980-01-01;G;30,00;none;cmu",
+        ], ruleSet: rulesAlone(["missing-mt-declaration"]), header: header)
+        XCTAssertEqual(outcome.rejectedLines, 1)
+        XCTAssertEqual(outcome.inputErrors.first?.column, "patient_coverage")
+        XCTAssertEqual(outcome.findings.map(\.invoiceID).sorted(), ["F4", "F6"], "the C2S and the ordinary patient, not the AME one")
+
+        let departed = try XCTUnwrap(ShippedRules.ruleSet.rule("mt-practitioner-departed"))
+        XCTAssertEqual(departed.when.coverage?.contains("ame"), false)
+        XCTAssertTrue(departed.nonTriggering.contains { $0.coverage == .ame })
+    }
+
+    func testCoverageIsReadFromCSVXMLAndTheFrenchProfile() throws {
+        let p = Self.practitioner
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <batch>
+          <invoice id="X1" date="2026-02-02" practitioner="\(p)" specialty="01">
+            <patient id="P0001" birth-date="1980-01-01" coverage="c2s" mt-status="none"/>
+            <act code="G" amount="30.00"/>
+          </invoice>
+          <invoice id="X2" date="2026-02-03" practitioner="\(p)" specialty="01">
+            <patient id="P0002" birth-date="1980-01-01" coverage="" mt-status="none"/>
+            <act code="G" amount="30.00"/>
+          </invoice>
+        </batch>
+        """
+        let fromXML = try run(xml, named: "export.xml", ruleSet: rulesAlone(["tariff-below-schedule"]))
+        XCTAssertEqual(fromXML.rejectedLines, 0, "\(fromXML.inputErrors)")
+        XCTAssertTrue(fromXML.warnings.filter { $0.message.contains("coverage") }.isEmpty, "a known attribute: \(fromXML.warnings)")
+
+        let profile = try MappingProfile.load(named: "export-fr", in: ShippedRules.directory.appendingPathComponent("profiles"))
+        XCTAssertEqual(profile.column(forHeader: "Couverture"), .patientCoverage)
+        XCTAssertEqual(profile.value("Complémentaire santé solidaire", for: .patientCoverage), "c2s")
+        XCTAssertEqual(profile.value("AME", for: .patientCoverage), "ame")
+        let header = "N° facture;Date de l'acte;RPPS;Spécialité;NIR;Date de naissance;Code acte;Montant;Couverture"
+        let fromCSV = try runCSV([
+            "F1;02/02/2026;\(p);01;P0001;01/01/1980;G;30,00;C2S",
+            "F2;02/02/2026;\(p);01;P0002;01/01/1980;G;30,00;Aide médicale de l'État",
+            "F3;02/02/2026;\(p);01;P0003;01/01/1980;G;30,00;Aucune",
+        ], ruleSet: rulesAlone(["tariff-below-schedule"]), header: header, profile: profile)
+        XCTAssertEqual(fromCSV.rejectedLines, 0, "\(fromCSV.inputErrors)")
+        XCTAssertTrue(fromCSV.warnings.filter { $0.message.contains("Couverture") }.isEmpty, "\(fromCSV.warnings)")
+
+        let validator = RecordValidator(pseudonymizer: Pseudonymizer(key: Data(repeating: 3, count: 32)), profile: profile)
+        func coverage(_ text: String) -> Coverage?? {
+            var fields: [Column: String] = [.invoiceID: "F1", .actDate: "2026-02-02", .practitionerID: p,
+                                            .practitionerSpecialty: "01", .patientID: "P1", .patientBirthDate: "1980-01-01",
+                                            .code: "G", .amount: "30"]
+            fields[.patientCoverage] = text
+            guard case .success(let line) = validator.validate(RawRecord(location: SourceLocation(file: "f", line: 2), fields: fields)) else { return .none }
+            return .some(line.patient.coverage)
+        }
+        XCTAssertEqual(coverage("C2S"), .some(.c2s))
+        XCTAssertEqual(coverage("ame"), .some(.ame))
+        XCTAssertEqual(coverage("Régime général"), .some(nil))
+        XCTAssertEqual(coverage(""), .some(nil))
+        XCTAssertEqual(coverage("CMU"), .none, "an unknown cover rejects its line")
     }
 }
 
