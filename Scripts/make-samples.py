@@ -97,11 +97,13 @@ def age(birth, day):
 
 
 def fpmt(p):
+    # FPMT 2024 (Rules/tariffs/forfaits.yaml): the two 42 € categories are 46 € since 1 January 2024
+    # (règlement arbitral; Le Quotidien du médecin 2024).
     a = age(p.birth, YEAR_END)
     if p.ald:
-        return (7000, "80 ans et plus en ALD / 80+ with ALD") if a >= 80 else (4200, "moins de 80 ans en ALD / under 80 with ALD")
+        return (7000, "80 ans et plus en ALD / 80+ with ALD") if a >= 80 else (4600, "moins de 80 ans en ALD / under 80 with ALD")
     if a >= 80:
-        return 4200, "80 ans et plus sans ALD / 80+ without ALD"
+        return 4600, "80 ans et plus sans ALD / 80+ without ALD"
     if a < 7:
         return 600, "enfant de 0 à 6 ans / child 0-6"
     return 500, "7 à 79 ans sans ALD / 7-79 without ALD"
@@ -545,7 +547,7 @@ out.append("Contenu / contents: %d factures / invoices, %d lignes d'actes / act 
 out.append("Tarifs utilisés / tariffs used (cents): G/VG 2650 jusqu'au 21/12/2024, 3000 dès le 22/12/2024 ; "
            "MEG 500 ; MD 1000 ; MU 2260 ; MOP 500 ; AMI 315 × coef. ; AIS 265 × coef. ; IFD 275 ; "
            "DEQP003 (ECG) %d en 2024 (`Rules/tariffs/ccam.yaml` : 1452 seulement à partir du 01/01/2025), "
-           "cumulable à taux plein avec une G.\n" % ECG_2024)
+           "cumulable à taux plein avec une G ; forfait médecin traitant 2024 (FPMT) : 600 / 500 / 4600 / 4600 / 7000.\n" % ECG_2024)
 out.append("\n## Constats / findings\n")
 out.append("`ligne` = ligne physique (1 = en-tête) de l'acte visé par le constat ; pour les règles de médecin "
            "traitant : `missing-mt-declaration`, la dernière facture du généraliste crédité ; "
@@ -603,6 +605,13 @@ out.append("- NIR corse / Corsican NIR `%s` (2A compte pour 19 dans la clé / 2A
 out.append("- Numéros patients locaux / local patient numbers: %s."
            % ", ".join("`%s`" % p.id for p in patients if p.id.startswith("P")))
 out.append("- En-têtes et valeurs accentués en Windows-1252 (`N° facture`, `Spécialité`, `Téléconsultation`, `€`).")
+out.append("\n## Valeurs modifiées / value changes\n")
+out.append("- Issue 7 (revue de 2026) : le forfait patientèle médecin traitant de 2024 est de 46 € (et non 42 €) pour "
+           "un patient de moins de 80 ans en ALD et pour un patient de 80 ans et plus sans ALD (règlement arbitral, "
+           "01/01/2024 ; `Rules/tariffs/forfaits.yaml`). Constats 12, 13 et 15 : 4200 → 4600 chacun ; "
+           "`missing-mt-declaration` 8900 → 9700, `mt-practitioner-departed` 4700 → 5100, total lost_cents "
+           "19213 → 20413. / The 2024 FPMT is 46 € for the two former 42 € categories: findings 12, 13 and 15 "
+           "move from 4200 to 4600 each.")
 with open(os.path.join(ROOT, "PLANTED.md"), "wb") as f:
     f.write(("\n".join(out) + "\n").encode("utf-8"))
 

@@ -225,10 +225,11 @@ public final class AuditEngine {
         seen.count += 1
         if invoice.date >= seen.last { seen.last = invoice.date; seen.line = invoice.lines[0] }
         state.byPractitioner[invoice.practitionerID] = seen
-        // The ALD flag of the latest encounter decides the forfait category.
+        // The ALD flag and the cover of the latest encounter decide the forfait category.
         if state.latestDay.map({ invoice.date >= $0 }) ?? true {
             state.latestDay = invoice.date
             state.ald = invoice.patient.ald
+            state.coverage = invoice.patient.coverage
         }
         regularPatients[rule.id, default: [:]][key] = state
     }
@@ -241,7 +242,7 @@ public final class AuditEngine {
                 if lhs.value.last != rhs.value.last { return lhs.value.last < rhs.value.last }
                 return lhs.key > rhs.key
             }) else { continue }
-            addForfaitFinding(rule, patient: key, birthDate: state.birthDate, ald: state.ald,
+            addForfaitFinding(rule, patient: key, birthDate: state.birthDate, ald: state.ald, coverage: state.coverage,
                               practitionerID: practitionerID, line: seen.line, extra: ["invoices": String(state.invoices)])
         }
     }
@@ -254,30 +255,38 @@ public final class AuditEngine {
         guard departedDeclarations[rule.id]?[key] == nil else { return }
         departedDeclarations[rule.id, default: [:]][key] = DepartedDeclaration(
             practitionerID: declared, name: entry.name, endDate: end, line: invoice.lines[0],
-            birthDate: invoice.patient.birthDate, ald: invoice.patient.ald)
+            birthDate: invoice.patient.birthDate, ald: invoice.patient.ald, coverage: invoice.patient.coverage)
     }
 
     private func settleDepartedDeclarations(_ rule: Rule) {
         for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
             addForfaitFinding(rule, patient: key, birthDate: declaration.birthDate, ald: declaration.ald,
-                              practitionerID: declaration.practitionerID, line: declaration.line,
+                              coverage: declaration.coverage, practitionerID: declaration.practitionerID, line: declaration.line,
                               extra: ["departed": declaration.name.isEmpty ? declaration.practitionerID : declaration.name,
                                       "end_date": declaration.endDate.french])
         }
     }
 
+    /// The forfait of the patient's category for the year (valued on 31 December, the day the
+    /// patientèle is counted), plus the supplements of the patient's cover (C2S from 2026).
     private func addForfaitFinding(_ rule: Rule, patient key: PatientYear, birthDate: CalendarDay, ald: Bool,
-                                   practitionerID: String, line: ActLine, extra: [String: String]) {
+                                   coverage: Coverage?, practitionerID: String, line: ActLine, extra: [String: String]) {
         guard let category = ruleSet.forfait(birthDate: birthDate, ald: ald, year: key.year) else { return }
         let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
-        guard let value = tariff(category.code, on: yearEnd) ?? tariff(category.code, on: line.actDate) else { return }
+        guard var value = tariff(category.code, on: yearEnd) else { return }
+        var label = "\(category.scheme) \(category.label)"
+        for supplement in ruleSet.forfaitSupplements(coverage: coverage, year: key.year) {
+            guard let extra = tariff(supplement.code, on: yearEnd) else { continue }
+            value += extra
+            label += " + \(supplement.label) (\(extra.euros))"
+        }
         var values = extra
-        values["forfait"] = category.label
+        values["forfait"] = label
         values["year"] = String(key.year)
         values["lost"] = value.euros
         values["expected_amount"] = value.euros
         findings.append(makeFinding(rule, line: line, practitionerID: practitionerID, patient: key.patient,
-                                    code: line.code.text, expected: "FPMT", lost: value, atRisk: .zero,
+                                    code: line.code.text, expected: category.scheme, lost: value, atRisk: .zero,
                                     age: birthDate.completedYears(on: line.actDate), values: values))
     }
 
@@ -321,6 +330,7 @@ struct RegularPatientState {
     var birthDate: CalendarDay
     var invoices = 0
     var ald = false
+    var coverage: Coverage?
     var latestDay: CalendarDay?
     var byPractitioner: [String: PractitionerSeen] = [:]
 
@@ -334,6 +344,7 @@ struct DepartedDeclaration {
     var line: ActLine
     var birthDate: CalendarDay
     var ald: Bool
+    var coverage: Coverage?
 }
 
 struct DuplicateKey: Hashable {

@@ -158,11 +158,24 @@ public struct Rule: Sendable {
     public var codeLines: [String: Int] = [:]
 }
 
-/// How the médecin traitant forfait is chosen for a patient: age on 31 December and ALD.
+/// How the médecin traitant forfait is chosen for a patient: the year's scheme (FPMT until 2025,
+/// FMT from 2026), the age in completed years on 31 December and the ALD flag.
 public struct ForfaitCategory: Sendable {
+    /// The forfait's name (`FPMT`, `FMT`): the code findings say to obtain.
+    public var scheme: String
+    /// Calendar years the category applies to (`{ under: 2026 }`, `{ from: 2026 }`).
+    public var years: IntRange
     public var code: String
     public var age: IntRange
     public var ald: Bool
+    public var label: String
+}
+
+/// An amount added to the forfait for a cover (`FMT-C2S`: + 10 € per C2S patient from 2026).
+public struct ForfaitSupplement: Sendable {
+    public var years: IntRange
+    public var code: String
+    public var coverage: Coverage
     public var label: String
 }
 
@@ -176,6 +189,7 @@ public struct RuleSet: Sendable {
     public var recoverableWindowSource: String
     public var holidays: PublicHolidays
     public var forfaits: [ForfaitCategory]
+    public var forfaitSupplements: [ForfaitSupplement] = []
     public var tariffs: TariffSchedule
     public var rules: [Rule]
     public var directory: String
@@ -185,6 +199,12 @@ public struct RuleSet: Sendable {
     /// The forfait category of a patient for `year`.
     public func forfait(birthDate: CalendarDay, ald: Bool, year: Int) -> ForfaitCategory? {
         let age = birthDate.completedYears(on: CalendarDay(year: year, month: 12, day: 31)!)
-        return forfaits.first { $0.ald == ald && $0.age.contains(age) }
+        return forfaits.first { $0.years.contains(year) && $0.ald == ald && $0.age.contains(age) }
+    }
+
+    /// The supplements a patient's cover adds to the forfait of `year`.
+    public func forfaitSupplements(coverage: Coverage?, year: Int) -> [ForfaitSupplement] {
+        guard let coverage else { return [] }
+        return forfaitSupplements.filter { $0.coverage == coverage && $0.years.contains(year) }
     }
 }

@@ -1,4 +1,5 @@
 import BillingModel
+import Foundation
 
 /// Checks that what the rule files say holds together: every code a rule names is priced,
 /// tariff periods neither overlap nor leave gaps, and every rule's examples give what they claim.
@@ -29,6 +30,7 @@ public enum RuleSetChecker {
                 }
             }
         }
+        try checkForfaitGrid(ruleSet)
         for rule in ruleSet.rules {
             let named = rule.when.codes + rule.codes + (rule.expect.map { [$0] } ?? [])
             for code in named where ruleSet.tariffs[code] == nil && !ActCode.isCCAM(code) {
@@ -43,6 +45,36 @@ public enum RuleSetChecker {
             }
             if rule.kind == .missingMT && ruleSet.forfaits.isEmpty {
                 throw RuleLoadError(file: rule.file, line: nil, message: "les règles médecin traitant demandent mt_forfait dans ruleset.yaml")
+            }
+        }
+    }
+
+    /// The first day the rule set must price: the recovery window of an audit run today reaches back
+    /// into 2023 at most.
+    public static let firstAuditedDay = CalendarDay(year: 2023, month: 1, day: 1)!
+
+    /// Today in the local calendar: the last day the rule set must price.
+    public static func today() -> CalendarDay {
+        let parts = Calendar.current.dateComponents([.year, .month, .day], from: Date())
+        return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+
+    /// Every patient falls in exactly one médecin traitant forfait category each year from 2023 to
+    /// this year, whatever the age and ALD flag, and that category has a value on 31 December.
+    static func checkForfaitGrid(_ ruleSet: RuleSet, through lastYear: Int = today().year) throws {
+        guard !ruleSet.forfaits.isEmpty else { return }
+        for year in firstAuditedDay.year...lastYear {
+            for ald in [false, true] {
+                for age in 0...120 {
+                    let matching = ruleSet.forfaits.filter { $0.years.contains(year) && $0.ald == ald && $0.age.contains(age) }
+                    guard matching.count == 1 else {
+                        throw RuleLoadError(file: "ruleset.yaml", line: nil, message: "mt_forfait : \(matching.isEmpty ? "aucune catégorie" : "plusieurs catégories (\(matching.map(\.code).joined(separator: ", ")))") pour \(age) ans\(ald ? " en ALD" : " sans ALD") en \(year)")
+                    }
+                    let yearEnd = CalendarDay(year: year, month: 12, day: 31)!
+                    guard ruleSet.tariffs[matching[0].code]?.periods.contains(where: { $0.covers(yearEnd) }) == true else {
+                        throw RuleLoadError(file: "ruleset.yaml", line: nil, message: "mt_forfait : \(matching[0].code) n'a pas de valeur au 31/12/\(year)")
+                    }
+                }
             }
         }
     }

@@ -74,8 +74,24 @@ public enum RuleSetLoader {
             guard tariffs[code] != nil else {
                 throw RuleLoadError(file: header.name, line: header.line(node), message: "forfait \(code) sans tarif dans tariffs/")
             }
-            forfaits.append(ForfaitCategory(code: code, age: try header.range(item["age"], "age") ?? IntRange(),
+            forfaits.append(ForfaitCategory(scheme: try header.string(item["scheme"], "mt_forfait.scheme"),
+                                            years: try header.range(item["years"], "years") ?? IntRange(),
+                                            code: code, age: try header.range(item["age"], "age") ?? IntRange(),
                                             ald: item["ald"]?.bool ?? false, label: item["label"]?.string ?? code))
+        }
+        var supplements: [ForfaitSupplement] = []
+        for node in try header.sequence(root["mt_forfait_supplements"], "mt_forfait_supplements") {
+            let item = try header.mapping(node, "mt_forfait_supplements")
+            let code = try header.string(item["code"], "mt_forfait_supplements.code")
+            guard tariffs[code] != nil else {
+                throw RuleLoadError(file: header.name, line: header.line(node), message: "forfait \(code) sans tarif dans tariffs/")
+            }
+            let coverText = try header.string(item["coverage"], "mt_forfait_supplements.coverage")
+            guard let coverage = Coverage(rawValue: coverText) else {
+                throw RuleLoadError(file: header.name, line: header.line(item["coverage"]), message: "couverture « \(coverText) » : c2s ou ame")
+            }
+            supplements.append(ForfaitSupplement(years: try header.range(item["years"], "years") ?? IntRange(), code: code,
+                                                 coverage: coverage, label: item["label"]?.string ?? code))
         }
 
         var ruleSet = RuleSet(
@@ -85,7 +101,7 @@ public enum RuleSetLoader {
             recoverableWindowDays: try header.int(root["recoverable_window_days"], "recoverable_window_days"),
             recoverableWindowSource: root["recoverable_window_source"]?.string ?? "",
             holidays: PublicHolidays(fixed: fixed, easterOffsets: offsets),
-            forfaits: forfaits, tariffs: tariffs, rules: rules, directory: directory.path)
+            forfaits: forfaits, forfaitSupplements: supplements, tariffs: tariffs, rules: rules, directory: directory.path)
         try RuleSetChecker.checkReferences(&ruleSet)
         return ruleSet
     }
@@ -130,10 +146,17 @@ public enum RuleSetLoader {
             }
             // A code without periods is known but unpriced: its lines are audited by every rule
             // that does not need its tariff, and rules may name it.
+            func milestone(_ key: String) throws -> TariffEntry.Milestone? {
+                guard let node = item[key] else { return nil }
+                let map = try file.mapping(node, key)
+                return TariffEntry.Milestone(date: try file.day(map["date"], "\(key).date"),
+                                             source: try file.string(map["source"], "\(key).source"))
+            }
             entries.append(TariffEntry(
                 code: code, nomenclature: nomenclature, label: item["label"]?.string ?? code,
                 category: item["category"]?.string ?? "", ccamFlags: Set(try file.strings(item["ccam_flags"], "ccam_flags") ?? []),
-                periods: periods.sorted { $0.from < $1.from }, file: file.name, line: file.line(node) ?? 0))
+                periods: periods.sorted { $0.from < $1.from }, created: try milestone("created"), retired: try milestone("retired"),
+                file: file.name, line: file.line(node) ?? 0))
         }
         return entries
     }

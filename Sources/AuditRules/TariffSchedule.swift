@@ -18,12 +18,23 @@ public struct TariffEntry: Sendable {
         }
     }
 
+    /// A dated event in a code's life (its creation, its removal from the nomenclature), with the
+    /// text that says so.
+    public struct Milestone: Sendable {
+        public var date: CalendarDay
+        public var source: String
+    }
+
     public var code: String
     public var nomenclature: Nomenclature
     public var label: String
     public var category: String
     public var ccamFlags: Set<String>
     public var periods: [Period]
+    /// First day the code exists, for a code introduced after 2023-01-01 (MOP 2024, GL1 2026).
+    public var created: Milestone? = nil
+    /// First day the code no longer applies (FPMT replaced by the FMT on 2026-01-01).
+    public var retired: Milestone? = nil
     public var file: String
     public var line: Int
 

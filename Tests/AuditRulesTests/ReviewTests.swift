@@ -207,6 +207,53 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(coverage(""), .some(nil))
         XCTAssertEqual(coverage("CMU"), .none, "an unknown cover rejects its line")
     }
+
+    // MARK: Contract v1.1 §5: the médecin traitant forfait by year
+
+    func regularPatient(year: Int, birth: String, ald: Bool = false, coverage: Coverage? = nil) -> [[ActLine]] {
+        (1...2).map { visit in
+            var act = line("G", "30.00", date: "\(year)-0\(visit + 2)-02", invoice: "I\(year)-\(visit)", birth: birth)
+            act.patient.ald = ald
+            act.patient.mtStatus = MTStatus.none
+            act.patient.coverage = coverage
+            act.patient.ref = PatientRef("p-\(year)-\(birth)-\(ald)-\(coverage?.rawValue ?? "")")
+            return [act]
+        }
+    }
+
+    func testReviewForfaitIs46In2024AndFMTIn2026() {
+        let ruleSet = rulesAlone(["missing-mt-declaration"])
+        func forfait(year: Int, birth: String, ald: Bool = false, coverage: Coverage? = nil) -> (Cents?, String?) {
+            let findings = audit(regularPatient(year: year, birth: birth, ald: ald, coverage: coverage), ruleSet: ruleSet)
+            return (findings.first?.lostCents, findings.first?.expectedCode)
+        }
+        // Under 80 in ALD, and 80 and over without ALD: 42 € in 2023, 46 € in 2024 and 2025, 55 € in 2026.
+        for (year, cents, scheme) in [(2023, 4200, "FPMT"), (2024, 4600, "FPMT"), (2025, 4600, "FPMT"), (2026, 5500, "FMT")] {
+            XCTAssertEqual(forfait(year: year, birth: "1960-05-05", ald: true).0, Cents(Int64(cents)), "ALD \(year)")
+            XCTAssertEqual(forfait(year: year, birth: "1930-05-05").0, Cents(Int64(cents)), "80+ \(year)")
+            XCTAssertEqual(forfait(year: year, birth: "1930-05-05").1, scheme)
+        }
+        // The FMT grid of 2026: 15 / 5 / 15 / 55 / 55 / 100, + 10 € for a C2S patient.
+        XCTAssertEqual(forfait(year: 2026, birth: "2020-05-05").0, Cents(1500))
+        XCTAssertEqual(forfait(year: 2026, birth: "1980-05-05").0, Cents(500))
+        XCTAssertEqual(forfait(year: 2026, birth: "1949-05-05").0, Cents(1500), "77 on 31/12/2026")
+        XCTAssertEqual(forfait(year: 2026, birth: "1946-12-31").0, Cents(5500), "80 on 31/12/2026")
+        XCTAssertEqual(forfait(year: 2026, birth: "1930-05-05", ald: true).0, Cents(10000))
+        XCTAssertEqual(forfait(year: 2026, birth: "1980-05-05", coverage: .c2s).0, Cents(1500))
+        XCTAssertEqual(forfait(year: 2025, birth: "1980-05-05", coverage: .c2s).0, Cents(500), "no per-patient C2S supplement before the FMT")
+        XCTAssertNil(forfait(year: 2026, birth: "1930-05-05", ald: true, coverage: .ame).0)
+        // The 2023 grid had no 75–79 band: 5 € like every adult.
+        XCTAssertEqual(forfait(year: 2025, birth: "1949-05-05").0, Cents(500))
+    }
+
+    func testReviewForfaitGridCoversEveryPatientEveryYear() throws {
+        var ruleSet = ShippedRules.ruleSet
+        XCTAssertNoThrow(try RuleSetChecker.checkForfaitGrid(ruleSet, through: 2026))
+        ruleSet.forfaits.removeAll { $0.code == "FMT-75-79" }
+        XCTAssertThrowsError(try RuleSetChecker.checkForfaitGrid(ruleSet, through: 2026)) { error in
+            XCTAssertTrue(String(describing: error).contains("75 ans sans ALD en 2026"), String(describing: error))
+        }
+    }
 }
 
 extension TariffSchedule.Pricing {
