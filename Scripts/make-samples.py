@@ -10,11 +10,11 @@ PLANTED.md; regenerate it with Scripts/update-expected.sh after a deliberate cha
 
 Tariffs are those of the shipped rule set (Rules/tariffs/*.yaml), metropolitan zone:
 G and VG 26,50 EUR until 21/12/2024 and 30,00 EUR from 22/12/2024; MEG 5; MD 10; MU 22,60; MOP 5;
-AMI 3,15 x coefficient; AIS 2,65 x coefficient; IFD 2,75; DEQP003 (ECG) 14,26 EUR in 2024
+AMI 3,15 x coefficient; AIS 2,65 x coefficient; IFD 2,75; MAU 1,35; DEQP003 (ECG) 14,26 EUR in 2024
 (14,52 EUR only from 01/01/2025 in Rules/tariffs/ccam.yaml), cumulating with a G at full rate.
 Everything is billed correctly except the planted errors. The centre is closed on Sundays and on
 25/12 and consults between 08:30 and 19:00, so no out-of-hours supplement (MHP) is due; every
-home nurse visit carries its IFD; every G/VG of a patient of 80 or more whose médecin traitant is
+home nurse visit carries its IFD; every single nurse act AMI 1 carries its MAU (priced since 2012); every G/VG of a patient of 80 or more whose médecin traitant is
 not at the centre carries its MOP.
 """
 import datetime as dt
@@ -82,7 +82,7 @@ WORKING_DAYS = [dt.date(2024, 12, d) for d in range(1, 32)
 LATE_DAYS = [d for d in WORKING_DAYS if d >= NEW_TARIFF]
 
 ECG_2024 = 1426      # Rules/tariffs/ccam.yaml, DEQP003 2023-01-01..2024-12-31
-MEG, MD, MU, MOP, IFD, AMI, AIS = 500, 1000, 2260, 500, 275, 315, 265
+MEG, MD, MU, MOP, IFD, AMI, AIS, MAU = 500, 1000, 2260, 500, 275, 315, 265, 135
 
 
 def g_tariff(day):
@@ -205,6 +205,8 @@ def nurse_acts(home):
     acts = [("AMI", str(coefficient), AMI * coefficient)]
     if home and rng.random() < 0.4:
         acts.append(("AIS", "3", AIS * 3))
+    if len(acts) == 1 and coefficient <= 1.5:
+        acts.append(("MAU", "1", MAU))       # a single AMI of coefficient 1.5 at most (NGAP art. 23.1)
     if home:
         acts.append(("IFD", "1", IFD))
     return acts
@@ -249,7 +251,7 @@ for p in nurse_only:
         invoice(day, NURSE[0], p, nurse_acts(home), place="domicile" if home else "cabinet", specialty="24")
 for p in adults[:6]:     # a few nurse acts at the centre for adults (injections, dressings)
     day = free_day(p)
-    invoice(day, NURSE[0], p, [("AMI", "1", AMI)], specialty="24")
+    invoice(day, NURSE[0], p, [("AMI", "1", AMI), ("MAU", "1", MAU)], specialty="24")
 
 # ---------------------------------------------------------------------------- planted findings
 
@@ -545,9 +547,14 @@ out.append("Contenu / contents: %d factures / invoices, %d lignes d'actes / act 
            "+ 1 généraliste parti le 30/11/2024 / GP who left on 2024-11-30 (%s, %s).\n"
            % (len(invoices), n_acts, len(seen_patients), DEPARTED[1], DEPARTED[0]))
 out.append("Tarifs utilisés / tariffs used (cents): G/VG 2650 jusqu'au 21/12/2024, 3000 dès le 22/12/2024 ; "
-           "MEG 500 ; MD 1000 ; MU 2260 ; MOP 500 ; AMI 315 × coef. ; AIS 265 × coef. ; IFD 275 ; "
+           "MEG 500 ; MD 1000 ; MU 2260 ; MOP 500 ; AMI 315 × coef. ; AIS 265 × coef. ; IFD 275 ; MAU 135 ; "
            "DEQP003 (ECG) %d en 2024 (`Rules/tariffs/ccam.yaml` : 1452 seulement à partir du 01/01/2025), "
            "cumulable à taux plein avec une G ; forfait médecin traitant 2024 (FPMT) : 600 / 500 / 4600 / 4600 / 7000.\n" % ECG_2024)
+out.append("\nChangements dus à la revue 2026 (issue 7) / changes from the 2026 review (issue 7): la MAU est tarifée "
+           "depuis le 27/05/2012 (et non plus seulement en 2025) : chaque séance infirmière d'un seul AMI 1 porte "
+           "désormais sa MAU (1,35 €), sinon `missing-mau` la signalerait ; `missing-md` est `likely` (l'export ne dit "
+           "pas si la visite était justifiée), ses constats gardent leur montant. / MAU is priced since 27/05/2012, so "
+           "every single-AMI 1 nurse session now carries its MAU; `missing-md` is `likely`, same amounts.\n")
 out.append("\n## Constats / findings\n")
 out.append("`ligne` = ligne physique (1 = en-tête) de l'acte visé par le constat ; pour les règles de médecin "
            "traitant : `missing-mt-declaration`, la dernière facture du généraliste crédité ; "
@@ -571,10 +578,38 @@ out.append("| --- | ---: | ---: | ---: |")
 for (rule, kind), (n, total) in by_rule.items():
     out.append("| `%s` | %d | %s | %s |" % (rule, n, total if kind == "lost_cents" else 0, total if kind == "at_risk_cents" else 0))
 out.append("| **total** | **%d** | **%d** | **%d** |" % (len(planted), lost, risk))
+# Opportunities the `possible` rules of the 2026 review point at in this otherwise correct month: a VG
+# for a patient of 80 or more in ALD whose médecin traitant is at the centre (VL, 60 EUR, once a quarter),
+# a G for a patient in ALD without médecin traitant (IMT, 60 EUR, if the doctor becomes the MT).
+# They are not billing errors: a person confirms each one.
+VL_VALUE, IMT_VALUE = 6000, 6000
+rejected_ids = {inv["id"] for inv, _, _ in bad_rows}
+possible = []
+for inv in invoices:
+    if inv["id"] in rejected_ids or inv["specialty"] != "01":
+        continue
+    p = inv["patient"]
+    first = inv["acts"][0]
+    if first[0] == "VG" and age(p.birth, inv["day"]) >= 80 and p.ald and p.status == "centre":
+        possible.append(("vl-instead-of-vg", inv, first, VL_VALUE - first[2], "VG pour un patient de %d ans en ALD "
+                         "suivi au centre : VL possible une fois par trimestre / VL possible" % age(p.birth, inv["day"])))
+    if first[0] == "G" and p.ald and p.status == "none":
+        possible.append(("imt-instead-of-g", inv, first, IMT_VALUE - first[2], "G pour un patient en ALD sans médecin "
+                         "traitant : IMT si le médecin devient son médecin traitant / IMT if the doctor becomes the MT"))
+possible_total = sum(item[3] for item in possible)
 out.append("\nAudit attendu / expected audit (CSV or XML alone, with the roster): invoices %d, acts %d "
-           "(the 3 rejected rows excluded), rejected_lines %d, findings %d, lost_cents %d, at_risk_cents %d, "
-           "possible_cents 0. CSV warnings: Windows-1252 detected; unknown column `Commentaire`.\n"
-           % (len(invoices) - len(bad_rows), n_acts - len(bad_rows), len(bad_rows), len(planted), lost, risk))
+           "(the 3 rejected rows excluded), rejected_lines %d, findings %d (+ %d `possible` below), lost_cents %d, "
+           "at_risk_cents %d, possible_cents %d. CSV warnings: Windows-1252 detected; unknown column `Commentaire`.\n"
+           % (len(invoices) - len(bad_rows), n_acts - len(bad_rows), len(bad_rows), len(planted), len(possible),
+              lost, risk, possible_total))
+out.append("\n## Possibilités à confirmer / opportunities to confirm (`possible`, issue 7)\n")
+out.append("Pas des erreurs : des actes mieux valorisés que la facturation, correcte, permettrait si les conditions "
+           "(que l'export ne porte pas) sont remplies. Comptés à part (`possible_cents`). / Not billing errors: better-paid "
+           "acts a person should confirm; counted apart.\n")
+out.append("| règle / rule | facture / invoice | ligne CSV / CSV line | code | possible_cents | pourquoi / why |")
+out.append("| --- | --- | ---: | --- | ---: | --- |")
+for rule, inv, act, cents, why in possible:
+    out.append("| `%s` | %s | %d | %s | %d | %s |" % (rule, inv["id"], act[3], act[0], cents, why))
 out.append("\n## Lignes à rejeter / rows to reject (`input_errors`, `summary.rejected_lines` = %d)\n" % len(bad_rows))
 out.append("| facture / invoice | ligne CSV / CSV line | ligne XML / XML line | colonne / column | pourquoi / why |")
 out.append("| --- | ---: | ---: | --- | --- |")

@@ -30,6 +30,8 @@ public final class AuditEngine {
             case .missingCode: checkMissingCode(rule, context)
             case .substitution: checkSubstitution(rule, context)
             case .forbiddenCode: checkForbiddenCode(rule, context)
+            case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
+            case .repeatedCode: checkRepeatedCode(rule, context)
             case .ccamAssociation: checkAssociation(rule, context, rates)
             case .duplicateAct: checkDuplicate(rule, context)
             case .mtDeclaration: recordRegularPatient(rule, context)
@@ -57,14 +59,15 @@ public final class AuditEngine {
 
     /// A code's value on a day, or nil when the rule set has none: the rule needing it passes by
     /// (the runner lists such codes once as warnings, contract §1.2).
-    private func tariff(_ code: String, on day: CalendarDay) -> Cents? {
-        ruleSet.tariffs.value(of: code, on: day, zone: zone)
+    private func tariff(_ code: String, on day: CalendarDay, specialty: Specialty? = nil) -> Cents? {
+        // Some keys are priced by profession (F: 19,06 € for a GP, 8,50 € for a nurse).
+        ruleSet.tariffs.value(of: code, on: day, zone: zone, specialty: specialty?.code)
     }
 
     /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
     /// or its rate cannot be worked out.
     func scheduledAmount(_ line: ActLine, rate: Int64?) -> Cents? {
-        guard let rate, let unit = tariff(line.code.text, on: line.actDate) else { return nil }
+        guard let rate, let unit = tariff(line.code.text, on: line.actDate, specialty: line.specialty) else { return nil }
         let perUnit: Cents
         switch line.code {
         case .ngap: perUnit = line.coefficient.apply(to: unit)
@@ -138,7 +141,7 @@ public final class AuditEngine {
     private func checkMissingCode(_ rule: Rule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when),
               let anchor = context.anchor(rule.codes),
-              let value = tariff(expect, on: context.invoice.date) else { return }
+              let value = tariff(expect, on: context.invoice.date, specialty: anchor.specialty) else { return }
         add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
             "expected_amount": value.euros, "lost": value.euros,
         ])
@@ -147,7 +150,7 @@ public final class AuditEngine {
     private func checkSubstitution(_ rule: Rule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when) else { return }
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
-            guard let value = tariff(expect, on: line.actDate), value > line.amount else { continue }
+            guard let value = tariff(expect, on: line.actDate, specialty: line.specialty), value > line.amount else { continue }
             let lost = value - line.amount
             add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": value.euros, "lost": lost.euros,
@@ -158,6 +161,28 @@ public final class AuditEngine {
     private func checkForbiddenCode(_ rule: Rule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
+                "billed": line.amount.euros, "at_risk": line.amount.euros,
+            ])
+        }
+    }
+
+    private func checkLineAboveTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
+        guard context.matches(rule.when) else { return }
+        for (index, line) in context.invoice.lines.enumerated() where rule.codes.contains(line.code.text) {
+            guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
+            let excess = line.amount - expected
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
+                "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
+            ])
+        }
+    }
+
+    private func checkRepeatedCode(_ rule: Rule, _ context: InvoiceContext) {
+        guard context.matches(rule.when) else { return }
+        var seen: Set<String> = []
+        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+            guard !seen.insert(line.code.text).inserted else { continue }
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])

@@ -56,7 +56,7 @@ public struct AuditRunner {
                     if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
                     if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
                     let code = line.code.text
-                    switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone) {
+                    switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone, specialty: line.specialty.code) {
                     case .priced: break
                     case .unknown: if unknownCodes[code] == nil { unknownCodes[code] = line.location }
                     case .unpriced: if unpricedCodes[code] == nil { unpricedCodes[code] = line.location }

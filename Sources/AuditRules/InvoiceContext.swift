@@ -57,6 +57,8 @@ struct InvoiceContext {
         }
         if let from = when.dateFrom, invoice.date < from { return false }
         if let until = when.dateUntil, invoice.date > until { return false }
+        if let any = when.anyOf, !any.contains(where: matches) { return false }
+        if let none = when.noneOf, none.contains(where: matches) { return false }
         return true
     }
 }

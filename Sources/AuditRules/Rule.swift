@@ -12,6 +12,10 @@ public enum RuleCheck: String, Sendable, CaseIterable {
     case substitution
     /// A line whose code is in `codes` while the conditions hold: its amount is at risk.
     case forbiddenCode = "forbidden-code"
+    /// A `codes` line billed above its scheduled amount (a TCG at the G price): the excess is at risk.
+    case lineAboveTariff = "line-above-tariff"
+    /// A `codes` code billed more than once on one invoice: every line after the first is at risk.
+    case repeatedCode = "repeated-code"
     /// CCAM lines billed above their association rate: the excess is at risk.
     case ccamAssociation = "ccam-association"
     /// The same act billed twice for the same patient, practitioner and day on different invoices.
@@ -83,15 +87,20 @@ public struct Conditions: Sendable {
     public var outOfHours: TimeBand?
     public var dateFrom: CalendarDay?
     public var dateUntil: CalendarDay?
+    /// At least one of these condition sets holds (age windows, Sunday or public holiday).
+    public var anyOf: [Conditions]?
+    /// None of these condition sets holds (a COE outside all three of its age windows).
+    public var noneOf: [Conditions]?
 
     public init() {}
 
     /// The `coverage` value that matches a patient with ordinary cover (empty `patient_coverage`).
     public static let ordinaryCoverage = "ordinary"
 
-    /// Every code named in the condition, for `rules validate`.
+    /// Every code named in the condition, nested ones included, for `rules validate`.
     public var codes: [String] {
         (codesAny ?? []) + (codesAll ?? []) + (codesNone ?? []) + (codesOnly ?? [])
+            + (anyOf ?? []).flatMap(\.codes) + (noneOf ?? []).flatMap(\.codes)
     }
 }
 

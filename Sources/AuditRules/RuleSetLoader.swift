@@ -137,12 +137,27 @@ public enum RuleSetLoader {
                         zones[try file.string(key, "zone")] = Cents(Int64(try file.int(value, "zones")))
                     }
                 }
+                var specialties: [String: Cents] = [:]
+                if let specialtyNode = period["specialties"] {
+                    for (key, value) in try file.mapping(specialtyNode, "specialties") {
+                        let text = try file.string(key, "specialties")
+                        guard let specialty = Specialty(text) else {
+                            throw RuleLoadError(file: file.name, line: file.line(key), message: "spécialité « \(text) » invalide (code à 2 chiffres)")
+                        }
+                        specialties[specialty.code] = Cents(Int64(try file.int(value, "specialties")))
+                    }
+                }
                 let source = try file.string(period["source"], "source")
+                // A period without cents: days on which the code is known but no source gives its value.
+                let cents = try period["cents"].map { Cents(Int64(try file.int($0, "cents"))) }
+                if cents == nil && !zones.isEmpty {
+                    throw RuleLoadError(file: file.name, line: file.line(period["zones"]),
+                                        message: "\(code) : valeurs de zone sans valeur métropolitaine (cents)")
+                }
                 periods.append(TariffEntry.Period(
                     from: try file.day(period["from"], "from"),
                     until: try period["until"].map { try file.day($0, "until") },
-                    cents: Cents(Int64(try file.int(period["cents"], "cents"))),
-                    zones: zones, source: source, line: file.line(periodNode) ?? 0))
+                    cents: cents, zones: zones, specialties: specialties, source: source, line: file.line(periodNode) ?? 0))
             }
             // A code without periods is known but unpriced: its lines are audited by every rule
             // that does not need its tariff, and rules may name it.
@@ -152,10 +167,17 @@ public enum RuleSetLoader {
                 return TariffEntry.Milestone(date: try file.day(map["date"], "\(key).date"),
                                              source: try file.string(map["source"], "\(key).source"))
             }
+            // Known without any period: the entry says why it is known and what was searched.
+            let entrySource = item["source"]?.string
+            guard !periods.isEmpty || !(entrySource ?? "").isEmpty else {
+                throw RuleLoadError(file: file.name, line: file.line(node),
+                                    message: "\(code) : code connu sans période tarifaire ; indiquer sa source (clé source)")
+            }
             entries.append(TariffEntry(
                 code: code, nomenclature: nomenclature, label: item["label"]?.string ?? code,
                 category: item["category"]?.string ?? "", ccamFlags: Set(try file.strings(item["ccam_flags"], "ccam_flags") ?? []),
-                periods: periods.sorted { $0.from < $1.from }, created: try milestone("created"), retired: try milestone("retired"),
+                periods: periods.sorted { $0.from < $1.from }, source: entrySource,
+                created: try milestone("created"), retired: try milestone("retired"),
                 file: file.name, line: file.line(node) ?? 0))
         }
         return entries
@@ -200,9 +222,16 @@ public enum RuleSetLoader {
             file: file.name)
         // Where each named code stands, so an unknown one is reported at its line.
         var codeNodes: [Node] = [root["expect"], root["codes"]].compactMap { $0 }
-        if let when = root["when"]?.mapping {
-            codeNodes += ["codes_any", "codes_all", "codes_none", "codes_only"].compactMap { when[$0] }
+        func conditionCodeNodes(_ when: Node.Mapping) -> [Node] {
+            var nodes = ["codes_any", "codes_all", "codes_none", "codes_only"].compactMap { when[$0] }
+            for key in ["any_of", "none_of"] {
+                for nested in when[key]?.sequence.map(Array.init) ?? [] {
+                    if let mapping = nested.mapping { nodes += conditionCodeNodes(mapping) }
+                }
+            }
+            return nodes
         }
+        if let when = root["when"]?.mapping { codeNodes += conditionCodeNodes(when) }
         for node in codeNodes {
             for item in node.sequence.map(Array.init) ?? [node] {
                 if let code = item.string, let line = file.line(item) { rule.codeLines[code] = rule.codeLines[code] ?? line }
@@ -219,7 +248,7 @@ public enum RuleSetLoader {
         let map = try file.mapping(node, "when")
         let known: Set<String> = ["codes_any", "codes_all", "codes_none", "codes_only", "line_count", "max_coefficient",
                                   "specialty", "place", "age", "age_months", "age_days", "ald", "mt_status", "coverage", "weekday",
-                                  "time", "public_holiday", "out_of_hours", "date"]
+                                  "time", "public_holiday", "out_of_hours", "date", "any_of", "none_of"]
         for (key, _) in map {
             if let name = key.string, !known.contains(name) {
                 throw RuleLoadError(file: file.name, line: file.line(key), message: "condition inconnue « \(name) » ; conditions possibles : \(known.sorted().joined(separator: ", "))")
@@ -268,6 +297,8 @@ public enum RuleSetLoader {
             conditions.dateFrom = try dates["from"].map { try file.day($0, "date.from") }
             conditions.dateUntil = try dates["until"].map { try file.day($0, "date.until") }
         }
+        conditions.anyOf = try map["any_of"].map { try file.sequence($0, "any_of").map { try loadConditions(file, $0) } }
+        conditions.noneOf = try map["none_of"].map { try file.sequence($0, "none_of").map { try loadConditions(file, $0) } }
         return conditions
     }
 

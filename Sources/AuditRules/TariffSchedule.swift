@@ -8,8 +8,12 @@ public struct TariffEntry: Sendable {
         public var from: CalendarDay
         /// Last day the value applies; nil while in force.
         public var until: CalendarDay?
-        public var cents: Cents
+        /// Metropolitan value; nil on days the code is known but no source gives its value.
+        public var cents: Cents?
         public var zones: [String: Cents]
+        /// Values for one specialty (the same key priced differently by profession: F is
+        /// 19,06 € for a GP, 8,50 € for a nurse), by specialty code.
+        public var specialties: [String: Cents] = [:]
         public var source: String
         public var line: Int
 
@@ -30,7 +34,10 @@ public struct TariffEntry: Sendable {
     public var label: String
     public var category: String
     public var ccamFlags: Set<String>
+    /// Validity periods; empty for a key the rule set knows but cannot price.
     public var periods: [Period]
+    /// Why the code is known when no period prices it.
+    public var source: String? = nil
     /// First day the code exists, for a code introduced after 2023-01-01 (MOP 2024, GL1 2026).
     public var created: Milestone? = nil
     /// First day the code no longer applies (FPMT replaced by the FMT on 2026-01-01).
@@ -38,11 +45,16 @@ public struct TariffEntry: Sendable {
     public var file: String
     public var line: Int
 
-    /// The value on `day` in `zone`; a zone with no value of its own takes the metropolitan one.
-    public func value(on day: CalendarDay, zone: String) -> Cents? {
+    /// The value on `day` in `zone` for `specialty`: a specialty's own value first, then the
+    /// zone's, then the metropolitan one; nil when no period prices that day.
+    public func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
         guard let period = periods.first(where: { $0.covers(day) }) else { return nil }
+        if let specialty, let value = period.specialties[specialty] { return value }
         return period.zones[zone] ?? period.cents
     }
+
+    /// True when some period gives a value.
+    public var isPriced: Bool { periods.contains { $0.cents != nil || !$0.specialties.isEmpty } }
 }
 
 /// Every priced code, by code.
@@ -55,8 +67,8 @@ public struct TariffSchedule: Sendable {
 
     public subscript(code: String) -> TariffEntry? { entries[code] }
 
-    public func value(of code: String, on day: CalendarDay, zone: String) -> Cents? {
-        entries[code]?.value(on: day, zone: zone)
+    public func value(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
+        entries[code]?.value(on: day, zone: zone, specialty: specialty)
     }
 
     /// What the rule set knows of a billed code on a day: an unknown or unpriced code keeps its line
@@ -69,9 +81,14 @@ public struct TariffSchedule: Sendable {
         case unknown
     }
 
-    public func pricing(of code: String, on day: CalendarDay, zone: String) -> Pricing {
+    public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
         guard let entry = entries[code] else { return .unknown }
-        return entry.value(on: day, zone: zone).map(Pricing.priced) ?? .unpriced
+        return entry.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+    }
+
+    /// NGAP letter keys the rule set knows, priced or not.
+    public var ngapKeys: Set<String> {
+        Set(entries.values.filter { $0.nomenclature == .ngap }.map(\.code))
     }
 
     public func category(of code: String) -> String? { entries[code]?.category }

@@ -16,7 +16,9 @@ enum RuleExplanation {
         if let expect = rule.expect, let entry = ruleSet.tariffs[expect] {
             text += "\nCode à facturer : \(expect) (\(entry.label))"
             for period in entry.periods {
-                text += "\n  \(period.cents.euros) du \(period.from.french)\(period.until.map { " au \($0.french)" } ?? " à aujourd'hui") — \(period.source)"
+                let value = period.cents.map(\.euros) ?? "non tarifé"
+                let bySpecialty = period.specialties.sorted { $0.key < $1.key }.map { " (spécialité \($0.key) : \($0.value.euros))" }.joined()
+                text += "\n  \(value)\(bySpecialty) du \(period.from.french)\(period.until.map { " au \($0.french)" } ?? " à aujourd'hui") — \(period.source)"
             }
         }
         func describe(_ example: RuleExample) -> String {

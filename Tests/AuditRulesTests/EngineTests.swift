@@ -111,7 +111,7 @@ final class RuleLoadingTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("rules/missing-md.yaml")
         var text = try String(contentsOf: file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "certainty: certain", with: "certainty: sure")
+        text = text.replacingOccurrences(of: "certainty: likely", with: "certainty: sure")
         try text.write(to: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RuleSetLoader.load(directory: directory)) { error in
             let failure = error as? RuleLoadError
