@@ -640,6 +640,8 @@ out.append("- NIR corse / Corsican NIR `%s` (2A compte pour 19 dans la clé / 2A
 out.append("- Numéros patients locaux / local patient numbers: %s."
            % ", ".join("`%s`" % p.id for p in patients if p.id.startswith("P")))
 out.append("- En-têtes et valeurs accentués en Windows-1252 (`N° facture`, `Spécialité`, `Téléconsultation`, `€`).")
+mt_lost = sum(total for (rule, kind), (n, total) in by_rule.items()
+              if rule in ("missing-mt-declaration", "mt-practitioner-departed") and kind == "lost_cents")
 out.append("\n## Valeurs modifiées / value changes\n")
 out.append("- Issue 7 (revue de 2026) : le forfait patientèle médecin traitant de 2024 est de 46 € (et non 42 €) pour "
            "un patient de moins de 80 ans en ALD et pour un patient de 80 ans et plus sans ALD (règlement arbitral, "
@@ -647,6 +649,12 @@ out.append("- Issue 7 (revue de 2026) : le forfait patientèle médecin traitant
            "`missing-mt-declaration` 8900 → 9700, `mt-practitioner-departed` 4700 → 5100, total lost_cents "
            "19213 → 20413. / The 2024 FPMT is 46 € for the two former 42 € categories: findings 12, 13 and 15 "
            "move from 4200 to 4600 each.")
+out.append("- Issue 7 : deux sortes d'argent. Sur les %d cents de manque à gagner, %d sont « à refacturer » "
+           "(erreurs de facturation : `rebill_cents`) et %d « à obtenir » (forfaits médecin traitant : "
+           "`obtain_cents`) ; « encore facturable » (`recoverable_cents`, `recoverable_lost_cents`) ne compte que "
+           "les premiers : 20413 → %d. / Lost money split into re-billable errors and médecin traitant forfaits "
+           "to obtain by a declaration; the recoverable figure counts the re-billable ones only."
+           % (lost, lost - mt_lost, mt_lost, lost - mt_lost))
 with open(os.path.join(ROOT, "PLANTED.md"), "wb") as f:
     f.write(("\n".join(out) + "\n").encode("utf-8"))
 

@@ -9,14 +9,18 @@ public enum CSVReport {
         var rows: [[String]] = [[
             "rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id", "practitioner_name",
             "patient_ref", "code", "expected_code", decimalComma ? "lost_eur" : "lost_cents",
-            decimalComma ? "at_risk_eur" : "at_risk_cents", "recoverable", "message",
+            decimalComma ? "at_risk_eur" : "at_risk_cents", decimalComma ? "rebill_eur" : "rebill_cents",
+            decimalComma ? "obtain_eur" : "obtain_cents", "recoverable", "message",
         ]]
         for finding in outcome.findings {
+            let counted = finding.certainty.countsAsLost ? finding.lostCents : .zero
             rows.append([
                 finding.rule, finding.kind.rawValue, finding.certainty.rawValue, finding.location.file,
                 String(finding.location.line), finding.invoiceID, finding.actDate.iso, finding.practitionerID,
                 outcome.roster?.name(of: finding.practitionerID) ?? "", finding.patientRef.value, finding.code,
                 finding.expectedCode ?? "", amount(finding.lostCents, decimalComma), amount(finding.atRiskCents, decimalComma),
+                amount(finding.isObtainedByDeclaration ? .zero : counted, decimalComma),
+                amount(finding.isObtainedByDeclaration ? counted : .zero, decimalComma),
                 options.isRecoverable(finding) ? "oui" : "non", finding.message,
             ])
         }
@@ -25,16 +29,21 @@ public enum CSVReport {
 
     public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true) -> Data {
         let unit = decimalComma ? "eur" : "cents"
-        var rows: [[String]] = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)"]]
+        var rows: [[String]] = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)",
+                                 "rebill_\(unit)", "obtain_\(unit)", "recoverable_\(unit)"]]
         rows.append(["total", "", "", amount(totals.lostCents, decimalComma), amount(totals.possibleCents, decimalComma),
-                     amount(totals.atRiskCents, decimalComma), String(outcome.findings.count), amount(totals.billedCents, decimalComma)])
+                     amount(totals.atRiskCents, decimalComma), String(outcome.findings.count), amount(totals.billedCents, decimalComma),
+                     amount(totals.rebillCents, decimalComma), amount(totals.obtainCents, decimalComma),
+                     amount(totals.recoverableLostCents, decimalComma)])
         let sections: [(String, [Breakdown])] = [("practitioner", totals.byPractitioner), ("act", totals.byAct),
                                                   ("rule", totals.byRule), ("month", totals.byMonth)]
         for (section, lines) in sections {
             for line in lines {
                 let name = section == "practitioner" ? outcome.roster?.name(of: line.key) ?? "" : ""
                 rows.append([section, line.key, name, amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
-                             amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma)])
+                             amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma),
+                             amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma),
+                             amount(line.recoverableCents, decimalComma)])
             }
         }
         for practitioner in totals.byPractitionerMonth.keys.sorted() {
@@ -42,7 +51,8 @@ public enum CSVReport {
             for line in totals.byPractitionerMonth[practitioner] ?? [] {
                 rows.append(["practitioner-month", "\(practitioner) \(line.key)", name, amount(line.lostCents, decimalComma),
                              amount(line.possibleCents, decimalComma), amount(line.atRiskCents, decimalComma),
-                             String(line.findings), ""])
+                             String(line.findings), "", amount(line.rebillCents, decimalComma),
+                             amount(line.obtainCents, decimalComma), amount(line.recoverableCents, decimalComma)])
             }
         }
         return encode(rows)

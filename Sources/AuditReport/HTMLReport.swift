@@ -31,7 +31,9 @@ public enum HTMLReport {
         </header>
         <section class="headline">
         <div class="figure main"><span class="amount">\(e(totals.lostCents.euros))</span><span class="caption">manque à gagner (certain et probable)</span></div>
-        <div class="figure"><span class="amount">\(e(totals.recoverableLostCents.euros))</span><span class="caption">récupérable maintenant (délai de \(options.recoverableWindowDays) jours)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.rebillCents.euros))</span><span class="caption">à refacturer (erreurs de facturation)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.recoverableLostCents.euros))</span><span class="caption">dont encore facturable (délai de \(options.recoverableWindowDays) jours)</span></div>
+        <div class="figure"><span class="amount">\(e(totals.obtainCents.euros))</span><span class="caption">à obtenir (déclarations de médecin traitant, forfait de l'année)</span></div>
         <div class="figure"><span class="amount">\(e(totals.possibleCents.euros))</span><span class="caption">à vérifier (pistes possibles)</span></div>
         <div class="figure"><span class="amount">\(e(totals.atRiskCents.euros))</span><span class="caption">montants à risque (sur-cotation)</span></div>
         <div class="figure"><span class="amount">\(share / 10),\(share % 10) %</span><span class="caption">part du chiffre d'affaires perdue (facturé : \(e(totals.billedCents.euros)))</span></div>
@@ -43,13 +45,13 @@ public enum HTMLReport {
         html += SVGChart.horizontalBars(totals.byPractitioner.filter { $0.lostCents > .zero }.map {
             SVGChart.Bar(label: practitionerName($0.key), value: $0.lostCents)
         }, title: "Manque à gagner par praticien")
-        html += "\n<table><thead><tr><th>Praticien</th><th class=\"num\">Manque à gagner</th><th class=\"num\">Facturé</th><th class=\"num\">Part perdue</th><th class=\"num\">À vérifier</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
+        html += "\n<table><thead><tr><th>Praticien</th><th class=\"num\">Manque à gagner</th><th class=\"num\">dont à refacturer</th><th class=\"num\">dont à obtenir</th><th class=\"num\">Facturé</th><th class=\"num\">Part perdue</th><th class=\"num\">À vérifier</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
         for line in totals.byPractitioner {
             // A practitioner who billed nothing (one who left, credited a forfait) has no share: "—", not "0 %".
             let basisPoints = line.lostShareBasisPoints
             let share = line.billedCents > .zero
                 ? "\(basisPoints / 100),\(basisPoints % 100 < 10 ? "0" : "")\(basisPoints % 100) %" : "—"
-            html += "<tr><td>\(e(practitionerName(line.key)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(share)</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
+            html += "<tr><td>\(e(practitionerName(line.key)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.rebillCents.euros))</td><td class=\"num\">\(e(line.obtainCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(share)</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
         }
         html += "</tbody></table></section>\n"
 
@@ -66,7 +68,7 @@ public enum HTMLReport {
         html += "</section>\n"
 
         html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
-        html += "<table><thead><tr><th>Règle</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
+        html += "<table><thead><tr><th>Règle</th><th class=\"num\">À refacturer</th><th class=\"num\">À obtenir</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
         // The rule set's advice; without one, the message of the rule's first finding in file order.
         var firstMessage: [String: String] = [:]
         for finding in outcome.findings.sorted(by: Finding.fileOrder) where firstMessage[finding.rule] == nil {
@@ -74,7 +76,7 @@ public enum HTMLReport {
         }
         for line in totals.byRule {
             let advice = options.ruleAdvice[line.key].flatMap { $0.isEmpty ? nil : $0 } ?? firstMessage[line.key] ?? ""
-            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
+            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e(line.rebillCents.euros))</td><td class=\"num\">\(e(line.obtainCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
         }
         html += "</tbody></table></section>\n"
 
@@ -110,7 +112,8 @@ public enum HTMLReport {
         <li>Fichiers : \(e(outcome.files.joined(separator: ", "))).</li>
         <li>Jeu de règles : \(e(outcome.ruleSetName)) version \(e(outcome.ruleSetVersion)).</li>
         <li>Manque à gagner : constats certains et probables ; les pistes « à vérifier » sont comptées à part, comme les montants à risque de récupération.</li>
-        <li>Récupérable maintenant : constats certains et probables dont l'acte a au plus \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
+        <li>Deux sortes d'argent, jamais additionnées dans « encore facturable » : « à refacturer », les erreurs de facturation qu'une facture rectificative ou oubliée récupère ; « à obtenir », le forfait médecin traitant que seule une déclaration de médecin traitant rapporte (forfait de l'année, jamais refacturé).</li>
+        <li>Encore facturable : la part « à refacturer » des constats certains et probables dont l'acte a au plus \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
         <li>Les patients ne sont désignés que par un pseudonyme : aucun NIR, nom ou date de naissance dans ce rapport.</li>
         </ul>
         </section>

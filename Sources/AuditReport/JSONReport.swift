@@ -18,7 +18,11 @@ public enum JSONReport {
                     json.field("lost_cents", totals.lostCents.value)
                     json.field("at_risk_cents", totals.atRiskCents.value)
                     json.field("possible_cents", totals.possibleCents.value)
+                    // Kept from the first schema; the same figure as recoverable_cents (re-billable only).
                     json.field("recoverable_lost_cents", totals.recoverableLostCents.value)
+                    json.field("rebill_cents", totals.rebillCents.value)
+                    json.field("obtain_cents", totals.obtainCents.value)
+                    json.field("recoverable_cents", totals.recoverableLostCents.value)
                     json.field("billed_cents", totals.billedCents.value)
                     json.field("first_act_date", outcome.firstActDate?.iso)
                     json.field("last_act_date", outcome.lastActDate?.iso)
@@ -35,6 +39,7 @@ public enum JSONReport {
                         json.field("billed_cents", line.billedCents.value)
                         json.field("possible_cents", line.possibleCents.value)
                         json.field("at_risk_cents", line.atRiskCents.value)
+                        moneyKinds(json, line)
                     }
                 }
             }
@@ -47,6 +52,7 @@ public enum JSONReport {
                             json.field("findings", line.findings)
                             json.field("possible_cents", line.possibleCents.value)
                             json.field("at_risk_cents", line.atRiskCents.value)
+                            moneyKinds(json, line)
                         }
                     }
                 }
@@ -69,6 +75,9 @@ public enum JSONReport {
                         json.field("message", finding.message)
                         json.field("act_date", finding.actDate.iso)
                         json.field("recoverable", options.isRecoverable(finding))
+                        let counted = finding.certainty.countsAsLost ? finding.lostCents.value : 0
+                        json.field("rebill_cents", finding.isObtainedByDeclaration ? 0 : counted)
+                        json.field("obtain_cents", finding.isObtainedByDeclaration ? counted : 0)
                     }
                 }
             }
@@ -96,6 +105,13 @@ public enum JSONReport {
             }
         }
         return json.text + "\n"
+    }
+
+    /// The two kinds of lost money of a breakdown line, and the re-billable part still in the window.
+    static func moneyKinds(_ json: JSONWriter, _ line: Breakdown) {
+        json.field("rebill_cents", line.rebillCents.value)
+        json.field("obtain_cents", line.obtainCents.value)
+        json.field("recoverable_cents", line.recoverableCents.value)
     }
 }
 

@@ -16,9 +16,13 @@ public enum TextReport {
         lines.append("Période : \(period)")
         lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s), \(outcome.findings.count) constat(s)")
         lines.append("")
+        // Two kinds of money, never added into "encore facturable": a bill recovers the first, only a
+        // médecin traitant declaration earns the second.
         let headline: [(String, String)] = [
             ("Manque à gagner (certain et probable)", style.red(totals.lostCents.euros)),
-            ("Récupérable maintenant (\(options.recoverableWindowDays) jours)", totals.recoverableLostCents.euros),
+            ("  dont à refacturer (erreurs de facturation)", totals.rebillCents.euros),
+            ("    dont encore facturable (\(options.recoverableWindowDays) jours)", totals.recoverableLostCents.euros),
+            ("  dont à obtenir (déclarations de médecin traitant)", totals.obtainCents.euros),
             ("À vérifier (possible)", totals.possibleCents.euros),
             ("Montants à risque (sur-cotation)", totals.atRiskCents.euros),
         ]
@@ -26,15 +30,15 @@ public enum TextReport {
         for (label, amount) in headline { lines.append("  \(pad(label, labelWidth)) : \(amount)") }
         if !totals.byPractitioner.isEmpty {
             lines.append("")
-            lines.append(style.bold("Par praticien"))
+            lines.append(columnsHeader("Par praticien", style))
             for line in totals.byPractitioner.prefix(5) {
                 let name = outcome.roster?.name(of: line.key).map { "\($0) (\(line.key))" } ?? line.key
-                lines.append("  \(pad(name, 40)) \(pad(line.lostCents.euros, 14, right: true))  \(line.findings) constat(s)")
+                lines.append("  \(pad(name, 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
             }
             lines.append("")
-            lines.append(style.bold("Par acte"))
+            lines.append(columnsHeader("Par acte", style))
             for line in totals.byAct.prefix(5) {
-                lines.append("  \(pad(line.key, 12)) \(pad(line.lostCents.euros, 14, right: true))  \(line.findings) constat(s)")
+                lines.append("  \(pad(line.key, 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
             }
         }
         if !outcome.findings.isEmpty {
@@ -82,6 +86,12 @@ public enum TextReport {
         case .dataQuality:
             return nil
         }
+    }
+
+    /// A section title over the name column, then the two money columns' titles, aligned with
+    /// the rows (2 spaces, a 37-wide name, then 14 and 12 wide amounts).
+    static func columnsHeader(_ title: String, _ style: Style) -> String {
+        style.bold(title) + pad("", 40 - title.count) + pad("à refacturer", 14, right: true) + " " + pad("à obtenir", 12, right: true)
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -20,18 +20,26 @@ public struct ReportOptions: Sendable {
         self.ruleAdvice = ruleAdvice
     }
 
-    /// A finding can still be billed when its act is at most `recoverableWindowDays` old on
-    /// `asOf` (the last day of the window included). An act dated after `asOf` is not yet old,
-    /// so it is recoverable too.
+    /// A finding can still be billed when it is a billing error (not a médecin traitant forfait,
+    /// which is obtained by a declaration, never billed) and its act is at most
+    /// `recoverableWindowDays` old on `asOf` (the last day of the window included). An act dated
+    /// after `asOf` is not yet old, so it is recoverable too.
     public func isRecoverable(_ finding: Finding) -> Bool {
-        finding.actDate.days(until: asOf) <= recoverableWindowDays
+        !finding.isObtainedByDeclaration && finding.actDate.days(until: asOf) <= recoverableWindowDays
     }
 }
 
 /// One line of a breakdown: a key (practitioner, code, rule, month) and its money.
 public struct Breakdown: Sendable, Equatable {
     public var key: String
+    /// Certain and likely: `rebillCents` + `obtainCents`.
     public var lostCents: Cents = .zero
+    /// Lost by billing errors, recovered by a corrected or forgotten bill ("à refacturer").
+    public var rebillCents: Cents = .zero
+    /// Lost médecin traitant forfaits, earned by obtaining a declaration ("à obtenir").
+    public var obtainCents: Cents = .zero
+    /// The part of `rebillCents` still within the billing window ("encore facturable").
+    public var recoverableCents: Cents = .zero
     public var possibleCents: Cents = .zero
     public var atRiskCents: Cents = .zero
     public var findings = 0
@@ -45,9 +53,15 @@ public struct Breakdown: Sendable, Equatable {
 
 /// Every total the reports show, computed once so that every format shows the same figures.
 public struct AuditTotals: Sendable {
+    /// Certain and likely findings: `rebillCents` + `obtainCents`.
     public var lostCents = Cents.zero
+    /// "À refacturer": billing errors a corrected or forgotten bill recovers.
+    public var rebillCents = Cents.zero
+    /// "À obtenir": médecin traitant forfaits a declaration earns; never billed.
+    public var obtainCents = Cents.zero
     public var possibleCents = Cents.zero
     public var atRiskCents = Cents.zero
+    /// "Encore facturable": the part of `rebillCents` whose act is still within the billing window.
     public var recoverableLostCents = Cents.zero
     public var billedCents = Cents.zero
     public var byPractitioner: [Breakdown] = []
@@ -67,14 +81,29 @@ public struct AuditTotals: Sendable {
         func add(_ finding: Finding, to table: inout [String: Breakdown], key: String) {
             var line = table[key] ?? Breakdown(key: key)
             line.findings += 1
-            if finding.certainty.countsAsLost { line.lostCents += finding.lostCents } else { line.possibleCents += finding.lostCents }
+            if finding.certainty.countsAsLost {
+                line.lostCents += finding.lostCents
+                if finding.isObtainedByDeclaration {
+                    line.obtainCents += finding.lostCents
+                } else {
+                    line.rebillCents += finding.lostCents
+                    if options.isRecoverable(finding) { line.recoverableCents += finding.lostCents }
+                }
+            } else {
+                line.possibleCents += finding.lostCents
+            }
             line.atRiskCents += finding.atRiskCents
             table[key] = line
         }
         for finding in outcome.findings {
             if finding.certainty.countsAsLost {
                 lostCents += finding.lostCents
-                if options.isRecoverable(finding) { recoverableLostCents += finding.lostCents }
+                if finding.isObtainedByDeclaration {
+                    obtainCents += finding.lostCents
+                } else {
+                    rebillCents += finding.lostCents
+                    if options.isRecoverable(finding) { recoverableLostCents += finding.lostCents }
+                }
             } else {
                 possibleCents += finding.lostCents
             }

@@ -93,6 +93,11 @@ public struct Finding: Sendable, Hashable {
         }.joined()
     }
 
+    /// Two kinds of money, never mixed: a billing error is recovered by a corrected or forgotten
+    /// bill ("à refacturer"); a médecin traitant forfait is earned by obtaining the declaration
+    /// ("à obtenir"), never by a bill.
+    public var isObtainedByDeclaration: Bool { kind == .missingMT }
+
     /// The code whose value was lost, for per-act totals (`MEG` for a missing MEG, `G` for an
     /// under-billed G, `FPMT` for the médecin traitant forfait).
     public var lostCode: String { expectedCode ?? code }

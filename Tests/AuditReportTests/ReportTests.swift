@@ -48,7 +48,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(totals.lostCents, Cents(500 + 4200 + 350))
         XCTAssertEqual(totals.possibleCents, Cents(3000))
         XCTAssertEqual(totals.atRiskCents, Cents(500))
-        XCTAssertEqual(totals.recoverableLostCents, Cents(500 + 4200), "l'acte de 2022 est hors du délai de 730 jours")
+        XCTAssertEqual(totals.rebillCents, Cents(500 + 350))
+        XCTAssertEqual(totals.obtainCents, Cents(4200))
+        XCTAssertEqual(totals.recoverableLostCents, Cents(500),
+                       "l'acte de 2022 est hors du délai de 730 jours, et un forfait médecin traitant s'obtient, il ne se refacture pas")
         XCTAssertEqual(totals.byPractitioner.first?.key, "10000000017")
         XCTAssertEqual(totals.byAct.map(\.key).first, "FPMT")
         XCTAssertEqual(totals.mtWorklist.count, 1)
@@ -170,6 +173,9 @@ final class ReportTests: XCTestCase {
             "at_risk_cents": 0,
             "possible_cents": 0,
             "recoverable_lost_cents": 500,
+            "rebill_cents": 500,
+            "obtain_cents": 0,
+            "recoverable_cents": 500,
             "billed_cents": 2500,
             "first_act_date": "2025-02-10",
             "last_act_date": "2025-02-10",
@@ -182,7 +188,10 @@ final class ReportTests: XCTestCase {
               "findings": 1,
               "billed_cents": 2500,
               "possible_cents": 0,
-              "at_risk_cents": 0
+              "at_risk_cents": 0,
+              "rebill_cents": 500,
+              "obtain_cents": 0,
+              "recoverable_cents": 500
             }
           ],
           "by_act": [
@@ -191,7 +200,10 @@ final class ReportTests: XCTestCase {
               "lost_cents": 500,
               "findings": 1,
               "possible_cents": 0,
-              "at_risk_cents": 0
+              "at_risk_cents": 0,
+              "rebill_cents": 500,
+              "obtain_cents": 0,
+              "recoverable_cents": 500
             }
           ],
           "by_rule": [
@@ -200,7 +212,10 @@ final class ReportTests: XCTestCase {
               "lost_cents": 500,
               "findings": 1,
               "possible_cents": 0,
-              "at_risk_cents": 0
+              "at_risk_cents": 0,
+              "rebill_cents": 500,
+              "obtain_cents": 0,
+              "recoverable_cents": 500
             }
           ],
           "findings": [
@@ -219,7 +234,9 @@ final class ReportTests: XCTestCase {
               "at_risk_cents": 0,
               "message": "Ajouter la « MEG »\t\\",
               "act_date": "2025-02-10",
-              "recoverable": true
+              "recoverable": true,
+              "rebill_cents": 500,
+              "obtain_cents": 0
             }
           ],
           "input_errors": [
