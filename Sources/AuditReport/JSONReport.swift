@@ -4,7 +4,18 @@ import BillingModel
 /// The `cotaudit.audit/1` document (contract §4): required keys in the contract's order, then
 /// additions. Written by hand so that key order and layout are the same run to run.
 public enum JSONReport {
-    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions) -> String {
+    /// `verdict`: from `cotaudit check`, whose document adds the gate's decision (`verdict`) and,
+    /// per finding, its fingerprint and what the gate made of it.
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
+                              verdict: CheckVerdict? = nil) -> String {
+        var gateStatus: [String: String] = [:]
+        for decision in verdict?.decisions ?? [] {
+            switch decision.status {
+            case .blocking: gateStatus[decision.finding.fingerprint] = "blocking"
+            case .tolerated: gateStatus[decision.finding.fingerprint] = "tolerated"
+            case .accepted: gateStatus[decision.finding.fingerprint] = "accepted"
+            }
+        }
         let json = JSONWriter()
         json.object {
             json.field("schema", "cotaudit.audit/1")
@@ -78,6 +89,10 @@ public enum JSONReport {
                         let counted = finding.certainty.countsAsLost ? finding.lostCents.value : 0
                         json.field("rebill_cents", finding.isObtainedByDeclaration ? 0 : counted)
                         json.field("obtain_cents", finding.isObtainedByDeclaration ? counted : 0)
+                        if verdict != nil {
+                            json.field("fingerprint", finding.fingerprint)
+                            json.field("gate", gateStatus[finding.fingerprint])
+                        }
                     }
                 }
             }
@@ -100,6 +115,29 @@ public enum JSONReport {
                         json.field("lost_cents", line.lostCents.value)
                         json.field("findings", line.findings)
                         json.field("billed_cents", line.billedCents.value)
+                    }
+                }
+            }
+            if let verdict {
+                json.field("verdict") {
+                    json.object {
+                        json.field("status", verdict.outcome.rawValue)
+                        json.field("exit_code", verdict.exitStatus)
+                        json.field("summary", verdict.summaryLine)
+                        json.field("reasons") {
+                            json.array(verdict.reasons) { reason in
+                                json.object {
+                                    json.field("kind", reason.kind.rawValue)
+                                    json.field("message", reason.text)
+                                }
+                            }
+                        }
+                        json.field("fail_on", verdict.failOn?.rawValue ?? "none")
+                        if let maxLost = verdict.maxLost { json.field("max_lost_cents", maxLost.value) }
+                        json.field("max_rejected", verdict.maxRejected)
+                        json.field("lost_cents", verdict.lostCents.value)
+                        json.field("blocking_findings", verdict.blocking.count)
+                        json.field("accepted_findings", verdict.acceptedCount)
                     }
                 }
             }

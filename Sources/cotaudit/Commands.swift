@@ -24,7 +24,7 @@ struct Audit: ParsableCommand {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Contrôle un lot avant envoi, pour un job de CI : code 0 si le lot passe, 1 sinon, 2 si un fichier est illisible.")
+        abstract: "Contrôle un lot avant envoi, pour un job de CI : code 0 si le lot passe, 1 sinon, 2 si une entrée est illisible.")
 
     @OptionGroup var options: AuditOptions
 
@@ -34,14 +34,19 @@ struct Check: ParsableCommand {
     @Option(help: "Nombre maximal de lignes rejetées (0 par défaut).")
     var maxRejected: Int = 0
 
-    @Option(help: "Échoue sur tout constat au moins aussi sûr : certain (défaut), likely ou possible.")
-    var failOn: CertaintyOption = .certain
+    @Option(help: "Échoue sur tout constat au moins aussi sûr : certain (défaut), likely, possible, ou none (les constats seuls ne font pas échouer).")
+    var failOn: FailOn = .certain
+
+    @Flag(help: "Accepte un lot sans aucune ligne d'acte (refusé sinon).")
+    var allowEmpty = false
 
     @Option(help: "Écrit un rapport JUnit XML dans ce fichier.")
     var junit: String?
 
     func validate() throws {
-        if let maxLost, Cents(euros: maxLost) == nil { throw ValidationError("--max-lost : montant en euros attendu") }
+        if let maxLost, Cents(euros: maxLost).map({ $0 >= .zero }) != true {
+            throw ValidationError("--max-lost : montant en euros positif attendu")
+        }
         if maxRejected < 0 { throw ValidationError("--max-rejected : nombre positif attendu") }
     }
 
@@ -49,28 +54,24 @@ struct Check: ParsableCommand {
         let setup = try Wiring.setUp(options)
         let (outcome, _) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
-        let gate = CheckGate(maxLost: maxLost.flatMap { Cents(euros: $0) }, maxRejected: maxRejected, failOn: failOn.certainty)
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
+        let gate = CheckGate(maxLost: maxLost.flatMap { Cents(euros: $0) }, maxRejected: maxRejected,
+                             failOn: failOn.threshold, allowEmpty: allowEmpty, asOf: setup.reportOptions.asOf)
+        // One decision; every output below is drawn from it.
+        let verdict = gate.decide(outcome)
+        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
+                         to: options.output)
         if let junit {
-            try Wiring.write(Data(JUnitReport.render(outcome, gate: gate).utf8), to: junit)
+            let xml = JUnitReport.render(outcome, verdict: verdict, rules: setup.ruleSet.rules.map(\.id))
+            try Wiring.write(Data(xml.utf8), to: junit)
         }
-        if !outcome.unreadableFiles.isEmpty || outcome.files.isEmpty {
-            let names = outcome.unreadableFiles.isEmpty ? "aucun fichier d'export trouvé" : outcome.unreadableFiles.joined(separator: ", ")
-            throw CommandFailure(message: "lot refusé : fichier illisible (\(names))", status: 2)
+        guard verdict.exitStatus == 0 else {
+            throw CommandFailure(message: verdict.summaryLine, status: verdict.exitStatus)
         }
-        let failures = gate.failures(outcome)
-        if !failures.isEmpty {
-            throw CommandFailure(message: "lot refusé : " + failures.joined(separator: " ; "), status: 1)
-        }
-        FileHandle.standardError.write(Data("cotaudit : lot accepté\n".utf8))
+        FileHandle.standardError.write(Data("cotaudit : \(verdict.summaryLine)\n".utf8))
     }
 }
 
-enum CertaintyOption: String, ExpressibleByArgument, CaseIterable {
-    case certain, likely, possible
-
-    var certainty: Certainty { Certainty(rawValue: rawValue)! }
-}
+extension FailOn: ExpressibleByArgument {}
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -92,11 +92,12 @@ enum Wiring {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
-    static func render(_ outcome: AuditOutcome, options: AuditOptions, reportOptions: ReportOptions) -> Data {
+    static func render(_ outcome: AuditOutcome, options: AuditOptions, reportOptions: ReportOptions,
+                       verdict: CheckVerdict? = nil) -> Data {
         let totals = AuditTotals(outcome, options: reportOptions)
         switch options.format {
         case .json:
-            return Data(JSONReport.render(outcome, totals: totals, options: reportOptions).utf8)
+            return Data(JSONReport.render(outcome, totals: totals, options: reportOptions, verdict: verdict).utf8)
         case .text:
             let colors = options.output == nil && isatty(STDOUT_FILENO) == 1
             return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors).utf8)

@@ -374,18 +374,6 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("\r\n"))
         XCTAssertFalse(text.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
     }
-
-    func testJUnitAndGate() {
-        let outcome = outcome()
-        let gate = CheckGate()
-        XCTAssertEqual(gate.failures(outcome).count, 2, "une ligne rejetée et des constats certains")
-        let relaxed = CheckGate(maxLost: Cents(100_000), maxRejected: 5, failOn: .certain)
-        XCTAssertEqual(relaxed.failures(outcome).count, 1)
-        let junit = JUnitReport.render(outcome, gate: gate)
-        XCTAssertTrue(junit.contains("<testsuites"))
-        XCTAssertTrue(junit.contains("<failure"))
-        XCTAssertTrue(junit.contains("&lt;à retirer&gt;"))
-    }
 }
 
 final class CSVInjectionTests: XCTestCase {

@@ -20,7 +20,9 @@ final class CommandLineTests: XCTestCase {
         var stderr: String
     }
 
-    func run(_ arguments: [String]) throws -> Run {
+    func run(_ arguments: [String]) throws -> Run { try Self.run(arguments) }
+
+    static func run(_ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -40,7 +42,9 @@ final class CommandLineTests: XCTestCase {
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    func temporaryDirectory() throws -> URL {
+    func temporaryDirectory() throws -> URL { try Self.temporaryDirectory() }
+
+    static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url

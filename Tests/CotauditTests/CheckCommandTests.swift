@@ -1,0 +1,195 @@
+import Foundation
+import XCTest
+
+/// `cotaudit check` as a CI job runs it: each exit status and threshold, and the JUnit file read
+/// back by a real JUnit reader (Python's junitparser, through Scripts/junit-summary.py) and
+/// validated against the Jenkins xUnit plugin's schema (junit-10.xsd, with xmllint).
+///
+/// `.ci/run` installs junitparser and xmllint and fetches the schema, and sets
+/// COTAUDIT_REQUIRE_JUNIT_TOOLS=1 so that a missing tool fails these tests; elsewhere a missing
+/// tool skips them with the command that installs it.
+final class CheckCommandTests: XCTestCase {
+    typealias Run = CommandLineTests.Run
+    static let root = SampleBatchesTests.root
+    static let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;mt_status;code;amount"
+    /// A G for an adult: nothing to say.
+    static let cleanRow = "F1;2025-03-10;10000000009;01;P1;1980-01-01;centre;G;30,00"
+    /// A G for a child of 3 without MEG: `missing-meg`, certain, 5 € lost.
+    static let megRow = "F2;2025-03-10;10000000009;01;P2;2022-01-01;centre;G;30,00"
+    /// An amount that is not a number: a rejected row.
+    static let badRow = "F3;2025-03-10;10000000009;01;P3;1980-01-01;centre;G;trente"
+
+    var requireTools: Bool { ProcessInfo.processInfo.environment["COTAUDIT_REQUIRE_JUNIT_TOOLS"] == "1" }
+
+    func batch(_ rows: [String], name: String = "lot.csv") throws -> URL {
+        let file = try CommandLineTests.temporaryDirectory().appendingPathComponent(name)
+        try ([Self.header] + rows).joined(separator: "\n").appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// A tool the tests need: present, or a failure in CI and a skip elsewhere.
+    func need(_ available: Bool, _ install: String) throws {
+        guard !available else { return }
+        if requireTools {
+            XCTFail("outil absent en CI : \(install)")
+            throw XCTSkip("outil absent")
+        }
+        throw XCTSkip("outil absent : \(install)")
+    }
+
+    func shell(_ executable: String, _ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        process.currentDirectoryURL = Self.root
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The JUnit file as junitparser reads it (Scripts/junit-summary.py), which also checks that the
+    /// declared counts match the test cases.
+    func readWithJunitparser(_ file: URL, file line: StaticString = #filePath, line number: UInt = #line) throws -> [String: Any] {
+        let result = try shell("python3", ["Scripts/junit-summary.py", file.path])
+        try need(result.status != 3 && result.status != 127, "python3 -m pip install junitparser")
+        XCTAssertEqual(result.status, 0, "junitparser : \(result.stderr)", file: line, line: number)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    /// xmllint against the Jenkins xUnit plugin's junit-10.xsd (path in COTAUDIT_JUNIT_XSD).
+    func validateAgainstJenkinsSchema(_ file: URL) throws -> Run {
+        let schema = ProcessInfo.processInfo.environment["COTAUDIT_JUNIT_XSD"] ?? ""
+        try need(!schema.isEmpty && FileManager.default.fileExists(atPath: schema),
+                 "Scripts/fetch-junit-xsd.sh puis COTAUDIT_JUNIT_XSD=.build/junit-xsd/junit-10.xsd")
+        let result = try shell("xmllint", ["--noout", "--schema", schema, file.path])
+        try need(result.status != 127, "apt-get install libxml2-utils")
+        return result
+    }
+
+    struct Outcome {
+        var run: Run
+        var junit: [String: Any]
+
+        var failures: Int { junit["failures"] as? Int ?? -1 }
+        var errors: Int { junit["errors"] as? Int ?? -1 }
+        var lastLine: String {
+            run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        }
+
+        /// Every case of every suite, as (suite, case, kind of result or nil, message).
+        var cases: [(suite: String, name: String, kind: String?, message: String?)] {
+            (junit["suites"] as? [[String: Any]] ?? []).flatMap { suite in
+                (suite["cases"] as? [[String: Any]] ?? []).map { testCase in
+                    let result = (testCase["results"] as? [[String: Any]])?.first
+                    return (suite["name"] as? String ?? "", testCase["name"] as? String ?? "",
+                            result?["kind"] as? String, result?["message"] as? String)
+                }
+            }
+        }
+    }
+
+    /// Runs `check` with a JUnit file and asserts the agreement the CI job relies on: exit status,
+    /// last line, and JUnit failures and errors all say the same thing.
+    func check(_ arguments: [String], expect status: Int32, file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
+        let junit = try CommandLineTests.temporaryDirectory().appendingPathComponent("junit.xml")
+        let run = try CommandLineTests.run(["check"] + arguments + ["--junit", junit.path, "-o", "/dev/null"])
+        let outcome = Outcome(run: run, junit: try readWithJunitparser(junit))
+        XCTAssertEqual(run.status, status, run.stderr, file: file, line: line)
+        XCTAssertEqual(outcome.failures + outcome.errors == 0, status == 0,
+                       "statut \(run.status) mais JUnit \(outcome.failures) échec(s) et \(outcome.errors) erreur(s)", file: file, line: line)
+        if status == 2 { XCTAssertGreaterThan(outcome.errors, 0, "une entrée illisible est une erreur JUnit", file: file, line: line) }
+        let expectedStart = status == 0 ? "cotaudit : lot accepté" : "cotaudit : lot refusé : "
+        XCTAssertTrue(outcome.lastLine.hasPrefix(expectedStart), outcome.lastLine, file: file, line: line)
+        let schema = try validateAgainstJenkinsSchema(junit)
+        XCTAssertEqual(schema.status, 0, "junit-10.xsd : \(schema.stderr)", file: file, line: line)
+        return outcome
+    }
+
+    func testEachExitStatusAndThresholdAgreesWithJUnit() throws {
+        let clean = try batch([Self.cleanRow]).path
+        _ = try check([clean], expect: 0)
+
+        let meg = try batch([Self.cleanRow, Self.megRow]).path
+        let failing = try check([meg], expect: 1)
+        XCTAssertEqual(failing.lastLine, "cotaudit : lot refusé : 1 constat(s) de certitude « certain » ou plus")
+        let megCase = try XCTUnwrap(failing.cases.first { $0.name == "missing-meg" })
+        XCTAssertEqual(megCase.kind, "failure")
+        XCTAssertEqual(megCase.message, "missing-meg : 1 constat(s), manque à gagner 5,00 €", "la règle et le montant")
+        _ = try check([meg, "--fail-on", "none"], expect: 0)
+        _ = try check([meg, "--fail-on", "possible"], expect: 1)
+        _ = try check([meg, "--fail-on", "none", "--max-lost", "4,99"], expect: 1)
+        _ = try check([meg, "--fail-on", "none", "--max-lost", "5"], expect: 0)
+
+        let rejected = try batch([Self.cleanRow, Self.badRow]).path
+        let overRejected = try check([rejected], expect: 1)
+        XCTAssertEqual(overRejected.cases.first { $0.name == "lecture du fichier" }?.kind, "error")
+        let tolerated = try check([rejected, "--max-rejected", "1"], expect: 0)
+        XCTAssertEqual(tolerated.lastLine, "cotaudit : lot accepté")
+    }
+
+    func testAHeaderOnlyExportFailsUnlessAllowed() throws {
+        let empty = try batch([]).path
+        let refused = try check([empty], expect: 1)
+        XCTAssertEqual(refused.lastLine, "cotaudit : lot refusé : aucune ligne d'acte dans le lot (--allow-empty pour l'accepter)")
+        XCTAssertEqual(refused.cases.first { $0.name == "lot non vide" }?.kind, "failure")
+        _ = try check([empty, "--allow-empty"], expect: 0)
+    }
+
+    func testAnUnreadableFileIsAJUnitErrorAndExitsTwo() throws {
+        let directory = try CommandLineTests.temporaryDirectory()
+        let truncated = directory.appendingPathComponent("tronque.xml")
+        try "<?xml version=\"1.0\"?>\n<batch>\n<invoice id=\"F1\" date=\"2025-03-10\"".write(to: truncated, atomically: true, encoding: .utf8)
+        let clean = try batch([Self.cleanRow]).path
+        let result = try check([clean, truncated.path, "--fail-on", "none"], expect: 2)
+        let reading = try XCTUnwrap(result.cases.first { $0.suite == "tronque.xml" && $0.name == "lecture du fichier" })
+        XCTAssertEqual(reading.kind, "error")
+        XCTAssertEqual(result.cases.filter { $0.kind != nil }.count, 1, "seul le fichier illisible est en erreur")
+        _ = try check(["/nonexistent/exports"], expect: 2)
+    }
+
+    func testTheSamplesAsACIServerReadsThem() throws {
+        let result = try check(["SampleBatches/csv", "SampleBatches/xml", "--profile", "export-fr"], expect: 1)
+        let suites = (result.junit["suites"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        XCTAssertEqual(suites.last, "lot")
+        XCTAssertEqual(suites.count, 3, "un fichier CSV, un fichier XML, le lot : \(suites)")
+        let failed = result.cases.filter { $0.kind == "failure" }
+        XCTAssertFalse(failed.isEmpty)
+        for failure in failed where failure.suite != "lot" {
+            XCTAssertTrue(failure.message?.hasPrefix(failure.name + " : ") ?? false, "le message nomme la règle : \(failure.message ?? "")")
+            XCTAssertTrue(failure.message?.contains("€") ?? false, "le message dit le montant : \(failure.message ?? "")")
+        }
+    }
+
+    /// The checkers bite: a JUnit file whose counts lie, or that the schema refuses, is rejected.
+    func testTheJUnitCheckersRejectAWrongFile() throws {
+        let directory = try CommandLineTests.temporaryDirectory()
+        let lying = directory.appendingPathComponent("faux.xml")
+        try """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <testsuites tests="1" failures="0" errors="0">
+          <testsuite name="f.csv" tests="1" failures="0" errors="0">
+            <testcase name="missing-meg" classname="cotaudit.f_csv"><failure message="x">y</failure></testcase>
+          </testsuite>
+        </testsuites>
+        """.write(to: lying, atomically: true, encoding: .utf8)
+        let read = try shell("python3", ["Scripts/junit-summary.py", lying.path])
+        try need(read.status != 3 && read.status != 127, "python3 -m pip install junitparser")
+        XCTAssertEqual(read.status, 1, "un échec non compté est refusé : \(read.stderr)")
+
+        let invalid = directory.appendingPathComponent("invalide.xml")
+        try """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <testsuites>
+          <testsuite name="f.csv" failures="0" errors="0"><testcase classname="x"/></testsuite>
+        </testsuites>
+        """.write(to: invalid, atomically: true, encoding: .utf8)
+        XCTAssertNotEqual(try validateAgainstJenkinsSchema(invalid).status, 0, "tests et name manquent : le schéma refuse")
+    }
+}
