@@ -44,6 +44,7 @@ public struct AuditRunner {
         var linesRead = 0
         for (url, name) in zip(files, names) {
             outcome.files.append(name)
+            outcome.filePaths[name] = url.standardizedFileURL.path
             var assembler = InvoiceAssembler()
             func take(_ invoice: Invoice?) {
                 guard let invoice else { return }

@@ -113,6 +113,9 @@ public struct Finding: Sendable, Hashable {
 public struct AuditOutcome: Sendable {
     /// Display names of the files read (as given, relative when given relative).
     public var files: [String] = []
+    /// Display name → the file's absolute path, for outputs that must point at the file in a
+    /// repository (CI annotations).
+    public var filePaths: [String: String] = [:]
     /// Files that could not be read at all, or only in part.
     public var unreadableFiles: [String] = []
     public var acts = 0

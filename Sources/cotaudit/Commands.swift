@@ -10,6 +10,12 @@ struct Audit: ParsableCommand {
 
     @OptionGroup var options: AuditOptions
 
+    func validate() throws {
+        if options.format.isAnnotation {
+            throw ValidationError("--format \(options.format.rawValue) : annotations du contrôle, avec cotaudit check")
+        }
+    }
+
     func run() throws {
         let setup = try Wiring.setUp(options)
         let (outcome, readable) = setup.runner.run(paths: options.paths)

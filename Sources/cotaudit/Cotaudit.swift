@@ -47,6 +47,10 @@ struct CommandFailure: Error {
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, csv, html
+    /// `check` only: annotations for a merge request, drawn from the gate's verdict.
+    case github, gitlab
+
+    var isAnnotation: Bool { self == .github || self == .gitlab }
 }
 
 enum CSVTable: String, ExpressibleByArgument, CaseIterable {
@@ -85,7 +89,7 @@ struct AuditOptions: ParsableArguments {
     @Option(help: "Zone tarifaire (metropole, antilles-guyane, reunion-mayotte ; par défaut celle du jeu de règles).")
     var zone: String?
 
-    @Option(name: .customLong("format"), help: "Format du rapport : text, json, csv ou html.")
+    @Option(name: .customLong("format"), help: "Format du rapport : text, json, csv, html ; avec check aussi github (annotations GitHub Actions) ou gitlab (rapport code quality GitLab).")
     var format: OutputFormat = .text
 
     @Option(name: [.short, .customLong("output")], help: "Fichier de sortie (par défaut la sortie standard).")

@@ -108,6 +108,15 @@ enum Wiring {
             }
         case .html:
             return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions).utf8)
+        case .github, .gitlab:
+            // `audit` refuses these formats: only `check` has a verdict to annotate.
+            guard let verdict else { return Data() }
+            // CI jobs run from the repository root: annotations name files relative to it.
+            let base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+            let paths = Annotations.relativePaths(outcome.filePaths, base: base)
+            let text = options.format == .github ? Annotations.github(outcome, verdict: verdict, paths: paths)
+                : Annotations.gitlab(outcome, verdict: verdict, paths: paths)
+            return Data(text.utf8)
         }
     }
 

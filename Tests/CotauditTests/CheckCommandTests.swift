@@ -192,4 +192,26 @@ final class CheckCommandTests: XCTestCase {
         """.write(to: invalid, atomically: true, encoding: .utf8)
         XCTAssertNotEqual(try validateAgainstJenkinsSchema(invalid).status, 0, "tests et name manquent : le schéma refuse")
     }
+
+    func testAnnotationFormatsOnTheSamples() throws {
+        let github = try CommandLineTests.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--format", "github"])
+        XCTAssertEqual(github.status, 1, github.stderr)
+        let lines = github.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") }, github.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("::error file=SampleBatches/csv/decembre-2024.csv,line=") },
+                      "chemins relatifs au dépôt, comme GitHub les attend")
+        let summary = github.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertEqual(lines.last, "::error title=cotaudit check::" + summary.replacingOccurrences(of: "cotaudit : ", with: ""),
+                       "la dernière annotation est le verdict, le même que la dernière ligne")
+
+        let output = try CommandLineTests.temporaryDirectory().appendingPathComponent("gl-code-quality-report.json")
+        let gitlab = try CommandLineTests.run(["check", "SampleBatches/xml", "--format", "gitlab", "-o", output.path])
+        XCTAssertEqual(gitlab.status, 1, gitlab.stderr)
+        let issues = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]])
+        XCTAssertFalse(issues.isEmpty)
+        XCTAssertTrue(issues.allSatisfy { (($0["location"] as? [String: Any])?["path"] as? String)?.hasPrefix("SampleBatches/xml/") ?? false })
+
+        let refused = try CommandLineTests.run(["audit", "SampleBatches/csv", "--format", "github"])
+        XCTAssertEqual(refused.status, 64, "les annotations demandent le verdict de check")
+    }
 }
