@@ -79,10 +79,51 @@ struct Check: ParsableCommand {
 
 extension FailOn: ExpressibleByArgument {}
 
+enum TariffFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, csv
+}
+
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Liste, valide ou explique les règles.",
-        subcommands: [List.self, Validate.self, Explain.self])
+        subcommands: [List.self, Validate.self, Explain.self, Tariffs.self])
+
+    struct Tariffs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Les tarifs en vigueur un jour donné (aujourd'hui par défaut), chacun avec sa source.")
+
+        @Option(help: "Jour (AAAA-MM-JJ ou JJ/MM/AAAA ; aujourd'hui par défaut).")
+        var on: String?
+
+        @Option(help: "text (terminal, défaut) ou csv (« ; », UTF-8 avec BOM).")
+        var format: TariffFormat = .text
+
+        @Option(help: "Zone tarifaire (par défaut celle du jeu de règles).")
+        var zone: String?
+
+        @Option(help: "Dossier du jeu de règles.")
+        var rules: String?
+
+        @Option(name: [.short, .long], help: "Fichier de sortie (par défaut la sortie standard).")
+        var output: String?
+
+        func validate() throws {
+            if let on, CalendarDay(parsing: on) == nil { throw ValidationError("--on : date AAAA-MM-JJ ou JJ/MM/AAAA existante attendue") }
+        }
+
+        func run() throws {
+            let ruleSet = try Wiring.loadRuleSet(rules)
+            let zone = self.zone ?? ruleSet.zone
+            guard ruleSet.zones.contains(zone) else {
+                throw CommandFailure(message: "zone « \(zone) » inconnue ; zones : \(ruleSet.zones.joined(separator: ", "))", status: 64)
+            }
+            let day = on.flatMap(CalendarDay.init(parsing:)) ?? Wiring.today()
+            switch format {
+            case .text: try Wiring.write(Data(TariffTable.text(ruleSet, on: day, zone: zone).utf8), to: output)
+            case .csv: try Wiring.write(TariffTable.csv(ruleSet, on: day, zone: zone), to: output)
+            }
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Une ligne par règle : id, nature, certitude, titre.")
