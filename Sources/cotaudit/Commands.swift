@@ -49,6 +49,9 @@ struct Check: ParsableCommand {
     @Option(help: "Écrit un rapport JUnit XML dans ce fichier.")
     var junit: String?
 
+    @Option(help: "Référence des constats acceptés (écrite par cotaudit baseline) : seuls les constats absents, ou dont l'acceptation a expiré, comptent.")
+    var baseline: String?
+
     func validate() throws {
         if let maxLost, Cents(euros: maxLost).map({ $0 >= .zero }) != true {
             throw ValidationError("--max-lost : montant en euros positif attendu")
@@ -60,8 +63,10 @@ struct Check: ParsableCommand {
         let setup = try Wiring.setUp(options)
         let (outcome, _) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
+        let accepted = try baseline.map(Wiring.readBaseline)?.acceptances ?? [:]
         let gate = CheckGate(maxLost: maxLost.flatMap { Cents(euros: $0) }, maxRejected: maxRejected,
-                             failOn: failOn.threshold, allowEmpty: allowEmpty, asOf: setup.reportOptions.asOf)
+                             failOn: failOn.threshold, allowEmpty: allowEmpty, accepted: accepted,
+                             asOf: setup.reportOptions.asOf)
         // One decision; every output below is drawn from it.
         let verdict = gate.decide(outcome)
         try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
@@ -81,6 +86,47 @@ extension FailOn: ExpressibleByArgument {}
 
 enum TariffFormat: String, ExpressibleByArgument, CaseIterable {
     case text, csv
+}
+
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "Écrit la référence des constats acceptés d'un lot (JSON cotaudit.baseline/1), pour check --baseline : code 0 si écrite, 2 si une entrée est illisible.")
+
+    @OptionGroup var options: AuditOptions
+
+    @Option(help: "Raison de l'acceptation, inscrite pour chaque nouveau constat.")
+    var reason: String?
+
+    @Option(help: "Dernier jour de l'acceptation (AAAA-MM-JJ) pour chaque nouveau constat ; le lendemain, il fait de nouveau échouer check.")
+    var expires: String?
+
+    func validate() throws {
+        guard options.output != nil else { throw ValidationError("-o FICHIER : indiquer où écrire la référence") }
+        if options.format != .text { throw ValidationError("--format : la référence est toujours un document JSON") }
+        if let expires, CalendarDay(parsing: expires) == nil { throw ValidationError("--expires : date AAAA-MM-JJ attendue") }
+    }
+
+    func run() throws {
+        let setup = try Wiring.setUp(options)
+        let (outcome, _) = setup.runner.run(paths: options.paths)
+        ProgressLine.finish()
+        let unreadable = CheckGate().decide(outcome)
+        guard unreadable.unreadableFiles.isEmpty && unreadable.missingPaths.isEmpty else {
+            for issue in outcome.inputErrors where issue.line == 0 {
+                FileHandle.standardError.write(Data("cotaudit : \(issue)\n".utf8))
+            }
+            throw CommandFailure(message: "référence non écrite : une entrée est illisible", status: 2)
+        }
+        guard let output = options.output else { return }
+        // Entries already accepted in the file being rewritten keep their reason and expiry; a
+        // file there that is not a baseline is refused, never overwritten.
+        let previous = FileManager.default.fileExists(atPath: output) ? try Wiring.readBaseline(output) : nil
+        let written = Baseline.accepting(outcome, created: setup.reportOptions.asOf, reason: reason,
+                                         expires: expires.flatMap(CalendarDay.init(parsing:)), previous: previous)
+        try Wiring.write(Data(written.json().utf8), to: output)
+        FileHandle.standardError.write(Data("cotaudit : référence écrite, \(written.entries.count) constat(s) acceptés → \(output)\n".utf8))
+    }
 }
 
 struct Rules: ParsableCommand {

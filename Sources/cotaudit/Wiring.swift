@@ -120,6 +120,21 @@ enum Wiring {
         }
     }
 
+    /// A baseline for `check --baseline`; one that cannot be read stops the check (exit 2).
+    static func readBaseline(_ path: String) throws -> Baseline {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandFailure(message: "référence illisible (\(path)) : fichier introuvable ou non lisible", status: 2)
+        }
+        do {
+            return try Baseline.read(data)
+        } catch let error as Baseline.ReadError {
+            throw CommandFailure(message: "référence illisible (\(path)) : \(error)", status: 2)
+        }
+    }
+
     static func write(_ data: Data, to path: String?) throws {
         guard let path else {
             FileHandle.standardOutput.write(data)

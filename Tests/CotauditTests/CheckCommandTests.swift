@@ -214,4 +214,71 @@ final class CheckCommandTests: XCTestCase {
         let refused = try CommandLineTests.run(["audit", "SampleBatches/csv", "--format", "github"])
         XCTAssertEqual(refused.status, 64, "les annotations demandent le verdict de check")
     }
+
+    // MARK: Baseline
+
+    /// Another G for a child without MEG, on another invoice: a finding the baseline does not know.
+    static let newMegRow = "F4;2025-03-11;10000000009;01;P4;2021-06-01;centre;G;30,00"
+
+    func writeBaseline(_ arguments: [String]) throws -> URL {
+        let file = try CommandLineTests.temporaryDirectory().appendingPathComponent("reference.json")
+        let result = try CommandLineTests.run(["baseline"] + arguments + ["-o", file.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return file
+    }
+
+    func testBaselineOldFindingsPassNewOnesFailReorderedFilesMatch() throws {
+        let known = try batch([Self.cleanRow, Self.megRow]).path
+        let baseline = try writeBaseline([known, "--reason", "MEG refacturée le 12/03"])
+        let written = try String(contentsOf: baseline, encoding: .utf8)
+        XCTAssertTrue(written.contains("\"schema\": \"cotaudit.baseline/1\""))
+        XCTAssertTrue(written.contains("\"reason\": \"MEG refacturée le 12/03\""))
+        XCTAssertTrue(written.contains("\"rule\": \"missing-meg\""))
+
+        let old = try check([known, "--baseline", baseline.path], expect: 0)
+        XCTAssertEqual(old.lastLine, "cotaudit : lot accepté (1 constat(s) acceptés par la référence)")
+
+        let grown = try batch([Self.cleanRow, Self.megRow, Self.newMegRow]).path
+        let new = try check([grown, "--baseline", baseline.path], expect: 1)
+        XCTAssertEqual(new.lastLine, "cotaudit : lot refusé : 1 constat(s) de certitude « certain » ou plus hors référence")
+        let failure = try XCTUnwrap(new.cases.first { $0.name == "missing-meg" })
+        XCTAssertEqual(failure.message, "missing-meg : 1 constat(s), manque à gagner 5,00 €", "seul le nouveau constat échoue")
+
+        // The same acts re-exported in another order, under another name, with blank lines: still known.
+        let reordered = try batch([Self.megRow, "", Self.cleanRow], name: "reexport-mars.csv").path
+        _ = try check([reordered, "--baseline", baseline.path], expect: 0)
+    }
+
+    func testAnExpiredAcceptanceFailsAgain() throws {
+        let known = try batch([Self.cleanRow, Self.megRow]).path
+        let baseline = try writeBaseline([known, "--reason", "à voir avec le Dr", "--expires", "2025-04-30"])
+        _ = try check([known, "--baseline", baseline.path, "--as-of", "2025-04-30"], expect: 0)
+        let expired = try check([known, "--baseline", baseline.path, "--as-of", "2025-05-01"], expect: 1)
+        XCTAssertEqual(expired.lastLine,
+                       "cotaudit : lot refusé : 1 constat(s) de certitude « certain » ou plus hors référence (dont 1 à l'acceptation expirée)")
+    }
+
+    func testBaselineHoldsNoPatientIdentityAndRefusesWhatItCannotTrust() throws {
+        let baseline = try writeBaseline(["SampleBatches/csv", "--profile", "export-fr"])
+        let written = try String(contentsOf: baseline, encoding: .utf8)
+        let source = try String(contentsOf: Self.root.appendingPathComponent("SampleBatches/csv/decembre-2024.csv"), encoding: .windowsCP1252)
+        let nirs = Set(source.split(whereSeparator: \.isNewline).dropFirst().compactMap { row -> String? in
+            let fields = row.split(separator: ";", omittingEmptySubsequences: false)
+            return fields.count > 7 ? String(fields[6]) : nil
+        }.filter { $0.count >= 13 })
+        XCTAssertFalse(nirs.isEmpty)
+        for nir in nirs { XCTAssertFalse(written.contains(nir), "aucun NIR dans la référence") }
+        let entries = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any])?["accepted"] as? [Any])
+        XCTAssertFalse(entries.isEmpty)
+        _ = try check(["SampleBatches/csv", "--profile", "export-fr", "--baseline", baseline.path, "--max-rejected", "3"], expect: 0)
+
+        let broken = try CommandLineTests.temporaryDirectory().appendingPathComponent("faux.json")
+        try #"{"schema": "autre"}"#.write(to: broken, atomically: true, encoding: .utf8)
+        let refused = try CommandLineTests.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--baseline", broken.path])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("référence illisible"), refused.stderr)
+        let notABaseline = try CommandLineTests.run(["baseline", "SampleBatches/csv", "-o", "SampleBatches/roster.csv"])
+        XCTAssertEqual(notABaseline.status, 2, "un fichier qui n'est pas une référence n'est jamais écrasé")
+        XCTAssertEqual(try CommandLineTests.run(["baseline", "SampleBatches/csv"]).status, 64, "-o est requis")
+    }
 }
