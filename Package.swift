@@ -51,7 +51,11 @@ let package = Package(
         .testTarget(name: "BillingIngestTests", dependencies: ["BillingIngest"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
-        .testTarget(name: "CotauditTests", dependencies: ["AuditReport", "AuditRules", "BillingIngest"]),
+        .testTarget(name: "CotauditTests", dependencies: [
+            "AuditReport", "AuditRules", "BillingIngest",
+            // Reads the CI job examples of docs/ci/ as the CI servers would.
+            .product(name: "Yams", package: "Yams"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )
