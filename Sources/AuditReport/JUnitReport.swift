@@ -135,7 +135,9 @@ public enum JUnitReport {
         let possible = findings.filter { !$0.certainty.countsAsLost }.map(\.lostCents).sum()
         let atRisk = findings.map(\.atRiskCents).sum()
         var parts: [String] = []
-        if lost > .zero || (possible == .zero && atRisk == .zero) { parts.append("manque à gagner \(lost.euros)") }
+        // A médecin traitant forfait is "à obtenir" (a declaration), the rest "manque à gagner".
+        let label = !findings.isEmpty && findings.allSatisfy(\.isObtainedByDeclaration) ? "à obtenir" : "manque à gagner"
+        if lost > .zero || (possible == .zero && atRisk == .zero) { parts.append("\(label) \(lost.euros)") }
         if possible > .zero { parts.append("à vérifier \(possible.euros)") }
         if atRisk > .zero { parts.append("à risque de récupération \(atRisk.euros)") }
         return parts.joined(separator: ", ")
@@ -144,7 +146,12 @@ public enum JUnitReport {
     /// One finding on one line: where, which invoice, what to bill, how much, and the rule's words.
     public static func line(_ finding: Finding) -> String {
         var text = "\(finding.location.file):\(finding.location.line) · facture \(finding.invoiceID) · acte du \(finding.actDate.french) · \(finding.code)"
-        if let expected = finding.expectedCode { text += " → à facturer : \(expected)" }
+        // A médecin traitant forfait is earned by obtaining the declaration, never by a bill.
+        if finding.isObtainedByDeclaration {
+            text += " → à obtenir : déclaration de médecin traitant" + (finding.expectedCode.map { " (\($0))" } ?? "")
+        } else if let expected = finding.expectedCode {
+            text += " → à facturer : \(expected)"
+        }
         text += " · \(amounts([finding])) — \(finding.message)"
         return text
     }

@@ -238,6 +238,14 @@ final class CheckGateTests: XCTestCase {
                        "un constat à vérifier ne fait pas échouer avec --fail-on certain")
     }
 
+    func testAMedecinTraitantFindingAsksForTheDeclarationNotForABill() throws {
+        let outcome = Self.outcome()
+        let document = try junit(outcome, CheckGate(failOn: .likely).decide(outcome))
+        let mt = try XCTUnwrap(document.cases.first { $0.suite == "g.xml" && $0.name == "missing-mt-declaration" })
+        XCTAssertEqual(mt.message, "missing-mt-declaration : 1 constat(s), à obtenir 42,00 €")
+        XCTAssertTrue(mt.text.contains("G → à obtenir : déclaration de médecin traitant (FPMT) · à obtenir 42,00 €"), mt.text)
+    }
+
     func testAcceptedFindingsPassAndExpiredAcceptancesFailAgain() throws {
         let outcome = Self.outcome()
         let meg = outcome.findings[0]

@@ -22,10 +22,16 @@ final class CommandLineTests: XCTestCase {
 
     func run(_ arguments: [String]) throws -> Run { try Self.run(arguments) }
 
-    static func run(_ arguments: [String]) throws -> Run {
+    /// Runs `cotaudit` (or, with `executable`, another program found on the PATH) in the checkout.
+    static func run(_ arguments: [String], executable: String? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        if let executable {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = Self.root
         var environment = ProcessInfo.processInfo.environment
         environment["COTAUDIT_PSEUDONYM_KEY"] = "cotaudit-ci-key-not-secret"
