@@ -2,13 +2,14 @@
 import PackageDescription
 
 // One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← cotaudit.
+// BatchGenerator (test and benchmark batches, priced by the rule set) sits beside AuditReport.
 let package = Package(
     name: "Cotaudit",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cotaudit", targets: ["cotaudit"]),
         // For the benchmarks package and for tools that embed the audit.
-        .library(name: "CotauditKit", targets: ["BillingModel", "BillingIngest", "AuditRules", "AuditReport"]),
+        .library(name: "CotauditKit", targets: ["BillingModel", "BillingIngest", "AuditRules", "AuditReport", "BatchGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,10 +41,11 @@ let package = Package(
             ]
         ),
         .target(name: "AuditReport", dependencies: ["BillingModel", "AuditRules"]),
+        .target(name: "BatchGenerator", dependencies: ["BillingModel", "AuditRules"]),
         .executableTarget(
             name: "cotaudit",
             dependencies: [
-                "BillingModel", "BillingIngest", "AuditRules", "AuditReport",
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport", "BatchGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "BillingIngestTests", dependencies: ["BillingIngest"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
+        .testTarget(name: "BatchGeneratorTests", dependencies: ["BatchGenerator", "AuditRules", "BillingIngest"]),
         .testTarget(name: "CotauditTests", dependencies: [
             "AuditReport", "AuditRules", "BillingIngest",
             // Reads the CI job examples of docs/ci/ as the CI servers would.

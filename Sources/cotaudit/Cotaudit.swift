@@ -10,7 +10,7 @@ struct Cotaudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cotaudit",
         abstract: "Audite la facturation d'un centre de santé (NGAP, CCAM, médecin traitant) et chiffre le manque à gagner.",
-        subcommands: [Audit.self, Check.self, BaselineCommand.self, Rules.self])
+        subcommands: [Audit.self, Check.self, BaselineCommand.self, Rules.self, Generate.self])
 
     /// The contract's exit statuses: 64 for a wrong command line, with a one-line reason.
     static func main() {
