@@ -16,7 +16,7 @@ public struct PlantedErrorRates: Sendable, Equatable {
     public var missingMOP = 0.10
     /// Nurse home visits without the IFD.
     public var missingIFD = 0.05
-    /// Share of patients (AME patients apart) with no médecin traitant declaration (`mt_status` none).
+    /// Share of patients (AME and ALD apart) with no médecin traitant declaration (`mt_status` none).
     public var noDeclaration = 0.08
     /// Invoices whose rows are all unreadable (a bad RPPS or NIR key, a date that does not exist, a
     /// negative amount).
@@ -38,7 +38,7 @@ public struct PlantedErrorRates: Sendable, Equatable {
 public struct PlantedErrors: Sendable, Equatable {
     public struct Count: Sendable, Equatable {
         /// Invoices where the error could occur (lines for `tariff-below-schedule`; for
-        /// `missing-mt-declaration`, the patient-years, AME apart, with 2 or more GP invoices).
+        /// `missing-mt-declaration`, the patient-years, AME and ALD apart, with 2 or more GP invoices).
         public var opportunities = 0
         public var planted = 0
 
@@ -223,13 +223,18 @@ public struct BatchGenerator {
         }
         let birth = start.adding(days: -ageDays)
         let sex: Sex = random.chance(0.5) ? .female : .male
-        let ald = random.chance(aldChance)
+        let aldDraw = random.chance(aldChance)
         let coverageDraw = random.unit()
         let coverage: Coverage? = coverageDraw < 0.02 ? .ame : coverageDraw < 0.12 ? .c2s : nil
+        // The ALD exoneration is a status of the insured, which AME beneficiaries are not.
+        let ald = aldDraw && coverage != .ame
         let statusDraw = random.unit()
         let mtStatus: MTStatus
         if coverage == .ame {
             mtStatus = .none  // AME beneficiaries do not declare a médecin traitant
+        } else if ald {
+            // The ALD care protocol is drawn up by the médecin traitant: a patient in ALD has one.
+            mtStatus = statusDraw < 0.8 ? .centre : .elsewhere
         } else if statusDraw < options.rates.noDeclaration {
             mtStatus = .none
         } else if statusDraw < options.rates.noDeclaration + 0.12 {
@@ -365,6 +370,8 @@ public struct BatchGenerator {
         if age >= 75 && draw < (age >= 80 ? 0.30 : 0.15) {
             main = "VG"
             place = age >= 85 && random.chance(0.3) ? .ehpad : .domicile
+            // The médecin traitant's home visit of a patient of 80 or more in ALD is the long visit VL.
+            if age >= 80 && patient.ald && patient.mtStatus == .centre && price("VL", day) != nil { main = "VL" }
         } else if (16...70).contains(age) && draw < 0.10 {
             main = "TCG"
             place = .tele
@@ -407,6 +414,7 @@ public struct BatchGenerator {
             if wrong { add("MEG", cents: price("MEG", day)!) }
             countLater("meg-over-age", wrong)
         }
+        if main == "VL" { add("MD", cents: price("MD", day)!) }
         if main == "VG" {
             let missing = random.chance(options.rates.missingMD)
             if !missing { add("MD", cents: price("MD", day)!) }
@@ -455,10 +463,11 @@ public struct BatchGenerator {
         if invoice.specialty == "01" { countGPInvoice(patientIndex, year: Int(invoice.actDate.prefix(4))!) }
     }
 
-    /// `missing-mt-declaration`: a patient (AME apart) seen on 2 GP invoices in a year is an
-    /// opportunity for that year, and a finding when the patient has no declaration.
+    /// `missing-mt-declaration`: a patient (AME and ALD apart: they never lack a declaration here)
+    /// seen on 2 GP invoices in a year is an opportunity for that year, and a finding when the
+    /// patient has no declaration.
     private mutating func countGPInvoice(_ index: Int, year: Int) {
-        guard patients[index].coverage != .ame else { return }
+        guard patients[index].coverage != .ame, !patients[index].ald else { return }
         if patients[index].gpYear != year {
             patients[index].gpYear = year
             patients[index].gpInvoicesInYear = 0
