@@ -28,7 +28,8 @@ final class HostileOutputTests: XCTestCase {
             "csv-cents": String(decoding: CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false), as: UTF8.self),
             "csv-totals": String(decoding: CSVReport.aggregates(outcome, totals: totals, options: options), as: UTF8.self),
             "html": HTMLReport.render(outcome, totals: totals, options: options),
-            "junit": JUnitReport.render(outcome, gate: CheckGate(maxLost: Cents(100))),
+            "junit": JUnitReport.render(outcome, verdict: CheckGate(maxLost: Cents(100)).decide(outcome), rules: ["missing-meg"]),
+            "json-check": JSONReport.render(outcome, totals: totals, options: options, verdict: CheckGate(maxLost: Cents(100)).decide(outcome)),
         ]
     }
 
@@ -63,10 +64,10 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertEqual(totals.mtWorklist.first?.forfaitCents, .max, "le forfait de deux années sature aussi")
         XCTAssertEqual(totals.byPractitioner.first { $0.key == "10000000009" }?.lostShareBasisPoints, 10_000,
                        "part perdue : perdu × 10 000 passe par 128 bits")
-        XCTAssertEqual(CheckGate.lost(outcome), .max)
+        XCTAssertEqual(CheckGate(maxLost: Cents(100)).decide(outcome).lostCents, .max)
 
         let outputs = renderEverything(outcome)
-        XCTAssertEqual(outputs.count, 7)
+        XCTAssertEqual(outputs.count, 8)
         XCTAssertTrue(outputs["json"]!.contains("\"lost_cents\": \(Int64.max)"), "le JSON écrit la borne, en entier")
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(outputs["json"]!.utf8)))
         XCTAssertTrue(outputs["text"]!.contains(Cents.max.euros))
