@@ -77,19 +77,25 @@ public enum CSVReport {
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// Values copied from an export (invoice numbers, file names) must not run as spreadsheet
-    /// formulas: a field starting with `=`, `+`, `@`, a tab or `-` not followed by a digit is
-    /// prefixed with an apostrophe. Negative amounts (`-3,50`) stay numbers.
+    /// No cell may run as a spreadsheet formula (CSV injection). A cell whose first character,
+    /// blanks skipped, is `=`, `+`, `-`, `@`, a tab or a carriage return (or their full-width forms)
+    /// is prefixed with an apostrophe, which spreadsheets show as text. The one exception is a cell
+    /// that is a plain decimal number and nothing else (`-3,50`, `-350`): it cannot be a formula, and
+    /// the amounts the tool writes itself stay numbers a spreadsheet can add up. Text copied from an
+    /// export (`-2+3+cmd|…`, `-1,5;…`) is never a plain number and is always neutralized.
     static func neutralized(_ field: String) -> String {
-        guard let first = field.first else { return field }
-        switch first {
-        case "=", "+", "@", "\t", "\r":
-            return "'" + field
-        case "-":
-            let second = field.dropFirst().first
-            return second.map { $0.isASCII && $0.isNumber } == true ? field : "'" + field
-        default:
-            return field
-        }
+        guard let first = field.unicodeScalars.first(where: { $0 != " " && $0 != "\u{00A0}" }) else { return field }
+        guard formulaStarters.contains(first) else { return field }
+        return isPlainNumber(field) ? field : "'" + field
+    }
+
+    static let formulaStarters: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\u{FF1D}", "\u{FF0B}", "\u{FF0D}", "\u{FF20}"]
+
+    /// `-`? digits, then at most one `,` or `.` followed by digits: the only shape amounts and counts take.
+    static func isPlainNumber(_ field: String) -> Bool {
+        var scalars = Substring(field).unicodeScalars[...]
+        if scalars.first == "-" { scalars = scalars.dropFirst() }
+        let parts = scalars.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "." })
+        return parts.count <= 2 && parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } }
     }
 }

@@ -15,7 +15,7 @@ public enum HTMLReport {
         } else {
             period = "aucun acte lu"
         }
-        let share = totals.billedCents.value > 0 ? Rounding.divide(totals.lostCents.value * 1000, by: totals.billedCents.value) : 0
+        let share = totals.billedCents.value > 0 ? Rounding.scale(totals.lostCents.value, by: 1000, dividedBy: totals.billedCents.value) : 0
         var html = """
         <!DOCTYPE html>
         <html lang="fr">

@@ -23,7 +23,7 @@ enum SVGChart {
         svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"
         let axisY = top + Double(bars.count) * rowHeight
         for tick in 0...4 {
-            let value = Cents(maximum.value * Int64(tick) / 4)
+            let value = Cents(Rounding.scale(maximum.value, by: Int64(tick), dividedBy: 4))
             let x = labelWidth + plotWidth * Double(tick) / 4
             svg += "<line x1=\"\(f(x))\" y1=\"\(f(top - 4))\" x2=\"\(f(x))\" y2=\"\(f(axisY))\" class=\"grid\"/>"
             svg += "<text x=\"\(f(x))\" y=\"\(f(axisY + 18))\" class=\"tick\" text-anchor=\"middle\">\(HTML.escape(value.euros))</text>"
@@ -52,7 +52,7 @@ enum SVGChart {
         svg += "<title>\(HTML.escape(title))</title>"
         svg += "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"
         for tick in 0...4 {
-            let value = Cents(maximum.value * Int64(tick) / 4)
+            let value = Cents(Rounding.scale(maximum.value, by: Int64(tick), dividedBy: 4))
             let y = top + plotHeight - plotHeight * Double(tick) / 4
             svg += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" class=\"grid\"/>"
             svg += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" class=\"tick\" text-anchor=\"end\">\(HTML.escape(value.euros))</text>"
@@ -71,20 +71,29 @@ enum SVGChart {
         return svg + "</svg>"
     }
 
-    /// A round axis maximum (1, 2 or 5 × a power of ten euros) at or above the largest value.
+    /// A round axis maximum (1, 2 or 5 × a power of ten euros) at or above the largest value; the
+    /// largest value itself when no round number above it fits in `Cents`.
     static func niceMaximum(_ largest: Cents) -> Cents {
         guard largest.value > 0 else { return Cents(100) }
         var step: Int64 = 100
         while true {
-            for multiple: Int64 in [1, 2, 5] where step * multiple >= largest.value {
-                return Cents(step * multiple)
+            for multiple: Int64 in [1, 2, 5] {
+                let (candidate, overflow) = step.multipliedReportingOverflow(by: multiple)
+                if overflow { return largest }
+                if candidate >= largest.value { return Cents(candidate) }
             }
-            step *= 10
+            let (next, overflow) = step.multipliedReportingOverflow(by: 10)
+            if overflow { return largest }
+            step = next
         }
     }
 
+    /// A coordinate with one decimal. Geometry stays within the drawing for any amount, but a
+    /// non-finite or huge value must not trap in the conversion to an integer.
     static func f(_ value: Double) -> String {
-        String(Double(Int((value * 10).rounded())) / 10)
+        guard value.isFinite else { return "0" }
+        let tenths = (Swift.min(Swift.max(value, -1e12), 1e12) * 10).rounded()
+        return String(Double(Int(tenths)) / 10)
     }
 
     static func truncate(_ text: String, _ length: Int) -> String {

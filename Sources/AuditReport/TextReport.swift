@@ -5,6 +5,9 @@ import BillingModel
 public enum TextReport {
     public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, colors: Bool) -> String {
         let style = Style(enabled: colors)
+        // Every value from outside the tool goes through `t` before it is styled: the only control
+        // bytes the report writes are its own colours.
+        let t = TerminalText.escaped
         var lines: [String] = []
         let period: String
         if let first = outcome.firstActDate, let last = outcome.lastActDate {
@@ -12,7 +15,7 @@ public enum TextReport {
         } else {
             period = "aucun acte lu"
         }
-        lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \($0)" } ?? "")"))
+        lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \(t($0))" } ?? "")"))
         lines.append("Période : \(period)")
         lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s), \(outcome.findings.count) constat(s)")
         lines.append("")
@@ -32,13 +35,13 @@ public enum TextReport {
             lines.append("")
             lines.append(columnsHeader("Par praticien", style))
             for line in totals.byPractitioner.prefix(5) {
-                let name = outcome.roster?.name(of: line.key).map { "\($0) (\(line.key))" } ?? line.key
+                let name = t(outcome.roster?.name(of: line.key).map { "\($0) (\(line.key))" } ?? line.key)
                 lines.append("  \(pad(name, 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
             }
             lines.append("")
             lines.append(columnsHeader("Par acte", style))
             for line in totals.byAct.prefix(5) {
-                lines.append("  \(pad(line.key, 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
+                lines.append("  \(pad(t(line.key), 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
             }
         }
         if !outcome.findings.isEmpty {
@@ -52,9 +55,9 @@ public enum TextReport {
             for finding in ranked.prefix(20) {
                 let money = finding.atRiskCents > .zero ? "à risque \(finding.atRiskCents.euros)" : finding.lostCents.euros
                 let certainty = finding.certainty == .certain ? "" : " [\(finding.certainty.french)]"
-                lines.append("  \(finding.location.file):\(finding.location.line)  facture \(finding.invoiceID)  \(style.yellow(money))\(certainty)  (\(finding.rule))")
-                lines.append("    \(finding.message)")
-                if let todo = whatToDo(finding) { lines.append("    \(todo)") }
+                lines.append("  \(t(finding.location.file)):\(finding.location.line)  facture \(t(finding.invoiceID))  \(style.yellow(money))\(certainty)  (\(t(finding.rule)))")
+                lines.append("    \(t(finding.message))")
+                if let todo = whatToDo(finding) { lines.append("    \(t(todo))") }
             }
             if outcome.findings.count > 20 {
                 lines.append("  … et \(outcome.findings.count - 20) autre(s), voir --format html ou --format json")
@@ -63,12 +66,12 @@ public enum TextReport {
         if !outcome.inputErrors.isEmpty {
             lines.append("")
             lines.append(style.bold("Lignes rejetées et fichiers illisibles (\(outcome.inputErrors.count))"))
-            for issue in outcome.inputErrors { lines.append("  " + style.red(issue.description)) }
+            for issue in outcome.inputErrors { lines.append("  " + style.red(t(issue.description))) }
         }
         if !outcome.warnings.isEmpty {
             lines.append("")
             lines.append(style.bold("Avertissements"))
-            for issue in outcome.warnings { lines.append("  \(issue)") }
+            for issue in outcome.warnings { lines.append("  \(t(issue.description))") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

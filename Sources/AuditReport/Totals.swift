@@ -47,7 +47,7 @@ public struct Breakdown: Sendable, Equatable {
 
     /// Share of the billed revenue that was lost, in basis points (1/100 of a percent).
     public var lostShareBasisPoints: Int64 {
-        billedCents.value > 0 ? Rounding.divide(lostCents.value * 10_000, by: billedCents.value) : 0
+        billedCents.value > 0 ? Rounding.scale(lostCents.value, by: 10_000, dividedBy: billedCents.value) : 0
     }
 }
 

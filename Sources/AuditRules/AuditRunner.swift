@@ -23,7 +23,9 @@ public struct AuditRunner {
         self.zone = zone
     }
 
-    /// The outcome, and how many files were read at least in part (0 means no input at all).
+    /// The outcome, and how many files were read at least in part (0 means no input at all): a file
+    /// counts when it was read to its end or gave at least one row, audited or rejected, before it
+    /// broke off; a file refused at its header or before its first row does not.
     public func run(paths: [String]) -> (outcome: AuditOutcome, readableFiles: Int) {
         var outcome = AuditOutcome()
         outcome.ruleSetName = ruleSet.name
@@ -69,12 +71,14 @@ public struct AuditRunner {
                 outcome.rejectedLines += 1
                 outcome.inputErrors += issues
             }
+            var readToEnd = false
+            var gaveRows = false
             do {
                 let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding)
-                readable += 1
                 while let event = try reader.next() {
                     switch event {
                     case .record(let record):
+                        gaveRows = true
                         linesRead += 1
                         if linesRead % 50_000 == 0 { progress?(linesRead) }
                         switch validator.validate(record) {
@@ -85,10 +89,13 @@ public struct AuditRunner {
                             case .success(let closed): take(closed)
                             }
                         }
-                    case .rejected(let issue): reject([issue])
+                    case .rejected(let issue):
+                        gaveRows = true
+                        reject([issue])
                     case .warning(let issue): outcome.warnings.append(issue)
                     }
                 }
+                readToEnd = true
             } catch let unreadable as UnreadableFile {
                 outcome.unreadableFiles.append(name)
                 outcome.inputErrors.append(unreadable.issue)
@@ -96,6 +103,7 @@ public struct AuditRunner {
                 outcome.unreadableFiles.append(name)
                 outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: "fichier illisible : \(error.localizedDescription)"))
             }
+            if readToEnd || gaveRows { readable += 1 }
             // What was read before a file broke off is still audited: nothing read is dropped.
             take(assembler.flush())
         }

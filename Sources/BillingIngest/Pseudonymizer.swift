@@ -1,6 +1,11 @@
 import BillingModel
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Turns a patient identifier into a stable keyed pseudonym (HMAC-SHA256), so that no NIR ever
 /// leaves ingest. The same key gives the same pseudonym across runs, which lets the history and the
@@ -50,7 +55,10 @@ public struct Pseudonymizer: Sendable {
     }
 
     /// The key from the environment variable when set (at least 16 characters), otherwise from the
-    /// key file, created once with 32 random bytes and permissions 0600.
+    /// key file. The file is created once, atomically: the key is written to a temporary created
+    /// with 0600 (`O_CREAT | O_EXCL`, so never readable by others, even briefly), then hard-linked to
+    /// its name, which fails if another run made the key first; that run's key is then used. A key
+    /// file other users can read or write is refused: pseudonyms made with it could be reversed.
     public static func loadKey(keyFile: URL? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Data {
         if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty {
@@ -60,22 +68,54 @@ public struct Pseudonymizer: Sendable {
             return Data(fromEnvironment.utf8)
         }
         let file = keyFile ?? defaultKeyFile(environment: environment)
-        let manager = FileManager.default
-        if manager.fileExists(atPath: file.path) {
-            let data = try Data(contentsOf: file)
-            guard data.count >= 16 else {
-                throw KeyError(description: "la clé de pseudonymisation \(file.path) est trop courte (16 octets au moins)")
-            }
-            return data
+        if let key = try readKey(file) { return key }
+        let directory = file.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw KeyError(description: "impossible de créer le dossier de la clé de pseudonymisation \(directory.path) : \(error.localizedDescription)")
         }
-        try manager.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                    attributes: [.posixPermissions: 0o700])
         var generator = SystemRandomNumberGenerator()
         let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
-        // Created with 0600 from the start, so the key is never readable by others, even briefly.
-        guard manager.createFile(atPath: file.path, contents: key, attributes: [.posixPermissions: 0o600]) else {
-            throw KeyError(description: "impossible de créer la clé de pseudonymisation \(file.path)")
+        let prefix = "." + file.lastPathComponent + "."
+        TemporaryFiles.removeStale(prefix: prefix, in: directory.path)
+        let temporary = directory.appendingPathComponent(TemporaryFiles.name(prefix: prefix)).path
+        unlink(temporary)  // ours by its pid: left by an earlier process that had the same pid
+        func failure(_ step: String) -> KeyError {
+            KeyError(description: "impossible de créer la clé de pseudonymisation \(file.path) (\(step) : \(String(cString: strerror(errno))))")
         }
-        return key
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw failure("création") }
+        let written = key.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == key.count && fsync(descriptor) == 0
+        close(descriptor)
+        defer { unlink(temporary) }
+        guard written else { throw failure("écriture") }
+        if link(temporary, file.path) == 0 { return key }
+        guard errno == EEXIST, let winner = try readKey(file) else { throw failure("mise en place") }
+        return winner
+    }
+
+    /// The key in `file`, nil when there is none yet.
+    static func readKey(_ file: URL) throws -> Data? {
+        let descriptor = open(file.path, O_RDONLY)
+        if descriptor < 0 && errno == ENOENT { return nil }
+        guard descriptor >= 0 else {
+            throw KeyError(description: "clé de pseudonymisation \(file.path) illisible : \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw KeyError(description: "clé de pseudonymisation \(file.path) illisible : \(String(cString: strerror(errno)))")
+        }
+        let permissions = Int(info.st_mode) & 0o777
+        guard permissions & 0o077 == 0 else {
+            throw KeyError(description: "la clé de pseudonymisation \(file.path) est accessible à d'autres utilisateurs (droits \(String(permissions, radix: 8))) : la protéger avec « chmod 600 \(file.path) », puis relancer")
+        }
+        let data = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readDataToEndOfFile()
+        guard data.count >= 16 else {
+            throw KeyError(description: "la clé de pseudonymisation \(file.path) est trop courte (16 octets au moins)")
+        }
+        return data
     }
 }

@@ -1,19 +1,45 @@
 import Foundation
 
 /// An amount of money in integer euro cents. Money never goes through floating point.
+///
+/// Arithmetic saturates instead of trapping: a sum, difference or product that would leave
+/// `±Int64.max` cents (± 92 233 720 368 547 758,07 €) stays at that bound. No input can then crash
+/// a run or a report; validated exports never come near the bound (a centre would need billions of
+/// rows at the largest accepted amount), so a report showing it says the input was absurd.
 public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var value: Int64
 
     public init(_ value: Int64) { self.value = value }
 
     public static let zero = Cents(0)
+    /// The bounds arithmetic saturates at, symmetric so that a magnitude or a negation never traps.
+    public static let max = Cents(Int64.max)
+    public static let min = Cents(-Int64.max)
+
+    /// Whether the amount sits on a bound (an arithmetic result that saturated, or an absurd input).
+    public var isSaturated: Bool { value >= Int64.max || value <= -Int64.max }
 
     public static func < (lhs: Cents, rhs: Cents) -> Bool { lhs.value < rhs.value }
-    public static func + (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.value + rhs.value) }
-    public static func - (lhs: Cents, rhs: Cents) -> Cents { Cents(lhs.value - rhs.value) }
-    public static func += (lhs: inout Cents, rhs: Cents) { lhs.value += rhs.value }
-    public static func -= (lhs: inout Cents, rhs: Cents) { lhs.value -= rhs.value }
-    public static func * (lhs: Cents, rhs: Int64) -> Cents { Cents(lhs.value * rhs) }
+    public static func + (lhs: Cents, rhs: Cents) -> Cents {
+        Cents(saturating: lhs.value.addingReportingOverflow(rhs.value), positiveOnOverflow: lhs.value > 0)
+    }
+    public static func - (lhs: Cents, rhs: Cents) -> Cents {
+        Cents(saturating: lhs.value.subtractingReportingOverflow(rhs.value), positiveOnOverflow: lhs.value >= 0)
+    }
+    public static func += (lhs: inout Cents, rhs: Cents) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Cents, rhs: Cents) { lhs = lhs - rhs }
+    public static func * (lhs: Cents, rhs: Int64) -> Cents {
+        Cents(saturating: lhs.value.multipliedReportingOverflow(by: rhs), positiveOnOverflow: (lhs.value < 0) == (rhs < 0))
+    }
+
+    /// A result clamped to `min ... max`; `Int64.min` itself is clamped too.
+    init(saturating result: (partialValue: Int64, overflow: Bool), positiveOnOverflow: Bool) {
+        if result.overflow {
+            value = positiveOnOverflow ? Int64.max : -Int64.max
+        } else {
+            value = Swift.max(result.partialValue, -Int64.max)
+        }
+    }
 
     public init(from decoder: Decoder) throws {
         value = try decoder.singleValueContainer().decode(Int64.self)

@@ -25,7 +25,7 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// `amount × coefficient`, rounded to the nearest cent, halves away from zero, as billing does.
     public func apply(to amount: Cents) -> Cents {
-        Cents(Rounding.divide(amount.value * thousandths, by: 1000))
+        Cents(Rounding.scale(amount.value, by: thousandths, dividedBy: 1000))
     }
 
     public var description: String {
@@ -51,8 +51,26 @@ public enum Rounding {
         return quotient
     }
 
+    /// `value × multiplier / divisor`, rounded like `divide`, computed on 128 bits so that the
+    /// product never overflows; a quotient beyond `±Int64.max` saturates there, as `Cents` does.
+    public static func scale(_ value: Int64, by multiplier: Int64, dividedBy divisor: Int64) -> Int64 {
+        precondition(divisor > 0)
+        let negative = (value < 0) != (multiplier < 0)
+        let bound = negative ? -Int64.max : Int64.max
+        let product = value.magnitude.multipliedFullWidth(by: multiplier.magnitude)
+        let denominator = UInt64(divisor)
+        // The quotient fits in 64 bits only when the high half is below the divisor.
+        guard product.high < denominator else { return bound }
+        let (truncated, remainder) = denominator.dividingFullWidth(product)
+        // Halves away from zero; `remainder * 2 >= denominator` without the doubling overflowing.
+        let roundsUp = remainder >= denominator - remainder && truncated < UInt64.max
+        let quotient = roundsUp ? truncated + 1 : truncated
+        guard quotient <= UInt64(Int64.max) else { return bound }
+        return negative ? -Int64(quotient) : Int64(quotient)
+    }
+
     /// `amount × percent / 100`, rounded like `divide`.
     public static func percent(_ percent: Int64, of amount: Cents) -> Cents {
-        Cents(divide(amount.value * percent, by: 100))
+        Cents(scale(amount.value, by: percent, dividedBy: 100))
     }
 }

@@ -17,14 +17,19 @@ struct Audit: ParsableCommand {
     }
 
     func run() throws {
+        if let output = options.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
         let setup = try Wiring.setUp(options)
         let (outcome, readable) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
         if readable == 0 {
-            for issue in outcome.inputErrors { FileHandle.standardError.write(Data("cotaudit : \(issue)\n".utf8)) }
+            // Nothing was read: yesterday's report in `-o` is worth more than an empty one.
+            if options.output == nil {
+                try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: nil)
+            }
+            for issue in outcome.inputErrors { StandardError.write(issue.description) }
             throw CommandFailure(message: "aucune entrée n'a pu être lue", status: 2)
         }
+        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
     }
 }
 
@@ -60,8 +65,10 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
+        if let output = options.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
+        if let junit { try OutputFile.refuseInput(output: junit, option: "--junit", inputs: options.paths) }
         let setup = try Wiring.setUp(options)
-        let (outcome, _) = setup.runner.run(paths: options.paths)
+        let (outcome, readable) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
         let accepted = try baseline.map(Wiring.readBaseline)?.acceptances ?? [:]
         let gate = CheckGate(maxLost: maxLost.flatMap { Cents(euros: $0) }, maxRejected: maxRejected,
@@ -69,8 +76,12 @@ struct Check: ParsableCommand {
                              asOf: setup.reportOptions.asOf)
         // One decision; every output below is drawn from it.
         let verdict = gate.decide(outcome)
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
-                         to: options.output)
+        // As for `audit`: a report file is replaced only when some input was read. The JUnit file
+        // is always written: it is how the CI job shows why the batch was refused.
+        if readable > 0 || options.output == nil {
+            try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
+                             to: options.output)
+        }
         if let junit {
             let xml = JUnitReport.render(outcome, verdict: verdict, rules: setup.ruleSet.rules.map(\.id))
             try Wiring.write(Data(xml.utf8), to: junit)
@@ -78,7 +89,7 @@ struct Check: ParsableCommand {
         guard verdict.exitStatus == 0 else {
             throw CommandFailure(message: verdict.summaryLine, status: verdict.exitStatus)
         }
-        FileHandle.standardError.write(Data("cotaudit : \(verdict.summaryLine)\n".utf8))
+        StandardError.write(verdict.summaryLine)
     }
 }
 

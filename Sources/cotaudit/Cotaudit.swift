@@ -20,7 +20,7 @@ struct Cotaudit: ParsableCommand {
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("cotaudit : \(failure.message)\n".utf8))
+            StandardError.write(failure.message)
             Foundation.exit(failure.status)
         } catch {
             let code = exitCode(for: error)
@@ -30,10 +30,10 @@ struct Cotaudit: ParsableCommand {
             }
             if code.rawValue == 64 || error is ValidationError {
                 let reason = message(for: error).split(separator: "\n").first.map(String.init) ?? "ligne de commande invalide"
-                FileHandle.standardError.write(Data("cotaudit : \(reason) (cotaudit --help)\n".utf8))
+                StandardError.write("\(reason) (cotaudit --help)")
                 Foundation.exit(64)
             }
-            FileHandle.standardError.write(Data("cotaudit : \(message(for: error))\n".utf8))
+            message(for: error).split(separator: "\n").forEach { StandardError.write(String($0)) }
             Foundation.exit(code.rawValue)
         }
     }

@@ -61,7 +61,7 @@ enum Wiring {
         if let path = options.roster {
             do {
                 let (read, issues) = try RosterReader.read(url: URL(fileURLWithPath: path))
-                for issue in issues { FileHandle.standardError.write(Data("cotaudit : tableau des praticiens — \(issue)\n".utf8)) }
+                for issue in issues { StandardError.write("tableau des praticiens — \(issue)") }
                 roster = read
             } catch let error as UnreadableFile {
                 throw CommandFailure(message: "tableau des praticiens illisible — \(error.issue)", status: 2)
@@ -140,11 +140,7 @@ enum Wiring {
             FileHandle.standardOutput.write(data)
             return
         }
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CommandFailure(message: "impossible d'écrire \(path) : \(error.localizedDescription)", status: 2)
-        }
+        try OutputFile.write(data, to: path)
     }
 }
 

@@ -25,6 +25,42 @@ final class CentsTests: XCTestCase {
         XCTAssertEqual(Cents(2650).plainEuros, "26.50")
     }
 
+    func testMoneyArithmeticSaturatesInsteadOfTrapping() {
+        let near = Cents(Int64.max - 10)
+        XCTAssertEqual(near + Cents(100), .max, "une somme hors bornes reste à la borne")
+        XCTAssertEqual(Cents.min - Cents(1), .min)
+        XCTAssertEqual(Cents(-Int64.max + 5) + Cents(-100), .min)
+        XCTAssertEqual(Cents(Int64.min) + .zero, .min, "Int64.min est ramené à la borne symétrique")
+        XCTAssertEqual(Cents(5) - Cents(-Int64.max), .max)
+        XCTAssertEqual(near * 1000, .max)
+        XCTAssertEqual(near * -1000, .min)
+        XCTAssertEqual(Cents(-3) * -4, Cents(12))
+        var total = Cents.zero
+        for _ in 0..<93 { total += Cents(999_999_999_999_999_99) }
+        XCTAssertEqual(total, .max, "93 montants à 15 chiffres : la somme sature au lieu d'arrêter le processus")
+        XCTAssertTrue(total.isSaturated)
+        XCTAssertEqual(Cents.min.euros, "-92\u{202F}233\u{202F}720\u{202F}368\u{202F}547\u{202F}758,07 €")
+        XCTAssertEqual(Cents(Int64.min).plainEuros, "-92233720368547758.08")
+        XCTAssertEqual([Cents.max, Cents.max, Cents(-1)].sum(), Cents(Int64.max - 1))
+    }
+
+    func testScaledProductsNeverOverflow() {
+        XCTAssertEqual(Rounding.scale(Int64.max, by: 10_000, dividedBy: Int64.max), 10_000, "le produit passe par 128 bits")
+        XCTAssertEqual(Rounding.scale(Int64.max, by: 10_000, dividedBy: 1), Int64.max)
+        XCTAssertEqual(Rounding.scale(Int64.min, by: 3, dividedBy: 2), -Int64.max)
+        XCTAssertEqual(Rounding.scale(-Int64.max, by: -Int64.max, dividedBy: 1), Int64.max)
+        XCTAssertEqual(Rounding.scale(5, by: 1, dividedBy: 2), 3, "demi arrondi en s'éloignant de zéro")
+        XCTAssertEqual(Rounding.scale(-5, by: 1, dividedBy: 2), -3)
+        XCTAssertEqual(Rounding.scale(4, by: 1, dividedBy: 3), 1)
+        XCTAssertEqual(Rounding.scale(0, by: -7, dividedBy: 3), 0)
+        // Agrees with the plain 64-bit computation wherever that one does not overflow.
+        for (value, multiplier, divisor) in [(315, 1500, 1000), (-315, 1500, 1000), (123_456, 50, 100), (7, 10_000, 3), (-7, 10_000, 3)] as [(Int64, Int64, Int64)] {
+            XCTAssertEqual(Rounding.scale(value, by: multiplier, dividedBy: divisor), Rounding.divide(value * multiplier, by: divisor))
+        }
+        XCTAssertEqual(Coefficient(thousandths: 999_999_999).apply(to: Cents(999_999_999_999_999_99)), .max)
+        XCTAssertEqual(Rounding.percent(Int64.max, of: .max), .max)
+    }
+
     func testCoefficientAppliesWithCentRounding() {
         XCTAssertEqual(Coefficient("1.5")?.apply(to: Cents(315)), Cents(473), "472,5 centimes arrondis au centime supérieur")
         XCTAssertEqual(Coefficient("2")?.apply(to: Cents(315)), Cents(630))
