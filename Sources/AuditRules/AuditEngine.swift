@@ -22,8 +22,12 @@ public final class AuditEngine {
     // MARK: Streaming pass
 
     public func audit(_ invoice: Invoice) {
-        let context = InvoiceContext(invoice: invoice, holidays: ruleSet.holidays)
-        let rates = associationRates(invoice)
+        var context = InvoiceContext(invoice: invoice, holidays: ruleSet.holidays)
+        let session = ccamSession(invoice)
+        let rates = associationRates(invoice, session: session)
+        context.ccamActs = session.technical.count
+        context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
+        context.categories = Set(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
         for rule in ruleSet.rules {
             switch rule.check {
             case .lineTariff: checkLineTariff(rule, context, rates)
@@ -76,34 +80,91 @@ public final class AuditEngine {
         return Rounding.percent(rate, of: perUnit * Int64(line.quantity))
     }
 
-    /// Association rate, in percent, of each line of the invoice.
-    /// CCAM (general provisions, art. III-3): the highest-priced act at 100 %, the second at 50 %,
-    /// further ones unpaid; acts flagged `full-rate-with-consultation` stay at 100 % beside a
-    /// consultation or visit and `complementary`/`supplement` acts are not ranked.
-    /// NGAP (general provisions, art. 11B), for the nurse acts: the act with the highest coefficient
-    /// at 100 %, the second at 50 %.
-    /// Nil for the CCAM lines of an invoice holding a CCAM act without a tariff on its date: the
-    /// ranking, and so every rate, is unknown, and no rule judges those lines by it.
-    func associationRates(_ invoice: Invoice) -> [Int64?] {
-        var rates = [Int64?](repeating: 100, count: invoice.lines.count)
+    /// How the CCAM acts of an invoice sit beside its consultation (CCAM general provisions,
+    /// art. III-3 A): which technical acts cumulate with it, at what rate, and whether one does not.
+    struct CCAMSession {
+        /// Lines of CCAM technical acts (supplements and complementary acts apart).
+        var technical: [Int] = []
+        /// Line → rate of an act billed beside a consultation under a listed derogation.
+        var cumulRates: [Int: Int64] = [:]
+        /// A consultation or visit billed with a technical act that has no derogation that day.
+        var consultationWithoutCumul = false
+    }
+
+    func ccamSession(_ invoice: Invoice) -> CCAMSession {
+        var session = CCAMSession()
         let tariffs = ruleSet.tariffs
-        let hasConsultation = invoice.lines.contains {
-            let category = tariffs.category(of: $0.code.text)
+        let consultations = invoice.lines.map(\.code.text).filter {
+            let category = tariffs.category(of: $0)
             return category == "consultation" || category == "visit"
         }
-        var ranked: [(index: Int, price: Cents)] = []
-        var unranked = false
         for (index, line) in invoice.lines.enumerated() where line.code.isCCAM {
-            guard let entry = tariffs[line.code.text], let price = entry.value(on: line.actDate, zone: zone) else {
-                unranked = true
-                continue
-            }
-            if entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement") { continue }
-            if entry.ccamFlags.contains("full-rate-with-consultation") && hasConsultation { continue }
-            ranked.append((index, price))
+            let flags = tariffs[line.code.text]?.ccamFlags ?? []
+            if flags.contains("complementary") || flags.contains("supplement") { continue }
+            session.technical.append(index)
         }
-        if unranked {
-            for (index, line) in invoice.lines.enumerated() where line.code.isCCAM { rates[index] = nil }
+        guard !consultations.isEmpty else { return session }
+        for index in session.technical {
+            let line = invoice.lines[index]
+            let cumul = tariffs[line.code.text]?.consultationCumuls.first { cumul in
+                cumul.covers(line.actDate) && (!cumul.soleTechnicalAct || session.technical.count == 1)
+                    && (cumul.with.isEmpty || consultations.contains(where: cumul.with.contains))
+            }
+            if let cumul {
+                session.cumulRates[index] = cumul.rate
+            } else {
+                session.consultationWithoutCumul = true
+            }
+        }
+        return session
+    }
+
+    /// The rate an export's CCAM association code states (SESAM-Vitale, rule RG_IP654): 1 the
+    /// principal act at 100 %, 2 at 50 %, 3 at 75 % (derogation III-3 B 2 a), 4 and 5 at 100 %
+    /// (acts of one session all at full rate; acts at separate times of the same day). Code 1 is
+    /// checked against the ranking, so it returns nil here; an unknown code too.
+    static func statedAssociationRate(_ code: String?) -> Int64? {
+        switch code {
+        case "2": return 50
+        case "3": return 75
+        case "4", "5": return 100
+        default: return nil
+        }
+    }
+
+    /// Association rate, in percent, of each line of the invoice.
+    /// CCAM (general provisions, art. III-3): an act that cumulates with the consultation under a
+    /// listed derogation (ECG as the only technical act, the cervical smear, the listed biopsies at
+    /// 50 %, data in tariffs/ccam.yaml) takes its derogation's rate; an association code 2 to 5 in the
+    /// export is honoured; the others are ranked: the highest-priced at 100 %, the second at 50 %,
+    /// further ones unpaid; `complementary`/`supplement` acts are not ranked.
+    /// NGAP (general provisions, art. 11B), for the nurse acts: the act with the highest coefficient
+    /// at 100 %, the second at 50 %.
+    /// Nil for the ranked CCAM lines of an invoice holding a ranked CCAM act without a tariff on its
+    /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
+    func associationRates(_ invoice: Invoice) -> [Int64?] {
+        associationRates(invoice, session: ccamSession(invoice))
+    }
+
+    func associationRates(_ invoice: Invoice, session: CCAMSession) -> [Int64?] {
+        var rates = [Int64?](repeating: 100, count: invoice.lines.count)
+        let tariffs = ruleSet.tariffs
+        var ranked: [(index: Int, price: Cents)] = []
+        var unranked: [Int] = []
+        for index in session.technical {
+            let line = invoice.lines[index]
+            if let rate = session.cumulRates[index] {
+                rates[index] = rate
+            } else if let stated = Self.statedAssociationRate(line.association) {
+                rates[index] = stated
+            } else if let price = tariffs[line.code.text]?.value(on: line.actDate, zone: zone) {
+                ranked.append((index, price))
+            } else {
+                unranked.append(index)
+            }
+        }
+        if !unranked.isEmpty {
+            for index in unranked + ranked.map(\.index) { rates[index] = nil }
             ranked = []
         }
         ranked.sort { $0.price != $1.price ? $0.price > $1.price : $0.index < $1.index }

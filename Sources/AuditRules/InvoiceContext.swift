@@ -8,6 +8,11 @@ struct InvoiceContext {
     let ageMonths: Int
     let ageDays: Int
     let isPublicHoliday: Bool
+    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, a
+    /// consultation billed with one that has no III-3 A derogation, the codes' categories.
+    var ccamActs = 0
+    var consultationWithTechnicalActWithoutCumul = false
+    var categories: Set<String> = []
 
     init(invoice: Invoice, holidays: PublicHolidays) {
         self.invoice = invoice
@@ -46,6 +51,9 @@ struct InvoiceContext {
         if let ald = when.ald, ald != invoice.patient.ald { return false }
         if let statuses = when.mtStatus, !statuses.contains(invoice.patient.mtStatus?.rawValue ?? "unknown") { return false }
         if let covers = when.coverage, !covers.contains(invoice.patient.coverage?.rawValue ?? Conditions.ordinaryCoverage) { return false }
+        if let count = when.ccamActs, !count.contains(ccamActs) { return false }
+        if let flag = when.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
+        if let none = when.categoriesNone, none.contains(where: categories.contains) { return false }
         if let weekdays = when.weekday, !weekdays.contains(invoice.date.isoWeekday) { return false }
         if let band = when.time {
             guard let time = invoice.time, band.contains(time) else { return false }

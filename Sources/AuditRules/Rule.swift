@@ -79,6 +79,13 @@ public struct Conditions: Sendable {
     public var mtStatus: [String]?
     /// The patient's cover: `c2s`, `ame`, or `ordinary` (an empty `patient_coverage`).
     public var coverage: [String]?
+    /// Number of CCAM technical acts on the invoice (supplements and complementary acts apart).
+    public var ccamActs: IntRange?
+    /// A consultation or visit billed with a CCAM technical act that has no consultation cumul
+    /// (CCAM general provisions III-3 A derogation, tariffs/ccam.yaml `consultation_cumul`) that day.
+    public var technicalActWithoutCumul: Bool?
+    /// The invoice has no code of these tariff categories (`consultation`, `visit`…).
+    public var categoriesNone: [String]?
     /// ISO weekdays, 1 Monday … 7 Sunday.
     public var weekday: [Int]?
     public var time: TimeBand?
@@ -112,6 +119,8 @@ public struct RuleExample: Sendable {
         public var coefficient: Coefficient
         public var quantity: Int
         public var modifiers: String
+        /// CCAM association code as the export states it (`4`), if any.
+        public var association: String? = nil
     }
 
     public var name: String

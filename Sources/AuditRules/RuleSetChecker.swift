@@ -79,6 +79,46 @@ public enum RuleSetChecker {
         }
     }
 
+    /// A priced code whose periods leave a day without a period between 2023-01-01 (or the code's
+    /// documented `created:` date) and `today` (or the eve of its `retired:` date). A period without
+    /// cents counts: it says, with its source, that no value was found for those days.
+    public struct CoverageGap: Error, Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var code: String
+        public var from: CalendarDay
+        public var until: CalendarDay
+
+        public var description: String {
+            "\(file), ligne \(line) : \(code) : aucune période du \(from.french) au \(until.french) (chaque code tarifé couvre "
+                + "chaque jour depuis le 01/01/2023, ou depuis sa date de création « created », jusqu'à aujourd'hui ou sa suppression « retired »)"
+        }
+    }
+
+    public static func coverageGaps(_ ruleSet: RuleSet, through today: CalendarDay = today()) -> [CoverageGap] {
+        var gaps: [CoverageGap] = []
+        for entry in ruleSet.tariffs.entries.values.sorted(by: { ($0.file, $0.line) < ($1.file, $1.line) }) where !entry.periods.isEmpty {
+            let start = max(firstAuditedDay, entry.created?.date ?? firstAuditedDay)
+            let end = min(today, entry.retired.map { $0.date.adding(days: -1) } ?? today)
+            guard start <= end else { continue }
+            var next = start
+            for period in entry.periods {
+                if period.from > next {
+                    gaps.append(CoverageGap(file: entry.file, line: period.line, code: entry.code, from: next,
+                                            until: min(end, period.from.adding(days: -1))))
+                }
+                guard let until = period.until else { next = end.adding(days: 1); break }
+                next = max(next, until.adding(days: 1))
+                if next > end { break }
+            }
+            if next <= end {
+                gaps.append(CoverageGap(file: entry.file, line: entry.periods.last?.line ?? entry.line, code: entry.code,
+                                        from: next, until: end))
+            }
+        }
+        return gaps.filter { $0.from <= $0.until }
+    }
+
     /// One example that did not give what its rule file says.
     public struct ExampleFailure: Sendable, CustomStringConvertible {
         public var file: String
@@ -142,7 +182,8 @@ public enum RuleSetChecker {
                         invoiceID: "EX-\(repeatIndex + 1)", actDate: day, actTime: example.time, place: example.place,
                         practitionerID: practitioner, specialty: example.specialty, patient: patient,
                         code: ActCode.isCCAM(act.code) ? .ccam(act.code) : .ngap(act.code),
-                        coefficient: act.coefficient, quantity: act.quantity, modifiers: act.modifiers, amount: act.amount)
+                        coefficient: act.coefficient, quantity: act.quantity, modifiers: act.modifiers,
+                        association: act.association, amount: act.amount)
             }
             engine.audit(Invoice(lines: lines))
         }

@@ -168,6 +168,20 @@ public enum RuleSetLoader {
                                              source: try file.string(map["source"], "\(key).source"))
             }
             // Known without any period: the entry says why it is known and what was searched.
+            var cumuls: [TariffEntry.ConsultationCumul] = []
+            for cumulNode in try file.sequence(item["consultation_cumul"], "consultation_cumul") {
+                let cumul = try file.mapping(cumulNode, "consultation_cumul")
+                let rate = try file.int(cumul["rate"], "consultation_cumul.rate")
+                guard [50, 100].contains(rate) else {
+                    throw RuleLoadError(file: file.name, line: file.line(cumul["rate"]), message: "consultation_cumul.rate : 50 ou 100")
+                }
+                cumuls.append(TariffEntry.ConsultationCumul(
+                    from: try file.day(cumul["from"], "consultation_cumul.from"),
+                    until: try cumul["until"].map { try file.day($0, "consultation_cumul.until") },
+                    rate: Int64(rate), soleTechnicalAct: cumul["sole_technical_act"]?.bool ?? false,
+                    with: try file.strings(cumul["with"], "consultation_cumul.with") ?? [],
+                    source: try file.string(cumul["source"], "consultation_cumul.source")))
+            }
             let entrySource = item["source"]?.string
             guard !periods.isEmpty || !(entrySource ?? "").isEmpty else {
                 throw RuleLoadError(file: file.name, line: file.line(node),
@@ -176,7 +190,7 @@ public enum RuleSetLoader {
             entries.append(TariffEntry(
                 code: code, nomenclature: nomenclature, label: item["label"]?.string ?? code,
                 category: item["category"]?.string ?? "", ccamFlags: Set(try file.strings(item["ccam_flags"], "ccam_flags") ?? []),
-                periods: periods.sorted { $0.from < $1.from }, source: entrySource,
+                periods: periods.sorted { $0.from < $1.from }, source: entrySource, consultationCumuls: cumuls,
                 created: try milestone("created"), retired: try milestone("retired"),
                 file: file.name, line: file.line(node) ?? 0))
         }
@@ -248,7 +262,8 @@ public enum RuleSetLoader {
         let map = try file.mapping(node, "when")
         let known: Set<String> = ["codes_any", "codes_all", "codes_none", "codes_only", "line_count", "max_coefficient",
                                   "specialty", "place", "age", "age_months", "age_days", "ald", "mt_status", "coverage", "weekday",
-                                  "time", "public_holiday", "out_of_hours", "date", "any_of", "none_of"]
+                                  "time", "public_holiday", "out_of_hours", "date", "any_of", "none_of",
+                                  "ccam_acts", "technical_act_without_cumul", "categories_none"]
         for (key, _) in map {
             if let name = key.string, !known.contains(name) {
                 throw RuleLoadError(file: file.name, line: file.line(key), message: "condition inconnue « \(name) » ; conditions possibles : \(known.sorted().joined(separator: ", "))")
@@ -288,6 +303,9 @@ public enum RuleSetLoader {
             }
             conditions.coverage = covers
         }
+        conditions.ccamActs = try file.range(map["ccam_acts"], "ccam_acts")
+        conditions.technicalActWithoutCumul = map["technical_act_without_cumul"].flatMap(\.bool)
+        conditions.categoriesNone = try file.strings(map["categories_none"], "categories_none")
         conditions.weekday = try file.ints(map["weekday"], "weekday")
         conditions.time = try map["time"].map { try file.timeBand($0, "time") }
         conditions.publicHoliday = map["public_holiday"].flatMap(\.bool)
@@ -320,7 +338,7 @@ public enum RuleSetLoader {
             }
             acts.append(RuleExample.Act(code: try file.string(act["code"], "code"), amount: amount, coefficient: coefficient,
                                         quantity: try act["quantity"].map { try file.int($0, "quantity") } ?? 1,
-                                        modifiers: act["modifiers"]?.string ?? ""))
+                                        modifiers: act["modifiers"]?.string ?? "", association: act["association"]?.string))
         }
         guard !acts.isEmpty else {
             throw RuleLoadError(file: file.name, line: file.line(node), message: "exemple sans acte")

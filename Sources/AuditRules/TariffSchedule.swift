@@ -38,6 +38,25 @@ public struct TariffEntry: Sendable {
     public var periods: [Period]
     /// Why the code is known when no period prices it.
     public var source: String? = nil
+    /// A derogation to CCAM general provisions art. III-3 A: the act and a consultation or visit
+    /// billed in the same session are both paid, the act at `rate` percent.
+    public struct ConsultationCumul: Sendable {
+        public var from: CalendarDay
+        public var until: CalendarDay?
+        public var rate: Int64
+        /// Only when the act is the invoice's only technical act (the ECG, III-3 A 3°).
+        public var soleTechnicalAct: Bool
+        /// The consultations it applies to; empty for every consultation and visit.
+        public var with: [String]
+        public var source: String
+
+        public func covers(_ day: CalendarDay) -> Bool {
+            day >= from && (until.map { day <= $0 } ?? true)
+        }
+    }
+
+    /// CCAM acts that cumulate with a consultation (III-3 A derogations), by date.
+    public var consultationCumuls: [ConsultationCumul] = []
     /// First day the code exists, for a code introduced after 2023-01-01 (MOP 2024, GL1 2026).
     public var created: Milestone? = nil
     /// First day the code no longer applies (FPMT replaced by the FMT on 2026-01-01).

@@ -219,10 +219,12 @@ struct Rules: ParsableCommand {
                 print("✗ \(error)")
                 throw ExitCode(1)
             }
+            let gaps = RuleSetChecker.coverageGaps(ruleSet, through: Wiring.today())
+            for gap in gaps { print("✗ \(gap)") }
             let failures = RuleSetChecker.runExamples(ruleSet)
             for failure in failures { print("✗ \(failure)") }
             let examples = ruleSet.rules.reduce(0) { $0 + $1.triggering.count + $1.nonTriggering.count }
-            if failures.isEmpty {
+            if failures.isEmpty && gaps.isEmpty {
                 print("✓ \(ruleSet.name) \(ruleSet.version) : \(ruleSet.rules.count) règles, \(ruleSet.tariffs.entries.count) codes tarifés, \(examples) exemples vérifiés")
             } else {
                 throw ExitCode(1)

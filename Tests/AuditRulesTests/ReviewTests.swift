@@ -259,3 +259,135 @@ final class ReviewTests: XCTestCase {
 extension TariffSchedule.Pricing {
     var isPriced: Bool { if case .priced = self { return true } else { return false } }
 }
+
+/// CCAM association by the general provisions, art. III-3 (review points).
+final class CCAMReviewTests: XCTestCase {
+    func line(_ code: String, _ amount: String, date: String = "2025-03-10", association: String? = nil) -> ActLine {
+        ActLine(location: SourceLocation(file: "t.csv", line: 2), invoiceID: "F1", actDate: CalendarDay(parsing: date)!,
+                practitionerID: RuleSetChecker.examplePractitionerID, specialty: .generalPractice,
+                patient: PatientInfo(ref: PatientRef("p-1"), birthDate: CalendarDay(year: 1960, month: 1, day: 1)!),
+                code: ActCode(wellFormed: code)!, association: association, amount: Cents(euros: amount)!)
+    }
+
+    func findings(_ lines: [ActLine], rule: String) -> [Finding] {
+        var ruleSet = ShippedRules.ruleSet
+        ruleSet.rules = ruleSet.rules.filter { $0.id == rule }
+        let engine = AuditEngine(ruleSet: ruleSet)
+        engine.audit(Invoice(lines: lines))
+        return engine.finish()
+    }
+
+    func testReviewCCAMAssociationCodeHonoured() {
+        let engine = AuditEngine(ruleSet: ShippedRules.ruleSet)
+        func rates(_ codes: [String?]) -> [Int64?] {
+            engine.associationRates(Invoice(lines: [line("GLQP012", "41.08", association: codes[0]),
+                                                    line("JKHD001", "12.73", association: codes[1])]))
+        }
+        XCTAssertEqual(rates([nil, nil]), [100, 50], "without codes: ranked by price")
+        XCTAssertEqual(rates(["4", "4"]), [100, 100], "code 4: every act of the session at 100 %")
+        XCTAssertEqual(rates(["1", "5"]), [100, 100], "code 5: acts at separate times of the day at 100 %")
+        XCTAssertEqual(rates(["1", "3"]), [100, 75], "code 3: 75 % (III-3 B 2 a)")
+        XCTAssertEqual(rates(["1", "2"]), [100, 50])
+        XCTAssertEqual(rates(["2", "1"]), [50, 100], "code 2 as stated; code 1 ranked among the acts without a stated rate")
+        XCTAssertEqual(rates(["1", "1"]), [100, 50], "two codes 1: only the highest-priced act is the principal one")
+        XCTAssertTrue(findings([line("GLQP012", "41.08", association: "4"), line("JKHD001", "12.73", association: "4")],
+                               rule: "ccam-association-overbilled").isEmpty)
+        XCTAssertEqual(findings([line("GLQP012", "41.08"), line("JKHD001", "12.73")], rule: "ccam-association-overbilled")
+            .map(\.atRiskCents), [Cents(636)])
+    }
+
+    func testReviewECGFullRateBesideAConsultationOnlyAsTheSoleTechnicalAct() {
+        let engine = AuditEngine(ruleSet: ShippedRules.ruleSet)
+        XCTAssertEqual(engine.associationRates(Invoice(lines: [line("G", "30.00"), line("DEQP003", "14.52")])), [100, 100])
+        // With another technical act the ECG is ranked with it (III-3 B), and the consultation does not cumulate.
+        XCTAssertEqual(engine.associationRates(Invoice(lines: [line("G", "30.00"), line("DEQP003", "14.52"), line("JKLD001", "38.40")])),
+                       [100, 50, 100])
+        XCTAssertEqual(findings([line("G", "30.00"), line("DEQP003", "7.26")], rule: "tariff-below-schedule").map(\.lostCents),
+                       [Cents(726)], "the ECG alone beside G is due at full rate")
+        // The smear cumulates at 100 %, a listed biopsy at 50 %.
+        XCTAssertEqual(engine.associationRates(Invoice(lines: [line("G", "30.00"), line("JKHD001", "12.73")])), [100, 100])
+        XCTAssertEqual(engine.associationRates(Invoice(lines: [line("G", "30.00"), line("QZHA001", "10.00")])), [100, 50])
+    }
+
+    func testReviewConsultationWithTechnicalActIsOverCoding() {
+        let rule = "consultation-with-technical-act"
+        XCTAssertEqual(findings([line("G", "30.00"), line("GLQP012", "41.08")], rule: rule).map(\.atRiskCents), [Cents(3000)])
+        XCTAssertEqual(findings([line("G", "30.00"), line("GLQP012", "41.08")], rule: rule).first?.certainty, .likely)
+        XCTAssertTrue(findings([line("G", "30.00"), line("DEQP003", "14.52")], rule: rule).isEmpty)
+        XCTAssertTrue(findings([line("G", "30.00"), line("JKHD001", "12.73")], rule: rule).isEmpty)
+        XCTAssertEqual(findings([line("G", "30.00"), line("DEQP003", "14.52"), line("JKLD001", "38.40")], rule: rule).count, 1,
+                       "the ECG derogation holds only for the sole technical act")
+        XCTAssertTrue(findings([line("G", "30.00", date: "2026-01-01"), line("GLQP012", "41.08", date: "2026-01-01")], rule: rule).isEmpty,
+                      "annex 22 of the 2024 agreement: spirometry with G from 1 January 2026")
+        XCTAssertEqual(findings([line("G", "30.00", date: "2025-12-31"), line("GLQP012", "41.08", date: "2025-12-31")], rule: rule).count, 1)
+    }
+
+    func testReviewNGAPMajorationsOnACCAMOnlyInvoiceAreOverCoding() {
+        let rule = "ngap-majoration-on-ccam-act"
+        let found = findings([line("JKLD001", "38.40"), line("MEG", "5.00"), line("MOP", "5.00"), line("MHP", "5.00")], rule: rule)
+        XCTAssertEqual(found.map(\.code).sorted(), ["MEG", "MHP", "MOP"])
+        XCTAssertEqual(found.first?.certainty, .certain)
+        XCTAssertTrue(findings([line("G", "30.00"), line("MEG", "5.00"), line("DEQP003", "14.52")], rule: rule).isEmpty)
+    }
+}
+
+/// `rules validate`: every priced code has a value (or a documented "no value found" period) for
+/// every day from 2023-01-01 (or its creation) to today, and every period has a source.
+final class TariffCoverageTests: XCTestCase {
+    func ruleSet(with yaml: String) throws -> RuleSet {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: ShippedRules.directory, to: target)
+        defer { try? FileManager.default.removeItem(at: target) }
+        try yaml.write(to: target.appendingPathComponent("tariffs/zz-test.yaml"), atomically: true, encoding: .utf8)
+        return try RuleSetLoader.load(directory: target)
+    }
+
+    let today = CalendarDay(year: 2026, month: 11, day: 23)!
+
+    func testReviewShippedTariffsCoverEveryDaySince2023() {
+        XCTAssertEqual(RuleSetChecker.coverageGaps(ShippedRules.ruleSet, through: today).map(\.description), [])
+    }
+
+    func testReviewValidateRefusesAPricedCodeWithAGap() throws {
+        let late = try ruleSet(with: """
+        codes:
+          - code: ZZT
+            nomenclature: ngap
+            periods:
+              - { from: 2024-01-01, until: 2025-12-31, cents: 100, source: test }
+        """)
+        let gaps = RuleSetChecker.coverageGaps(late, through: today).filter { $0.code == "ZZT" }
+        XCTAssertEqual(gaps.map(\.from), [CalendarDay(year: 2023, month: 1, day: 1)!, CalendarDay(year: 2026, month: 1, day: 1)!])
+        XCTAssertEqual(gaps.map(\.until), [CalendarDay(year: 2023, month: 12, day: 31)!, today])
+        XCTAssertTrue(gaps[0].description.contains("ZZT"), gaps[0].description)
+
+        let documented = try ruleSet(with: """
+        codes:
+          - code: ZZT
+            nomenclature: ngap
+            created: { date: 2024-01-01, source: "décision de création (test)" }
+            retired: { date: 2026-01-01, source: "décision de suppression (test)" }
+            periods:
+              - { from: 2024-01-01, until: 2025-12-31, cents: 100, source: test }
+          - code: ZZU
+            nomenclature: ngap
+            periods:
+              - { from: 2023-01-01, until: 2023-12-31, source: "valeur non trouvée (test)" }
+              - { from: 2024-01-01, cents: 100, source: test }
+        """)
+        XCTAssertTrue(RuleSetChecker.coverageGaps(documented, through: today).filter { $0.code.hasPrefix("ZZ") }.isEmpty,
+                      "a creation date, a removal date and a documented period without a value are not gaps")
+    }
+
+    func testReviewValidateRefusesAPeriodWithoutSource() {
+        XCTAssertThrowsError(try ruleSet(with: """
+        codes:
+          - code: ZZT
+            nomenclature: ngap
+            periods:
+              - { from: 2023-01-01, cents: 100 }
+        """)) { error in
+            XCTAssertTrue(String(describing: error).contains("source"), String(describing: error))
+        }
+    }
+}
