@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← cotaudit.
+// One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← AuditStore ← cotaudit.
 let package = Package(
     name: "Cotaudit",
     platforms: [.macOS(.v13)],
@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // SQLite for the nightly store; on Linux it links the system's libsqlite3 (libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,10 +42,18 @@ let package = Package(
             ]
         ),
         .target(name: "AuditReport", dependencies: ["BillingModel", "AuditRules"]),
+        .target(
+            name: "AuditStore",
+            dependencies: [
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "cotaudit",
             dependencies: [
-                "BillingModel", "BillingIngest", "AuditRules", "AuditReport",
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport", "AuditStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +61,7 @@ let package = Package(
         .testTarget(name: "BillingIngestTests", dependencies: ["BillingIngest"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditReport", "AuditRules", "BillingIngest"]),
         .testTarget(name: "CotauditTests", dependencies: [
             "AuditReport", "AuditRules", "BillingIngest",
             // Reads the CI job examples of docs/ci/ as the CI servers would.
