@@ -11,25 +11,25 @@ struct Audit: ParsableCommand {
     @OptionGroup var options: AuditOptions
 
     func validate() throws {
-        if options.format.isAnnotation {
-            throw ValidationError("--format \(options.format.rawValue) : annotations du contrôle, avec cotaudit check")
+        if options.report.format.isAnnotation {
+            throw ValidationError("--format \(options.report.format.rawValue) : annotations du contrôle, avec cotaudit check")
         }
     }
 
     func run() throws {
-        if let output = options.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
+        if let output = options.report.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
         let setup = try Wiring.setUp(options)
         let (outcome, readable) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
         if readable == 0 {
             // Nothing was read: yesterday's report in `-o` is worth more than an empty one.
-            if options.output == nil {
-                try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: nil)
+            if options.report.output == nil {
+                try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions), to: nil)
             }
             for issue in outcome.inputErrors { StandardError.write(issue.description) }
             throw CommandFailure(message: "aucune entrée n'a pu être lue", status: 2)
         }
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
+        try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions), to: options.report.output)
     }
 }
 
@@ -65,7 +65,7 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        if let output = options.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
+        if let output = options.report.output { try OutputFile.refuseInput(output: output, option: "-o", inputs: options.paths) }
         if let junit { try OutputFile.refuseInput(output: junit, option: "--junit", inputs: options.paths) }
         let setup = try Wiring.setUp(options)
         let (outcome, readable) = setup.runner.run(paths: options.paths)
@@ -78,9 +78,9 @@ struct Check: ParsableCommand {
         let verdict = gate.decide(outcome)
         // As for `audit`: a report file is replaced only when some input was read. The JUnit file
         // is always written: it is how the CI job shows why the batch was refused.
-        if readable > 0 || options.output == nil {
-            try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
-                             to: options.output)
+        if readable > 0 || options.report.output == nil {
+            try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions, verdict: verdict),
+                             to: options.report.output)
         }
         if let junit {
             let xml = JUnitReport.render(outcome, verdict: verdict, rules: setup.ruleSet.rules.map(\.id))
@@ -113,8 +113,8 @@ struct BaselineCommand: ParsableCommand {
     var expires: String?
 
     func validate() throws {
-        guard options.output != nil else { throw ValidationError("-o FICHIER : indiquer où écrire la référence") }
-        if options.format != .text { throw ValidationError("--format : la référence est toujours un document JSON") }
+        guard options.report.output != nil else { throw ValidationError("-o FICHIER : indiquer où écrire la référence") }
+        if options.report.format != .text { throw ValidationError("--format : la référence est toujours un document JSON") }
         if let expires, CalendarDay(parsing: expires) == nil { throw ValidationError("--expires : date AAAA-MM-JJ attendue") }
     }
 
@@ -125,11 +125,11 @@ struct BaselineCommand: ParsableCommand {
         let unreadable = CheckGate().decide(outcome)
         guard unreadable.unreadableFiles.isEmpty && unreadable.missingPaths.isEmpty else {
             for issue in outcome.inputErrors where issue.line == 0 {
-                FileHandle.standardError.write(Data("cotaudit : \(issue)\n".utf8))
+                StandardError.write("\(issue)")
             }
             throw CommandFailure(message: "référence non écrite : une entrée est illisible", status: 2)
         }
-        guard let output = options.output else { return }
+        guard let output = options.report.output else { return }
         // Entries already accepted in the file being rewritten keep their reason and expiry; a
         // file there that is not a baseline is refused, never overwritten.
         let previous = FileManager.default.fileExists(atPath: output) ? try Wiring.readBaseline(output) : nil
