@@ -12,6 +12,10 @@ public struct AuditRunner {
     public var zone: String?
     /// Called now and then with the number of act lines read so far, for a progress line.
     public var progress: ((Int) -> Void)?
+    /// Only acts dated within it are audited; the others are counted in `actsOutsidePeriod`.
+    public var period: ActPeriod?
+    /// Profiles to suggest when a CSV header lacks required columns under `profile`.
+    public var suggestedProfiles: [MappingProfile] = []
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -29,6 +33,7 @@ public struct AuditRunner {
         outcome.ruleSetName = ruleSet.name
         outcome.ruleSetVersion = ruleSet.version
         outcome.roster = roster
+        outcome.period = period
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
         let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
         let zone = self.zone ?? ruleSet.zone
@@ -38,7 +43,8 @@ public struct AuditRunner {
         var unpricedCodes: [String: SourceLocation] = [:]
 
         let (files, issues) = ExportFiles.collect(paths: paths)
-        outcome.inputErrors += issues
+        outcome.inputErrors += issues.filter { $0.severity == .error }
+        outcome.warnings += issues.filter { $0.severity == .warning }
         let names = Self.displayNames(files)
         var readable = 0
         var linesRead = 0
@@ -70,7 +76,8 @@ public struct AuditRunner {
                 outcome.inputErrors += issues
             }
             do {
-                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding)
+                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
+                                                        suggestedProfiles: suggestedProfiles)
                 readable += 1
                 while let event = try reader.next() {
                     switch event {
@@ -80,12 +87,17 @@ public struct AuditRunner {
                         switch validator.validate(record) {
                         case .failure(let rejected): reject(rejected.issues)
                         case .success(let line):
+                            if let period, !period.contains(line.actDate) {
+                                outcome.actsOutsidePeriod += 1
+                                continue
+                            }
                             switch assembler.add(line) {
                             case .failure(let rejected): reject(rejected.issues)
                             case .success(let closed): take(closed)
                             }
                         }
                     case .rejected(let issue): reject([issue])
+                    case .warning(let issue) where issue.severity == .notice: outcome.notices.append(issue)
                     case .warning(let issue): outcome.warnings.append(issue)
                     }
                 }
@@ -94,7 +106,7 @@ public struct AuditRunner {
                 outcome.inputErrors.append(unreadable.issue)
             } catch {
                 outcome.unreadableFiles.append(name)
-                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: "fichier illisible : \(error.localizedDescription)"))
+                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)))
             }
             // What was read before a file broke off is still audited: nothing read is dropped.
             take(assembler.flush())
