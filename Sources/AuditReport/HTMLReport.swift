@@ -38,7 +38,7 @@ public enum HTMLReport {
         <div class="figure"><span class="amount">\(e(totals.atRiskCents.euros))</span><span class="caption">montants à risque (sur-cotation)</span></div>
         <div class="figure"><span class="amount">\(share / 10),\(share % 10) %</span><span class="caption">part du chiffre d'affaires perdue (facturé : \(e(totals.billedCents.euros)))</span></div>
         </section>
-        <p class="facts">\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.findings.count) constats, \(outcome.rejectedLines) ligne(s) rejetée(s).</p>
+        <p class="facts">\(e(FrenchText.counts(files: outcome.files.count, acts: outcome.acts, invoices: outcome.invoices, rejected: outcome.rejectedLines, findings: outcome.findings.count))).\(outcome.period.map { " Actes audités : " + e($0.french) + " (" + e(FrenchText.count(outcome.actsOutsidePeriod, "acte hors période non audité", "actes hors période non audités")) + ")." } ?? "")</p>
 
         """
         html += "<section class=\"page\"><h2>Manque à gagner par praticien</h2>\n"

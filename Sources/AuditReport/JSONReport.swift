@@ -38,6 +38,11 @@ public enum JSONReport {
                     json.field("first_act_date", outcome.firstActDate?.iso)
                     json.field("last_act_date", outcome.lastActDate?.iso)
                     json.field("rule_set", "\(outcome.ruleSetName) \(outcome.ruleSetVersion)")
+                    if let period = outcome.period {
+                        json.field("period_from", period.from?.iso)
+                        json.field("period_to", period.to?.iso)
+                        json.field("acts_outside_period", outcome.actsOutsidePeriod)
+                    }
                 }
             }
             json.field("by_practitioner") {

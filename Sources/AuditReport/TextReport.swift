@@ -17,7 +17,12 @@ public enum TextReport {
         }
         lines.append(style.bold("Audit de facturation\(options.centreName.map { " — \(t($0))" } ?? "")"))
         lines.append("Période : \(period)")
-        lines.append("\(outcome.files.count) fichier(s), \(outcome.acts) actes, \(outcome.invoices) factures, \(outcome.rejectedLines) ligne(s) rejetée(s), \(outcome.findings.count) constat(s)")
+        lines.append(FrenchText.counts(files: outcome.files.count, acts: outcome.acts, invoices: outcome.invoices,
+                                       rejected: outcome.rejectedLines, findings: outcome.findings.count))
+        if let period = outcome.period {
+            lines.append("Actes audités : \(period.french) ; \(FrenchText.count(outcome.actsOutsidePeriod, "acte hors période non audité", "actes hors période non audités"))")
+        }
+        for notice in outcome.notices { lines.append("\(notice.file) : \(notice.message)") }
         lines.append("")
         // Two kinds of money, never added into "encore facturable": a bill recovers the first, only a
         // médecin traitant declaration earns the second.

@@ -16,6 +16,10 @@ public struct AuditRunner {
     public var invoiceSink: ((Invoice) -> Void)?
     /// For the nightly store: the médecin traitant facts, handed over instead of settled by this run.
     public var patientYearFactSink: ((PatientYearFact) -> Void)?
+    /// Only acts dated within it are audited; the others are counted in `actsOutsidePeriod`.
+    public var period: ActPeriod?
+    /// Profiles to suggest when a CSV header lacks required columns under `profile`.
+    public var suggestedProfiles: [MappingProfile] = []
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -35,6 +39,7 @@ public struct AuditRunner {
         outcome.ruleSetName = ruleSet.name
         outcome.ruleSetVersion = ruleSet.version
         outcome.roster = roster
+        outcome.period = period
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
         engine.patientYearFactSink = patientYearFactSink
         let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
@@ -45,7 +50,8 @@ public struct AuditRunner {
         var unpricedCodes: [String: SourceLocation] = [:]
 
         let (files, issues) = ExportFiles.collect(paths: paths)
-        outcome.inputErrors += issues
+        outcome.inputErrors += issues.filter { $0.severity == .error }
+        outcome.warnings += issues.filter { $0.severity == .warning }
         let names = Self.displayNames(files)
         var readable = 0
         var linesRead = 0
@@ -80,7 +86,8 @@ public struct AuditRunner {
             var readToEnd = false
             var gaveRows = false
             do {
-                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding)
+                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
+                                                        suggestedProfiles: suggestedProfiles)
                 while let event = try reader.next() {
                     switch event {
                     case .record(let record):
@@ -90,6 +97,10 @@ public struct AuditRunner {
                         switch validator.validate(record) {
                         case .failure(let rejected): reject(rejected.issues)
                         case .success(let line):
+                            if let period, !period.contains(line.actDate) {
+                                outcome.actsOutsidePeriod += 1
+                                continue
+                            }
                             switch assembler.add(line) {
                             case .failure(let rejected): reject(rejected.issues)
                             case .success(let closed): take(closed)
@@ -98,6 +109,7 @@ public struct AuditRunner {
                     case .rejected(let issue):
                         gaveRows = true
                         reject([issue])
+                    case .warning(let issue) where issue.severity == .notice: outcome.notices.append(issue)
                     case .warning(let issue): outcome.warnings.append(issue)
                     }
                 }
@@ -107,7 +119,7 @@ public struct AuditRunner {
                 outcome.inputErrors.append(unreadable.issue)
             } catch {
                 outcome.unreadableFiles.append(name)
-                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: "fichier illisible : \(error.localizedDescription)"))
+                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)))
             }
             if readToEnd || gaveRows { readable += 1 }
             // What was read before a file broke off is still audited: nothing read is dropped.

@@ -125,6 +125,11 @@ public struct AuditOutcome: Sendable {
     /// Rejected rows and unreadable files (severity error), warnings apart.
     public var inputErrors: [InputIssue] = []
     public var warnings: [InputIssue] = []
+    /// Said for information only (an encoding detected as expected).
+    public var notices: [InputIssue] = []
+    /// The act dates audited (`--month`, `--from`/`--to`), nil for all; acts outside are counted here.
+    public var period: ActPeriod?
+    public var actsOutsidePeriod = 0
     /// Amount billed per practitioner, for the share of revenue lost.
     public var billedByPractitioner: [String: Cents] = [:]
     /// Amount billed per month of act date.

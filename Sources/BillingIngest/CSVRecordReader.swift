@@ -15,7 +15,10 @@ public final class CSVRecordReader: RecordReader {
 
     /// Opens the file and reads its header. Throws `UnreadableFile` when the file cannot be opened, is
     /// not CSV, or lacks a required column.
-    public init(url: URL, displayName: String, profile: MappingProfile, encoding: TextEncodingChoice? = nil) throws {
+    /// - Parameter suggestedProfiles: profiles to name when the header lacks required columns but one
+    ///   of them would read it (a French export audited without `--profile export-fr`).
+    public init(url: URL, displayName: String, profile: MappingProfile, encoding: TextEncodingChoice? = nil,
+                suggestedProfiles: [MappingProfile] = []) throws {
         self.displayName = displayName
         source = try CSVTextSource(url: url, fileName: displayName, encoding: encoding,
                                    isKnownHeader: { profile.column(forHeader: $0) != nil })
@@ -32,7 +35,7 @@ public final class CSVRecordReader: RecordReader {
                 continue
             }
             guard let column = profile.column(forHeader: trimmed) else {
-                unknown.append(trimmed)
+                if !profile.ignores(header: trimmed) { unknown.append(trimmed) }
                 columns.append(nil)
                 continue
             }
@@ -50,9 +53,11 @@ public final class CSVRecordReader: RecordReader {
         if !missing.isEmpty {
             let profileNote = profile.name == MappingProfile.standard.name ? "" : " (profil « \(profile.name) »)"
             let read = source.headerNames.map { "« \($0) »" }.joined(separator: ", ")
+            let matching = suggestedProfiles.filter { $0.name != profile.name && $0.readsAllRequiredColumns(source.headerNames) }
+            let suggestion = matching.first.map { " ; cet en-tête est celui du profil « \($0.name) » : relancez avec --profile \($0.name)" } ?? ""
             throw UnreadableFile(InputIssue(
                 file: displayName, line: source.headerLine, column: nil,
-                message: "colonne\(missing.count > 1 ? "s" : "") obligatoire\(missing.count > 1 ? "s" : "") absente\(missing.count > 1 ? "s" : "") de l'en-tête\(profileNote) : \(missing.map(\.rawValue).joined(separator: ", ")) ; en-tête lu : \(read) (séparateur \(source.delimiterName))"))
+                message: "colonne\(missing.count > 1 ? "s" : "") obligatoire\(missing.count > 1 ? "s" : "") absente\(missing.count > 1 ? "s" : "") de l'en-tête\(profileNote) : \(missing.map(\.rawValue).joined(separator: ", "))\(suggestion) ; en-tête lu : \(read) (séparateur \(source.delimiterName))"))
         }
 
         for warning in source.takeWarnings() { queued.append(.warning(warning)) }

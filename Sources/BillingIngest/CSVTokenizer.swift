@@ -70,7 +70,7 @@ final class CSVTokenizer {
             data = try handle.read(upToCount: CSVTokenizer.chunkSize)
         } catch {
             throw UnreadableFile(InputIssue(file: fileName, line: line, column: nil,
-                                            message: "lecture interrompue : \(error.localizedDescription)"))
+                                            message: "lecture interrompue : \(FileErrorText.describe(error, path: fileName))"))
         }
         if let data, !data.isEmpty {
             buffer.append(contentsOf: data)
@@ -237,7 +237,7 @@ final class CSVTextSource {
         do {
             handle = try FileHandle(forReadingFrom: url)
         } catch {
-            throw unreadable(0, "impossible d'ouvrir le fichier (droits de lecture ?) : \(error.localizedDescription)")
+            throw unreadable(0, FileErrorText.describe(error, path: url.path))
         }
         self.fileName = fileName
         tokenizer = CSVTokenizer(handle: handle, fileName: fileName)
@@ -263,7 +263,10 @@ final class CSVTextSource {
                 decoder = FieldDecoder(mode: .utf8Tentative)
             } else {
                 decoder = FieldDecoder(mode: .windows1252)
-                warnings.append(CSVTextSource.windows1252Warning(file: fileName, line: 0))
+                // Detected from the start: the usual Windows export, said as a notice, not a warning.
+                warnings.append(InputIssue(file: fileName, line: 0, column: nil,
+                                           message: "encodage détecté : Windows-1252 (ANSI), l'encodage habituel des exports Windows",
+                                           severity: .notice))
             }
         }
 

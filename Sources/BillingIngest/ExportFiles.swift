@@ -1,4 +1,5 @@
 import BillingModel
+import Crypto
 import Foundation
 
 /// Finds the export files a command line names and opens each with the right reader.
@@ -9,6 +10,8 @@ public enum ExportFiles {
 
     /// The files to audit, in command-line order, folders expanded recursively and sorted by path
     /// (hidden files and folders skipped), each file once; and a problem for each path that does not exist.
+    /// A file reached twice (same path, or the same bytes under another name — a copy of the export)
+    /// is audited once and said, as a warning, so that its acts are not counted twice.
     public static func collect(paths: [String]) -> (files: [URL], issues: [InputIssue]) {
         let manager = FileManager.default
         var files: [URL] = []
@@ -16,12 +19,23 @@ public enum ExportFiles {
         var issues: [InputIssue] = []
 
         func add(_ url: URL) {
-            let key = url.standardizedFileURL.path
-            if seen.insert(key).inserted { files.append(url) }
+            let key = url.standardizedFileURL.resolvingSymlinksInPath().path
+            if seen.insert(key).inserted {
+                files.append(url)
+            } else {
+                issues.append(InputIssue(file: url.relativePath, line: 0, column: nil,
+                                         message: "fichier donné deux fois : audité une seule fois", severity: .warning))
+            }
         }
 
+        var seenArguments: Set<String> = []
         for path in paths {
             let url = URL(fileURLWithPath: path)
+            guard seenArguments.insert(url.standardizedFileURL.resolvingSymlinksInPath().path).inserted else {
+                issues.append(InputIssue(file: path, line: 0, column: nil,
+                                         message: "chemin donné deux fois : audité une seule fois", severity: .warning))
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
                 issues.append(InputIssue(file: path, line: 0, column: nil,
@@ -54,17 +68,51 @@ public enum ExportFiles {
             }
             found.forEach(add)
         }
-        return (files, issues)
+        return dropCopies(files, issues)
+    }
+
+    /// Files with the same bytes as an earlier one: the same export saved twice under two names.
+    static func dropCopies(_ files: [URL], _ issues: [InputIssue]) -> (files: [URL], issues: [InputIssue]) {
+        var firstWithDigest: [Data: URL] = [:]
+        var kept: [URL] = []
+        var issues = issues
+        for file in files {
+            guard let digest = contentDigest(file) else {
+                kept.append(file)  // unreadable: the reader says why
+                continue
+            }
+            if let first = firstWithDigest[digest] {
+                issues.append(InputIssue(file: file.relativePath, line: 0, column: nil,
+                                         message: "même contenu que « \(first.relativePath) » : copie du même export, auditée une seule fois",
+                                         severity: .warning))
+            } else {
+                firstWithDigest[digest] = file
+                kept.append(file)
+            }
+        }
+        return (kept, issues)
+    }
+
+    /// SHA-256 of the file, read in 1 MiB blocks (memory stays flat in file size).
+    static func contentDigest(_ url: URL) -> Data? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let block = try? handle.read(upToCount: 1 << 20), !block.isEmpty {
+            hasher.update(data: block)
+        }
+        return Data(hasher.finalize())
     }
 
     /// The XML reader when the file says `.xml` or starts (after a BOM and blanks) with `<`, else the
     /// CSV reader. Throws `UnreadableFile` when the file cannot be opened or its header is unusable.
     public static func openReader(url: URL, displayName: String, profile: MappingProfile,
-                                  encoding: TextEncodingChoice?) throws -> RecordReader {
+                                  encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile] = []) throws -> RecordReader {
         if url.pathExtension.lowercased() == "xml" || startsWithAngleBracket(url) {
             return try XMLRecordReader(url: url, displayName: displayName, profile: profile)
         }
-        return try CSVRecordReader(url: url, displayName: displayName, profile: profile, encoding: encoding)
+        return try CSVRecordReader(url: url, displayName: displayName, profile: profile, encoding: encoding,
+                                   suggestedProfiles: suggestedProfiles)
     }
 
     /// Whether the first non-blank byte, after a UTF-8 BOM, is `<`. Reads one small block only; a

@@ -11,6 +11,9 @@ public struct MappingProfile: Sendable {
     public var headers: [String: Column]
     /// Column → normalised vendor value → contract value (`Domicile` → `domicile`).
     public var values: [Column: [String: String]]
+    /// Normalised names of columns the vendor's export carries and the audit does not need
+    /// (`Commentaire`): skipped without a warning on every run.
+    public var ignoredHeaders: Set<String> = []
 
     public init(name: String, description: String = "", headers: [String: Column] = [:], values: [Column: [String: String]] = [:]) {
         self.name = name
@@ -31,6 +34,24 @@ public struct MappingProfile: Sendable {
     public func column(forHeader raw: String) -> Column? {
         let key = MappingProfile.normalizeHeader(raw)
         return headers[key] ?? Column(rawValue: key)
+    }
+
+    /// Whether the profile knows this header as one to skip.
+    public func ignores(header raw: String) -> Bool {
+        ignoredHeaders.contains(MappingProfile.normalizeHeader(raw))
+    }
+
+    /// Whether a header names every required column through this profile.
+    public func readsAllRequiredColumns(_ headerNames: [String]) -> Bool {
+        let columns = Set(headerNames.compactMap { column(forHeader: $0) })
+        return Column.required.allSatisfy(columns.contains)
+    }
+
+    /// The profiles of a folder (`Rules/profiles/*.yaml`), sorted by name; unreadable ones left out.
+    public static func all(in directory: URL) -> [MappingProfile] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?
+            .filter { $0.hasSuffix(".yaml") }.sorted() ?? []
+        return names.compactMap { try? load(from: directory.appendingPathComponent($0)) }
     }
 
     /// The contract spelling of a vendor value, or the value unchanged.
@@ -66,6 +87,7 @@ public struct MappingProfile: Sendable {
     ///   act_date: ["Date de l'acte", "Date acte"]
     /// values:
     ///   place: { Domicile: domicile, Cabinet: cabinet }
+    /// ignored: ["Commentaire"]   # columns read past without a warning
     /// ```
     public static func load(from url: URL) throws -> MappingProfile {
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -89,6 +111,10 @@ public struct MappingProfile: Sendable {
                 let names: [String] = aliases.sequence?.compactMap(\.string) ?? aliases.string.map { [$0] } ?? []
                 for alias in names { profile.headers[normalizeHeader(alias)] = column }
             }
+        }
+        if let ignored = root["ignored"] {
+            let names: [String] = ignored.sequence?.compactMap(\.string) ?? ignored.string.map { [$0] } ?? []
+            profile.ignoredHeaders = Set(names.map(normalizeHeader))
         }
         if let values = root["values"]?.mapping {
             for (key, table) in values {

@@ -114,7 +114,8 @@ public struct Invoice: Hashable, Sendable {
 
 /// A problem with the input that a person must fix: a rejected row, an unreadable file, a warning.
 public struct InputIssue: Hashable, Sendable, CustomStringConvertible {
-    public enum Severity: String, Sendable { case error, warning }
+    /// `notice`: said once for information (an encoding detected as expected), not a problem.
+    public enum Severity: String, Sendable { case error, warning, notice }
 
     public var file: String
     /// 0 when the problem concerns the whole file and no line can be named.

@@ -13,7 +13,16 @@ struct Cotaudit: ParsableCommand {
         subcommands: [Audit.self, Check.self, BaselineCommand.self, Nightly.self, Report.self, Worklist.self, History.self,
                       Rules.self, Generate.self])
 
-    /// The contract's exit statuses: 64 for a wrong command line, with a one-line reason.
+    @Flag(name: .long, help: "Affiche la version de l'outil et du jeu de règles.")
+    var version = false
+
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print(ToolVersion.describe())
+    }
+
+    /// The contract's exit statuses: 64 for a wrong command line, with a one-line reason — in
+    /// French, ArgumentParser's English rewritten by `FrenchUsage`.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -26,15 +35,17 @@ struct Cotaudit: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                print(fullMessage(for: error))
+                print(FrenchUsage.help(fullMessage(for: error)))
                 Foundation.exit(0)
             }
             if code.rawValue == 64 || error is ValidationError {
-                let reason = message(for: error).split(separator: "\n").first.map(String.init) ?? "ligne de commande invalide"
-                StandardError.write("\(reason) (cotaudit --help)")
+                let reason = error is ValidationError
+                    ? message(for: error).split(separator: "\n").first.map(String.init) ?? "ligne de commande invalide"
+                    : FrenchUsage.reason(message(for: error))
+                StandardError.write("\(reason) (aide : cotaudit --help)")
                 Foundation.exit(64)
             }
-            message(for: error).split(separator: "\n").forEach { StandardError.write(String($0)) }
+            StandardError.write(FrenchUsage.reason(message(for: error)))
             Foundation.exit(code.rawValue)
         }
     }
@@ -72,7 +83,7 @@ enum EncodingOption: String, ExpressibleByArgument, CaseIterable {
 
 /// Options shared by `audit` and `check`.
 struct AuditOptions: ParsableArguments {
-    @Argument(help: "Fichiers ou dossiers d'exports (CSV et XML mélangés).")
+    @Argument(help: ArgumentHelp("Fichiers ou dossiers d'exports (CSV et XML mélangés).", valueName: "chemins"))
     var paths: [String] = []
 
     @OptionGroup var input: InputOptions
@@ -86,23 +97,51 @@ struct AuditOptions: ParsableArguments {
 
 /// How exports are read and audited: `audit`, `check` and `nightly`.
 struct InputOptions: ParsableArguments {
-    @Option(help: "Dossier du jeu de règles (par défaut : celui livré avec l'outil).")
+    @Option(help: ArgumentHelp("Dossier du jeu de règles (par défaut : celui livré avec l'outil).", valueName: "dossier"))
     var rules: String?
 
-    @Option(help: "Tableau des praticiens (CSV practitioner_id;name;specialty;start_date;end_date).")
+    @Option(help: ArgumentHelp("Tableau des praticiens (CSV practitioner_id;name;specialty;start_date;end_date).", valueName: "fichier"))
     var roster: String?
 
-    @Option(help: "Profil de correspondance des colonnes (fichier Rules/profiles/NOM.yaml).")
+    @Option(help: ArgumentHelp("Profil de correspondance des colonnes d'un export aux en-têtes non standard. Profils livrés : \(Wiring.shippedProfiles().joined(separator: ", ")).",
+                               valueName: "nom"))
     var profile: String?
 
-    @Option(help: "Encodage forcé des CSV : utf-8 ou windows-1252 (détecté sinon).")
+    @Option(help: "Encodage forcé des CSV (détecté sinon).")
     var encoding: EncodingOption?
 
     @Option(help: "Zone tarifaire (metropole, antilles-guyane, reunion-mayotte ; par défaut celle du jeu de règles).")
     var zone: String?
 
-    @Option(help: "Fichier de la clé de pseudonymisation (par défaut ~/.config/cotaudit/pseudonym.key ; la variable COTAUDIT_PSEUDONYM_KEY a priorité).")
+    @Option(help: ArgumentHelp("Fichier de la clé de pseudonymisation (par défaut ~/.config/cotaudit/pseudonym.key ; la variable COTAUDIT_PSEUDONYM_KEY a priorité).", valueName: "fichier"))
     var keyFile: String?
+
+    @Option(help: ArgumentHelp("N'audite que les actes de ce mois (AAAA-MM) ; les autres sont comptés et signalés.", valueName: "AAAA-MM"))
+    var month: String?
+
+    @Option(help: ArgumentHelp("N'audite que les actes à partir de ce jour (AAAA-MM-JJ, inclus).", valueName: "AAAA-MM-JJ"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("N'audite que les actes jusqu'à ce jour (AAAA-MM-JJ, inclus).", valueName: "AAAA-MM-JJ"))
+    var to: String?
+
+    /// The act dates to audit, from `--month` or `--from`/`--to`; nil for the whole export.
+    var period: ActPeriod? {
+        if let month, let parsed = ActPeriod(month: month) { return parsed }
+        let start = from.flatMap(CalendarDay.init(parsing:))
+        let end = to.flatMap(CalendarDay.init(parsing:))
+        return start == nil && end == nil ? nil : ActPeriod(from: start, to: end)
+    }
+
+    func validate() throws {
+        if let month, ActPeriod(month: month) == nil { throw ValidationError("--month : mois AAAA-MM attendu (ex. 2024-12)") }
+        if month != nil && (from != nil || to != nil) { throw ValidationError("--month ou --from/--to, pas les deux") }
+        if let from, CalendarDay(parsing: from) == nil { throw ValidationError("--from : date AAAA-MM-JJ attendue") }
+        if let to, CalendarDay(parsing: to) == nil { throw ValidationError("--to : date AAAA-MM-JJ attendue") }
+        if let start = from.flatMap(CalendarDay.init(parsing:)), let end = to.flatMap(CalendarDay.init(parsing:)), end < start {
+            throw ValidationError("--to avant --from : la période est vide")
+        }
+    }
 }
 
 /// What the report looks like: `audit`, `check` and `report`.
@@ -110,10 +149,10 @@ struct ReportFormatOptions: ParsableArguments {
     @Option(name: .customLong("format"), help: "Format du rapport : text, json, csv, html ; avec check aussi github (annotations GitHub Actions) ou gitlab (rapport code quality GitLab).")
     var format: OutputFormat = .text
 
-    @Option(name: [.short, .customLong("output")], help: "Fichier de sortie (par défaut la sortie standard).")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Fichier de sortie (par défaut la sortie standard).", valueName: "fichier"))
     var output: String?
 
-    @Option(help: "Date de référence AAAA-MM-JJ pour le délai de refacturation (par défaut aujourd'hui).")
+    @Option(help: ArgumentHelp("Date de référence pour le délai de refacturation (par défaut aujourd'hui).", valueName: "AAAA-MM-JJ"))
     var asOf: String?
 
     @Flag(help: "Montants CSV en centimes entiers plutôt qu'en euros à virgule.")
@@ -122,7 +161,7 @@ struct ReportFormatOptions: ParsableArguments {
     @Option(help: "Table écrite par --format csv : findings (les constats) ou totals (totaux par praticien, acte, règle, mois).")
     var csvTable: CSVTable = .findings
 
-    @Option(help: "Nom du centre, affiché en tête du rapport.")
+    @Option(help: ArgumentHelp("Nom du centre, affiché en tête du rapport.", valueName: "nom"))
     var centre: String?
 
     func validate() throws {

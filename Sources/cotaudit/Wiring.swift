@@ -33,9 +33,16 @@ enum Wiring {
         return isRuleSet(here) ? here : nil
     }
 
+    /// The names of the profiles shipped beside the default rule set, for `--profile`'s help.
+    static func shippedProfiles() -> [String] {
+        guard let rules = defaultRulesDirectory() else { return [] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: rules.appendingPathComponent("profiles").path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
     static func loadRuleSet(_ path: String?) throws -> RuleSet {
         guard let directory = path.map({ URL(fileURLWithPath: $0) }) ?? defaultRulesDirectory() else {
-            throw CommandFailure(message: "jeu de règles introuvable : indiquer --rules DOSSIER", status: 2)
+            throw CommandFailure(message: "jeu de règles introuvable : indiquer --rules DOSSIER ou COTAUDIT_RULES, ou installer l'outil avec Scripts/install.sh (règles dans PREFIX/share/cotaudit/Rules)", status: 2)
         }
         do {
             return try RuleSetLoader.load(directory: directory)
@@ -58,31 +65,34 @@ enum Wiring {
             throw CommandFailure(message: "zone « \(zone) » inconnue ; zones : \(ruleSet.zones.joined(separator: ", "))", status: 64)
         }
         var profile = MappingProfile.standard
+        let profilesDirectory = URL(fileURLWithPath: ruleSet.directory).appendingPathComponent("profiles")
         if let name = options.profile {
             do {
-                profile = try MappingProfile.load(named: name, in: URL(fileURLWithPath: ruleSet.directory).appendingPathComponent("profiles"))
+                profile = try MappingProfile.load(named: name, in: profilesDirectory)
             } catch let error as MappingProfile.LoadError {
                 throw CommandFailure(message: error.description, status: 64)
             }
         }
-        let key: Data
-        do {
-            key = try Pseudonymizer.loadKey(keyFile: options.keyFile.map { URL(fileURLWithPath: $0) })
-        } catch {
-            throw CommandFailure(message: "clé de pseudonymisation : \(error)", status: 2)
+        let key = try loadPseudonymKey(keyFile: options.keyFile)
+        var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: try loadRoster(options.roster),
+                                 pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
+        runner.period = options.period
+        if options.profile == nil {
+            runner.suggestedProfiles = MappingProfile.all(in: URL(fileURLWithPath: ruleSet.directory).appendingPathComponent("profiles"))
         }
-        return AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: try loadRoster(options.roster),
-                           pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
+        return runner
     }
 
     static func loadRoster(_ path: String?) throws -> Roster? {
         guard let path else { return nil }
         do {
             let (read, issues) = try RosterReader.read(url: URL(fileURLWithPath: path))
-            for issue in issues { StandardError.write("tableau des praticiens — \(issue)") }
+            for issue in issues where issue.severity != .notice { StandardError.write("tableau des praticiens — \(issue)") }
             return read
         } catch let error as UnreadableFile {
             throw CommandFailure(message: "tableau des praticiens illisible — \(error.issue)", status: 2)
+        } catch {
+            throw CommandFailure(message: "tableau des praticiens illisible — \(FileErrorText.describe(error, path: path))", status: 2)
         }
     }
 
@@ -93,6 +103,32 @@ enum Wiring {
         return ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
                              recoverableWindowSource: ruleSet.recoverableWindowSource,
                              centreName: options.centre, ruleAdvice: advice)
+    }
+
+    /// The pseudonym key; its creation on first use is said once on standard error, because a job
+    /// run under another user (cron) would create its own key and give other pseudonyms.
+    static func loadPseudonymKey(keyFile: String?) throws -> Data {
+        let environment = ProcessInfo.processInfo.environment
+        let file = keyFile.map { URL(fileURLWithPath: $0) } ?? Pseudonymizer.defaultKeyFile()
+        let fromEnvironment = !(environment[Pseudonymizer.environmentVariable] ?? "").isEmpty
+        let existed = FileManager.default.fileExists(atPath: file.path)
+        let key: Data
+        do {
+            key = try Pseudonymizer.loadKey(keyFile: file)
+        } catch let error as Pseudonymizer.KeyError {
+            throw CommandFailure(message: "clé de pseudonymisation : \(error)", status: 2)
+        } catch {
+            throw CommandFailure(message: "clé de pseudonymisation : \(FileErrorText.describe(error, path: file.path))", status: 2)
+        }
+        if !fromEnvironment && !existed {
+            FileHandle.standardError.write(Data("""
+            cotaudit : clé de pseudonymisation créée dans \(file.path) (lisible par vous seul). \
+            Les pseudonymes des patients en dépendent : un autre utilisateur (une tâche cron, par exemple) \
+            obtiendrait d'autres pseudonymes, sauf s'il utilise cette même clé (--key-file \(file.path) ou \(Pseudonymizer.environmentVariable)).
+
+            """.utf8))
+        }
+        return key
     }
 
     /// Today's calendar day where the centre is (local time of the machine).

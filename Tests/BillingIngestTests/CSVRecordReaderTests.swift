@@ -83,7 +83,8 @@ final class CSVRecordReaderTests: XCTestCase {
 
     private let frenchHeader = "N° facture;Date de l'acte;RPPS;Spécialité;NIR;Date de naissance;Lieu;Code acte;Montant"
 
-    func testWindows1252FileThroughExportFRProfileWarnsOnce() throws {
+    /// Windows-1252 seen from the first block is the usual French export: one notice, not a warning.
+    func testWindows1252FileThroughExportFRProfileIsNoticedOnce() throws {
         let text = frenchHeader + "\r\n"
             + "F1;05/03/2024;10000000001;01;Élodie Hémon;04/03/2021;Téléconsultation;G;26,50\r\n"
             + "F2;06/03/2024;10000000001;01;Zoé;04/03/2021;Domicile;VG;30,00 €\r\n"
@@ -91,9 +92,9 @@ final class CSVRecordReaderTests: XCTestCase {
         let result = try read(url, profile: try TestData.exportFRProfile())
 
         XCTAssertEqual(result.records.count, 2)
-        XCTAssertEqual(result.warnings.count, 1, "one warning for the whole file: \(result.warnings)")
+        XCTAssertEqual(result.warnings.count, 1, "one notice for the whole file: \(result.warnings)")
         let warning = try XCTUnwrap(result.warnings.first)
-        XCTAssertEqual(warning.severity, .warning)
+        XCTAssertEqual(warning.severity, .notice)
         XCTAssertTrue(warning.message.contains("Windows-1252"), warning.message)
         XCTAssertTrue(TestData.looksFrench(warning.message), warning.message)
 

@@ -38,8 +38,8 @@ final class RosterReaderTests: XCTestCase {
         XCTAssertEqual(roster[departed]?.endDate, CalendarDay(year: 2023, month: 12, day: 31))
         XCTAssertNil(roster[doctor]?.endDate)
 
-        let warnings = issues.filter { $0.severity == .warning }
-        XCTAssertEqual(warnings.count, 1, "the Windows-1252 warning: \(warnings)")
+        let notices = issues.filter { $0.severity == .notice }
+        XCTAssertEqual(notices.count, 1, "the Windows-1252 notice: \(notices)")
         let errors = issues.filter { $0.severity == .error }
         XCTAssertEqual(errors.map(\.line), [6, 7, 8, 9, 10])
         XCTAssertEqual(errors.map(\.column), ["practitioner_id", "start_date", "end_date", "practitioner_id", "practitioner_id"])
@@ -80,14 +80,14 @@ final class ExportFilesTests: XCTestCase {
     override func tearDown() { folder = nil }
 
     func testFoldersAreExpandedSortedWithoutHiddenOrForeignFiles() throws {
-        try folder.write("exports/b.csv", utf8: "x")
-        try folder.write("exports/a.CSV", utf8: "x")
+        try folder.write("exports/b.csv", utf8: "b")
+        try folder.write("exports/a.CSV", utf8: "a")
         try folder.write("exports/sub/c.xml", utf8: "<batch/>")
-        try folder.write("exports/sub/d.txt", utf8: "x")
+        try folder.write("exports/sub/d.txt", utf8: "d")
         try folder.write("exports/notes.pdf", utf8: "x")
         try folder.write("exports/.cache.csv", utf8: "x")
         try folder.write("exports/.hidden/e.csv", utf8: "x")
-        let single = try folder.write("single.dat", utf8: "x")
+        let single = try folder.write("single.dat", utf8: "s")
         let exports = folder.url.appendingPathComponent("exports").path
         let missing = folder.url.appendingPathComponent("absent").path
 
@@ -99,10 +99,26 @@ final class ExportFilesTests: XCTestCase {
 
         let names = files.map { String($0.path.dropFirst(folder.url.path.count + 1)) }
         XCTAssertEqual(names, ["single.dat", "exports/a.CSV", "exports/b.csv", "exports/sub/c.xml", "exports/sub/d.txt"])
-        XCTAssertEqual(issues.map(\.file), [missing, empty.path])
-        XCTAssertEqual(issues.map(\.line), [0, 0])
-        XCTAssertTrue(issues[0].message.contains("introuvable"), issues[0].message)
-        XCTAssertTrue(issues[1].message.contains("aucun fichier"), issues[1].message)
+        let errors = issues.filter { $0.severity == .error }
+        XCTAssertEqual(errors.map(\.file), [missing, empty.path])
+        XCTAssertEqual(errors.map(\.line), [0, 0])
+        XCTAssertTrue(errors[0].message.contains("introuvable"), errors[0].message)
+        XCTAssertTrue(errors[1].message.contains("aucun fichier"), errors[1].message)
+        // The folder given twice is said once, as a warning, not audited twice.
+        XCTAssertEqual(issues.filter { $0.severity == .warning }.map(\.message), ["chemin donné deux fois : audité une seule fois"])
+    }
+
+    func testAFileReachedTwiceOrCopiedIsKeptOnceAndSaid() throws {
+        let first = try folder.write("exports/decembre.csv", utf8: "invoice_id\nF1\n")
+        try folder.write("sauvegarde/decembre (copie).csv", utf8: "invoice_id\nF1\n")
+        try folder.write("exports/janvier.csv", utf8: "invoice_id\nF2\n")
+        let (files, issues) = ExportFiles.collect(paths: [first.path, folder.url.appendingPathComponent("exports").path,
+                                                          folder.url.appendingPathComponent("sauvegarde").path])
+        XCTAssertEqual(files.map(\.lastPathComponent), ["decembre.csv", "janvier.csv"])
+        XCTAssertEqual(issues.map(\.severity), [.warning, .warning])
+        XCTAssertEqual(issues[0].message, "fichier donné deux fois : audité une seule fois")
+        XCTAssertTrue(issues[1].message.hasPrefix("même contenu que « "), issues[1].message)
+        XCTAssertTrue(issues[1].file.hasSuffix("decembre (copie).csv"), issues[1].file)
     }
 
     func testOpenReaderChoosesCSVForACSVFile() throws {
