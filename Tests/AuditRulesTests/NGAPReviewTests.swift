@@ -175,11 +175,11 @@ final class NGAPReviewTests: XCTestCase {
     }
 
     func testAKnownKeyWithoutATariffKeepsItsLineAndHasNoValue() {
-        let entry = ShippedRules.ruleSet.tariffs["VRN"]
+        let entry = ShippedRules.ruleSet.tariffs["VRM"]
         XCTAssertNotNil(entry)
         XCTAssertEqual(entry?.isPriced, false)
         XCTAssertNotNil(entry?.source)
-        XCTAssertNil(value("VRN", "2025-03-01"))
+        XCTAssertNil(value("VRM", "2025-03-01"))
     }
 
     func testOneKeyPricedByProfession() {
@@ -197,5 +197,164 @@ final class NGAPReviewTests: XCTestCase {
         ], rules: ["tariff-below-schedule"])
         XCTAssertEqual(findings.map(\.invoiceID), ["infirmier"])
         XCTAssertEqual(findings.first?.lostCents, Cents(25))
+    }
+
+    // MARK: Over-coding checks the review asks for
+
+    func testReviewTCGBilledAtGPriceIsOverCoding() {
+        let findings = audit([
+            invoice([Act(code: "TCG", amount: "30.00")], date: "2025-03-10", place: .tele, id: "at-G-price"),
+            invoice([Act(code: "TCG", amount: "25.00")], date: "2025-03-11", place: .tele, id: "right"),
+        ], rules: ["tcg-above-tariff"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["at-G-price"])
+        XCTAssertEqual(findings.first?.atRiskCents, Cents(500))
+        XCTAssertEqual(findings.first?.certainty, .certain)
+    }
+
+    func testReviewCOEOutsideItsWindowsIsOverCoding() {
+        let coe = [Act(code: "COE", amount: "54.00")]
+        let findings = audit([
+            invoice(coe, date: "2025-09-03", birth: "2024-11-03", id: "10-months"),
+            invoice(coe, date: "2025-09-03", birth: "2023-08-03", id: "25-months"),
+            invoice(coe, date: "2025-09-03", birth: "2025-01-03", id: "8-months"),
+            invoice(coe, date: "2025-09-03", birth: "2023-10-03", id: "23-months"),
+            invoice(coe, date: "2025-09-03", birth: "2025-08-26", id: "day-8"),
+        ], rules: ["coe-outside-windows"])
+        XCTAssertEqual(Set(findings.map(\.invoiceID)), ["10-months", "25-months"])
+    }
+
+    func testReviewMDWithoutVGOrVLIsOverCoding() {
+        let findings = audit([
+            invoice([Act(code: "G", amount: "30.00"), Act(code: "MD", amount: "10.00")], date: "2025-03-10", id: "G+MD"),
+            invoice([Act(code: "VL", amount: "60.00"), Act(code: "MD", amount: "10.00")], date: "2025-03-11", place: .domicile, id: "VL+MD"),
+            invoice([Act(code: "VG", amount: "30.00"), Act(code: "MD", amount: "10.00")], date: "2025-03-12", place: .domicile, id: "VG+MD"),
+        ], rules: ["md-without-visit"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["G+MD"])
+        XCTAssertEqual(findings.first?.atRiskCents, Cents(1000))
+    }
+
+    func testReviewMUWithMDIsOverCoding() {
+        let findings = audit([
+            invoice([Act(code: "VG", amount: "30.00"), Act(code: "MU", amount: "22.60"), Act(code: "MD", amount: "10.00")],
+                    date: "2025-03-10", place: .domicile),
+        ], rules: ["mu-with-md"])
+        XCTAssertEqual(findings.map(\.code), ["MD"])
+    }
+
+    func testReviewIFDTwiceForOnePassage() {
+        let findings = audit([
+            invoice([Act(code: "AMI", amount: "6.30", coefficient: "2"), Act(code: "IFD", amount: "2.75"), Act(code: "IFD", amount: "2.75")],
+                    date: "2025-03-10", specialty: "24", place: .domicile),
+        ], rules: ["ifd-twice-per-passage"])
+        XCTAssertEqual(findings.map(\.atRiskCents), [Cents(275)])
+    }
+
+    func testReviewTwoGOnOneInvoice() {
+        let findings = audit([
+            invoice([Act(code: "G", amount: "30.00"), Act(code: "G", amount: "30.00")], date: "2025-03-10", id: "two"),
+            invoice([Act(code: "G", amount: "30.00")], date: "2025-03-10", id: "one"),
+        ], rules: ["consultation-twice-on-invoice"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["two"])
+        XCTAssertEqual(findings.first?.atRiskCents, Cents(3000))
+    }
+
+    // MARK: Under-coding opportunities the review ranks by money
+
+    func testReviewVLForPatientsOf80AndOverInALD() {
+        let visit = [Act(code: "VG", amount: "30.00"), Act(code: "MD", amount: "10.00")]
+        let findings = audit([
+            invoice(visit, date: "2025-03-10", birth: "1945-03-10", place: .domicile, ald: true, mt: .centre, id: "80-ALD"),
+            invoice(visit, date: "2025-03-11", birth: "1945-03-12", place: .domicile, ald: true, mt: .centre, id: "79-ALD"),
+            invoice(visit, date: "2025-03-12", birth: "1940-01-01", place: .domicile, ald: false, mt: .centre, id: "85"),
+        ], rules: ["vl-instead-of-vg"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["80-ALD"])
+        XCTAssertEqual(findings.first?.lostCents, Cents(3000))
+        XCTAssertEqual(findings.first?.certainty, .possible)
+    }
+
+    func testReviewIMTInsteadOfGAtAnALDPatientsDeclaration() {
+        let findings = audit([
+            invoice([Act(code: "G", amount: "30.00")], date: "2025-03-10", ald: true, mt: MTStatus.none, id: "ALD-no-MT"),
+            invoice([Act(code: "G", amount: "30.00")], date: "2025-03-11", ald: true, mt: .centre, id: "ALD-MT"),
+        ], rules: ["imt-instead-of-g"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["ALD-no-MT"])
+        XCTAssertEqual(findings.first?.expectedCode, "IMT")
+    }
+
+    func testReviewConsultationsLonguesArePossibleFrom2026() {
+        let findings = audit([
+            invoice([Act(code: "G", amount: "30.00")], date: "2025-12-31", birth: "1940-01-01", mt: .centre, id: "2025"),
+            invoice([Act(code: "G", amount: "30.00")], date: "2026-01-01", birth: "1940-01-01", mt: .centre, id: "2026"),
+        ], rules: ["consultation-longue-possible"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["2026"])
+        XCTAssertEqual(findings.first?.certainty, .possible)
+        XCTAssertEqual(findings.first?.lostCents, Cents(3000))
+    }
+
+    func testReviewNurseSundayAndNightMajorations() {
+        let care = [Act(code: "AMI", amount: "6.30", coefficient: "2"), Act(code: "IFD", amount: "2.75")]
+        let findings = audit([
+            invoice(care, date: "2025-03-16", specialty: "24", place: .domicile, id: "sunday"),
+            invoice(care, date: "2025-07-14", specialty: "24", place: .domicile, id: "holiday"),
+            invoice(care, date: "2025-03-11", specialty: "24", place: .domicile, time: "21:00", id: "night"),
+            invoice(care, date: "2025-03-12", specialty: "24", place: .domicile, time: "10:00", id: "day"),
+        ], rules: ["missing-nurse-sunday", "missing-nurse-night"])
+        XCTAssertEqual(Set(findings.map(\.invoiceID)), ["sunday", "holiday", "night"])
+        XCTAssertEqual(findings.first { $0.invoiceID == "sunday" }?.lostCents, Cents(850))
+        XCTAssertEqual(findings.first { $0.invoiceID == "night" }?.lostCents, Cents(915))
+        XCTAssertTrue(findings.allSatisfy { $0.certainty == .possible })
+    }
+
+    func testReviewSHEWithSNPBetween19And21() {
+        let regulated = [Act(code: "G", amount: "30.00"), Act(code: "SNP", amount: "15.00")]
+        let findings = audit([
+            invoice(regulated, date: "2025-03-11", time: "19:00", id: "19h"),
+            invoice(regulated, date: "2025-03-12", time: "21:00", id: "21h"),
+        ], rules: ["missing-she"])
+        XCTAssertEqual(findings.map(\.invoiceID), ["19h"])
+        XCTAssertEqual(findings.first?.lostCents, Cents(500))
+    }
+
+    func testReviewMOPAppliesToTCG() {
+        let findings = audit([invoice([Act(code: "TCG", amount: "25.00")], date: "2025-03-10", birth: "1940-01-01",
+                                      place: .tele, mt: .elsewhere)], rules: ["missing-mop"])
+        XCTAssertEqual(findings.map(\.lostCents), [Cents(500)])
+    }
+
+    // MARK: The rule set as a whole
+
+    func testReviewEveryPricedNGAPKeyHasAValueEveryDayFrom2023ToToday() {
+        let first = CalendarDay(year: 2023, month: 1, day: 1)!
+        let today = CalendarDay(year: 2026, month: 11, day: 23)!
+        for entry in ShippedRules.ruleSet.tariffs.entries.values where entry.nomenclature == .ngap && entry.isPriced {
+            var day = max(first, entry.created?.date ?? first)
+            let end = entry.retired.map { $0.date.adding(days: -1) } ?? today
+            while day <= end {
+                XCTAssertTrue(entry.periods.contains { $0.covers(day) }, "\(entry.code) : aucune période le \(day.iso)")
+                if !entry.periods.contains(where: { $0.covers(day) }) { break }
+                day = day.adding(days: 1)
+            }
+            for period in entry.periods {
+                XCTAssertFalse(period.source.isEmpty, "\(entry.code) : période du \(period.from.iso) sans source")
+            }
+        }
+    }
+
+    func testReviewCertaintyIsHonestForFactsTheExportDoesNotCarry() {
+        // A justified visit, a regulated call, a prescription, the médecin traitant being the billing doctor:
+        // rules that need them are never `certain`.
+        for id in ["missing-md", "md-without-visit", "mu-with-md", "vl-instead-of-vg", "imt-instead-of-g",
+                   "consultation-longue-possible", "missing-nurse-sunday", "missing-nurse-night", "missing-mhp",
+                   "ifd-twice-per-passage", "urgent-majoration-not-regulated", "coe-8-days", "coe-9-months", "coe-24-months"] {
+            let rule = ShippedRules.ruleSet.rule(id)
+            XCTAssertNotNil(rule, id)
+            XCTAssertNotEqual(rule?.certainty, .certain, id)
+        }
+    }
+
+    func testAtLeastThirtyTwoRulesShipWithBothKindsOfExample() {
+        let rules = ShippedRules.ruleSet.rules
+        XCTAssertGreaterThanOrEqual(rules.count, 32)
+        XCTAssertTrue(rules.allSatisfy { !$0.triggering.isEmpty && !$0.nonTriggering.isEmpty })
     }
 }
