@@ -391,3 +391,16 @@ final class TariffCoverageTests: XCTestCase {
         }
     }
 }
+
+final class READMERuleListTests: XCTestCase {
+    /// "The README says how many rules ship": the count and the table follow the rule files.
+    func testREADMECountsAndListsEveryShippedRule() throws {
+        let readme = try String(contentsOf: ShippedRules.directory.deletingLastPathComponent().appendingPathComponent("README.md"),
+                                encoding: .utf8)
+        let rules = ShippedRules.ruleSet.rules
+        XCTAssertTrue(readme.contains("\(rules.count) rules ship"), "README : « \(rules.count) rules ship »")
+        for rule in rules {
+            XCTAssertTrue(readme.contains("| `\(rule.id)` | \(rule.kind.rawValue) | \(rule.certainty.rawValue) |"), "README : \(rule.id)")
+        }
+    }
+}
