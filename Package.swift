@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← cotaudit.
+// One direction of dependency: BillingModel ← BillingIngest ← AuditRules ← AuditReport ← AuditStore ← cotaudit.
 // BatchGenerator (test and benchmark batches, priced by the rule set) sits beside AuditReport.
 let package = Package(
     name: "Cotaudit",
@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // SQLite for the nightly store; on Linux it links the system's libsqlite3 (libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,10 +44,18 @@ let package = Package(
         ),
         .target(name: "AuditReport", dependencies: ["BillingModel", "AuditRules"]),
         .target(name: "BatchGenerator", dependencies: ["BillingModel", "AuditRules"]),
+        .target(
+            name: "AuditStore",
+            dependencies: [
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "cotaudit",
             dependencies: [
-                "BillingModel", "BillingIngest", "AuditRules", "AuditReport", "BatchGenerator",
+                "BillingModel", "BillingIngest", "AuditRules", "AuditReport", "AuditStore", "BatchGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +64,7 @@ let package = Package(
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
         .testTarget(name: "BatchGeneratorTests", dependencies: ["BatchGenerator", "AuditRules", "BillingIngest"]),
+        .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditReport", "AuditRules", "BillingIngest"]),
         .testTarget(name: "CotauditTests", dependencies: [
             "AuditReport", "AuditRules", "BillingIngest",
             // Reads the CI job examples of docs/ci/ as the CI servers would.

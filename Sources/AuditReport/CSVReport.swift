@@ -58,11 +58,11 @@ public enum CSVReport {
         return encode(rows)
     }
 
-    static func amount(_ cents: Cents, _ decimalComma: Bool) -> String {
+    public static func amount(_ cents: Cents, _ decimalComma: Bool) -> String {
         decimalComma ? cents.plainEuros.replacingOccurrences(of: ".", with: ",") : String(cents.value)
     }
 
-    static func encode(_ rows: [[String]]) -> Data {
+    public static func encode(_ rows: [[String]]) -> Data {
         var text = "\u{FEFF}"
         for row in rows {
             text += row.map(quote).joined(separator: ";") + "\r\n"

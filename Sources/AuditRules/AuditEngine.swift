@@ -10,8 +10,14 @@ public final class AuditEngine {
 
     private var findings: [Finding] = []
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
-    private var departedDeclarations: [String: [PatientYear: DepartedDeclaration]] = [:]
+    private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
     private var actsByPatient: [PatientRef: [DuplicateKey: ActSeen]] = [:]
+
+    /// When set, the facts of the rules settled per patient and year (médecin traitant) go here
+    /// instead of into this run's state, and `finish` settles none of them: the nightly store keeps
+    /// them and settles each patient-year over everything it holds, with `record` then `finish` on
+    /// a fresh engine.
+    public var patientYearFactSink: ((PatientYearFact) -> Void)?
 
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
@@ -38,8 +44,8 @@ public final class AuditEngine {
             case .repeatedCode: checkRepeatedCode(rule, context)
             case .ccamAssociation: checkAssociation(rule, context, rates)
             case .duplicateAct: checkDuplicate(rule, context)
-            case .mtDeclaration: recordRegularPatient(rule, context)
-            case .mtDeparted: recordDepartedDeclaration(rule, context)
+            case .mtDeclaration: regularPatientFact(rule, context).map(hand)
+            case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
             case .rosterDates: checkRosterDates(rule, context)
             }
         }
@@ -301,23 +307,62 @@ public final class AuditEngine {
 
     // MARK: Per patient and year
 
-    private func recordRegularPatient(_ rule: Rule, _ context: InvoiceContext) {
-        guard context.matches(rule.when) else { return }
+    private func hand(_ fact: PatientYearFact) {
+        if let patientYearFactSink { patientYearFactSink(fact) } else { record(fact) }
+    }
+
+    /// What an invoice tells a per-patient-year rule, with ages instead of the birth date.
+    private func fact(_ rule: Rule, _ context: InvoiceContext, departure: Departure? = nil) -> PatientYearFact {
         let invoice = context.invoice
-        let key = PatientYear(patient: invoice.patient.ref, year: invoice.date.year)
-        var state = regularPatients[rule.id]?[key] ?? RegularPatientState(birthDate: invoice.patient.birthDate)
-        state.invoices += 1
-        var seen = state.byPractitioner[invoice.practitionerID] ?? PractitionerSeen(count: 0, last: invoice.date, line: invoice.lines[0])
-        seen.count += 1
-        if invoice.date >= seen.last { seen.last = invoice.date; seen.line = invoice.lines[0] }
-        state.byPractitioner[invoice.practitionerID] = seen
-        // The ALD flag and the cover of the latest encounter decide the forfait category.
-        if state.latestDay.map({ invoice.date >= $0 }) ?? true {
-            state.latestDay = invoice.date
-            state.ald = invoice.patient.ald
-            state.coverage = invoice.patient.coverage
+        let yearEnd = CalendarDay(year: invoice.date.year, month: 12, day: 31)!
+        return PatientYearFact(rule: rule.id, patient: invoice.patient.ref, year: invoice.date.year, invoiceID: invoice.id,
+                               date: invoice.date, practitionerID: invoice.practitionerID, location: invoice.location,
+                               code: invoice.lines[0].code.text, ald: invoice.patient.ald, coverage: invoice.patient.coverage,
+                               ageAtYearEnd: invoice.patient.birthDate.completedYears(on: yearEnd),
+                               ageOnDate: context.ageYears, departure: departure)
+    }
+
+    private func regularPatientFact(_ rule: Rule, _ context: InvoiceContext) -> PatientYearFact? {
+        guard context.matches(rule.when) else { return nil }
+        return fact(rule, context)
+    }
+
+    private func departedDeclarationFact(_ rule: Rule, _ context: InvoiceContext) -> PatientYearFact? {
+        let invoice = context.invoice
+        guard let roster, invoice.patient.mtStatus == .centre, let declared = invoice.patient.mtPractitionerID,
+              let entry = roster[declared], let end = entry.endDate, end < invoice.date, context.matches(rule.when) else { return nil }
+        return fact(rule, context, departure: Departure(practitionerID: declared, name: entry.name, endDate: end))
+    }
+
+    /// Folds one fact into the state of its patient-year. The result does not depend on the order
+    /// facts come in (ties between equal dates go by file and line), so that a year settled from
+    /// the nightly store equals the same year audited in one run.
+    public func record(_ fact: PatientYearFact) {
+        guard let rule = ruleSet.rule(fact.rule) else { return }
+        let key = PatientYear(patient: fact.patient, year: fact.year)
+        switch rule.check {
+        case .mtDeclaration:
+            var state = regularPatients[rule.id]?[key] ?? RegularPatientState(ageAtYearEnd: fact.ageAtYearEnd)
+            state.invoices += 1
+            var seen = state.byPractitioner[fact.practitionerID] ?? PractitionerSeen(count: 0, latest: fact)
+            seen.count += 1
+            if !fact.isBefore(seen.latest) { seen.latest = fact }
+            state.byPractitioner[fact.practitionerID] = seen
+            // The ALD flag and the cover of the latest encounter decide the forfait category.
+            if state.latest.map({ !fact.isBefore($0) }) ?? true {
+                state.latest = fact
+                state.ald = fact.ald
+                state.coverage = fact.coverage
+                state.ageAtYearEnd = fact.ageAtYearEnd
+            }
+            regularPatients[rule.id, default: [:]][key] = state
+        case .mtDeparted:
+            // The first encounter after the departure is the one the finding points at.
+            if let first = departedDeclarations[rule.id]?[key], !fact.isBefore(first) { return }
+            departedDeclarations[rule.id, default: [:]][key] = fact
+        default:
+            return
         }
-        regularPatients[rule.id, default: [:]][key] = state
     }
 
     private func settleRegularPatients(_ rule: Rule) {
@@ -325,39 +370,29 @@ public final class AuditEngine {
             // The doctor who saw the patient most that year; ties go to the most recent.
             guard let (practitionerID, seen) = state.byPractitioner.max(by: { lhs, rhs in
                 if lhs.value.count != rhs.value.count { return lhs.value.count < rhs.value.count }
-                if lhs.value.last != rhs.value.last { return lhs.value.last < rhs.value.last }
+                if lhs.value.latest.date != rhs.value.latest.date { return lhs.value.latest.date < rhs.value.latest.date }
                 return lhs.key > rhs.key
             }) else { continue }
-            addForfaitFinding(rule, patient: key, birthDate: state.birthDate, ald: state.ald, coverage: state.coverage,
-                              practitionerID: practitionerID, line: seen.line, extra: ["invoices": String(state.invoices)])
+            addForfaitFinding(rule, patient: key, ageAtYearEnd: state.ageAtYearEnd, ald: state.ald, coverage: state.coverage,
+                              practitionerID: practitionerID, anchor: seen.latest, extra: ["invoices": String(state.invoices)])
         }
-    }
-
-    private func recordDepartedDeclaration(_ rule: Rule, _ context: InvoiceContext) {
-        let invoice = context.invoice
-        guard let roster, invoice.patient.mtStatus == .centre, let declared = invoice.patient.mtPractitionerID,
-              let entry = roster[declared], let end = entry.endDate, end < invoice.date, context.matches(rule.when) else { return }
-        let key = PatientYear(patient: invoice.patient.ref, year: invoice.date.year)
-        guard departedDeclarations[rule.id]?[key] == nil else { return }
-        departedDeclarations[rule.id, default: [:]][key] = DepartedDeclaration(
-            practitionerID: declared, name: entry.name, endDate: end, line: invoice.lines[0],
-            birthDate: invoice.patient.birthDate, ald: invoice.patient.ald, coverage: invoice.patient.coverage)
     }
 
     private func settleDepartedDeclarations(_ rule: Rule) {
         for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
-            addForfaitFinding(rule, patient: key, birthDate: declaration.birthDate, ald: declaration.ald,
-                              coverage: declaration.coverage, practitionerID: declaration.practitionerID, line: declaration.line,
-                              extra: ["departed": declaration.name.isEmpty ? declaration.practitionerID : declaration.name,
-                                      "end_date": declaration.endDate.french])
+            guard let departure = declaration.departure else { continue }
+            addForfaitFinding(rule, patient: key, ageAtYearEnd: declaration.ageAtYearEnd, ald: declaration.ald,
+                              coverage: declaration.coverage, practitionerID: departure.practitionerID, anchor: declaration,
+                              extra: ["departed": departure.name.isEmpty ? departure.practitionerID : departure.name,
+                                      "end_date": departure.endDate.french])
         }
     }
 
     /// The forfait of the patient's category for the year (valued on 31 December, the day the
     /// patientèle is counted), plus the supplements of the patient's cover (C2S from 2026).
-    private func addForfaitFinding(_ rule: Rule, patient key: PatientYear, birthDate: CalendarDay, ald: Bool,
-                                   coverage: Coverage?, practitionerID: String, line: ActLine, extra: [String: String]) {
-        guard let category = ruleSet.forfait(birthDate: birthDate, ald: ald, year: key.year) else { return }
+    private func addForfaitFinding(_ rule: Rule, patient key: PatientYear, ageAtYearEnd: Int, ald: Bool, coverage: Coverage?,
+                                   practitionerID: String, anchor: PatientYearFact, extra: [String: String]) {
+        guard let category = ruleSet.forfait(ageAtYearEnd: ageAtYearEnd, ald: ald, year: key.year) else { return }
         let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
         guard var value = tariff(category.code, on: yearEnd) else { return }
         var label = "\(category.scheme) \(category.label)"
@@ -371,31 +406,33 @@ public final class AuditEngine {
         values["year"] = String(key.year)
         values["lost"] = value.euros
         values["expected_amount"] = value.euros
-        findings.append(makeFinding(rule, line: line, practitionerID: practitionerID, patient: key.patient,
-                                    code: line.code.text, expected: category.scheme, lost: value, atRisk: .zero,
-                                    age: birthDate.completedYears(on: line.actDate), values: values))
+        findings.append(makeFinding(rule, location: anchor.location, invoiceID: anchor.invoiceID, actDate: anchor.date,
+                                    practitionerID: practitionerID, patient: key.patient,
+                                    code: anchor.code, expected: category.scheme, lost: value, atRisk: .zero,
+                                    age: anchor.ageOnDate, values: values))
     }
 
     // MARK: Findings
 
     private func add(_ rule: Rule, _ context: InvoiceContext, line: ActLine, code: String, expected: String?,
                      lost: Cents, atRisk: Cents, values: [String: String]) {
-        findings.append(makeFinding(rule, line: line, practitionerID: line.practitionerID, patient: line.patient.ref,
-                                    code: code, expected: expected, lost: lost, atRisk: atRisk,
+        findings.append(makeFinding(rule, location: line.location, invoiceID: line.invoiceID, actDate: line.actDate,
+                                    practitionerID: line.practitionerID, patient: line.patient.ref, code: code, expected: expected, lost: lost, atRisk: atRisk,
                                     age: context.ageYears, values: values))
     }
 
-    private func makeFinding(_ rule: Rule, line: ActLine, practitionerID: String, patient: PatientRef, code: String,
+    private func makeFinding(_ rule: Rule, location: SourceLocation, invoiceID: String, actDate: CalendarDay,
+                             practitionerID: String, patient: PatientRef, code: String,
                              expected: String?, lost: Cents, atRisk: Cents, age: Int, values: [String: String]) -> Finding {
         var all = values
         all["code"] = code
         all["expected"] = expected ?? ""
         all["age"] = String(age)
-        all["date"] = line.actDate.french
-        all["invoice"] = line.invoiceID
+        all["date"] = actDate.french
+        all["invoice"] = invoiceID
         let message = MessageTemplate.fill(rule.message, all)
-        return Finding(rule: rule.id, kind: rule.kind, certainty: rule.certainty, location: line.location,
-                       invoiceID: line.invoiceID, actDate: line.actDate, practitionerID: practitionerID,
+        return Finding(rule: rule.id, kind: rule.kind, certainty: rule.certainty, location: location,
+                       invoiceID: invoiceID, actDate: actDate, practitionerID: practitionerID,
                        patientRef: patient, code: code, expectedCode: expected, lostCents: lost, atRiskCents: atRisk,
                        message: message)
     }
@@ -406,31 +443,76 @@ struct PatientYear: Hashable {
     var year: Int
 }
 
+/// One invoice's part in a rule settled per patient and year (the médecin traitant rules). A run
+/// folds these in memory; the nightly store keeps them, so that the rule sees the whole year held
+/// across runs. Ages stand in for the birth date, which is never kept.
+public struct PatientYearFact: Sendable, Hashable {
+    public var rule: String
+    public var patient: PatientRef
+    public var year: Int
+    public var invoiceID: String
+    public var date: CalendarDay
+    public var practitionerID: String
+    /// The invoice's first line: where a finding resting on this invoice points.
+    public var location: SourceLocation
+    public var code: String
+    public var ald: Bool
+    public var coverage: Coverage?
+    /// Completed years on 31 December of `year` (the forfait category) and on `date` (the message).
+    public var ageAtYearEnd: Int
+    public var ageOnDate: Int
+    /// For `mt-practitioner-departed`: the declared doctor who had left, and when.
+    public var departure: Departure?
+
+    public init(rule: String, patient: PatientRef, year: Int, invoiceID: String, date: CalendarDay, practitionerID: String,
+                location: SourceLocation, code: String, ald: Bool, coverage: Coverage?, ageAtYearEnd: Int, ageOnDate: Int,
+                departure: Departure?) {
+        self.rule = rule
+        self.patient = patient
+        self.year = year
+        self.invoiceID = invoiceID
+        self.date = date
+        self.practitionerID = practitionerID
+        self.location = location
+        self.code = code
+        self.ald = ald
+        self.coverage = coverage
+        self.ageAtYearEnd = ageAtYearEnd
+        self.ageOnDate = ageOnDate
+        self.departure = departure
+    }
+
+    /// Earlier date, or the same date earlier in the files.
+    func isBefore(_ other: PatientYearFact) -> Bool { (date, location) < (other.date, other.location) }
+}
+
+public struct Departure: Sendable, Hashable {
+    public var practitionerID: String
+    public var name: String
+    public var endDate: CalendarDay
+
+    public init(practitionerID: String, name: String, endDate: CalendarDay) {
+        self.practitionerID = practitionerID
+        self.name = name
+        self.endDate = endDate
+    }
+}
+
 struct PractitionerSeen {
     var count: Int
-    var last: CalendarDay
-    var line: ActLine
+    /// The practitioner's latest invoice that year.
+    var latest: PatientYearFact
 }
 
 struct RegularPatientState {
-    var birthDate: CalendarDay
+    var ageAtYearEnd: Int
     var invoices = 0
     var ald = false
     var coverage: Coverage?
-    var latestDay: CalendarDay?
+    var latest: PatientYearFact?
     var byPractitioner: [String: PractitionerSeen] = [:]
 
-    init(birthDate: CalendarDay) { self.birthDate = birthDate }
-}
-
-struct DepartedDeclaration {
-    var practitionerID: String
-    var name: String
-    var endDate: CalendarDay
-    var line: ActLine
-    var birthDate: CalendarDay
-    var ald: Bool
-    var coverage: Coverage?
+    init(ageAtYearEnd: Int) { self.ageAtYearEnd = ageAtYearEnd }
 }
 
 struct DuplicateKey: Hashable {

@@ -12,6 +12,10 @@ public struct AuditRunner {
     public var zone: String?
     /// Called now and then with the number of act lines read so far, for a progress line.
     public var progress: ((Int) -> Void)?
+    /// For the nightly store: each invoice as it is audited.
+    public var invoiceSink: ((Invoice) -> Void)?
+    /// For the nightly store: the médecin traitant facts, handed over instead of settled by this run.
+    public var patientYearFactSink: ((PatientYearFact) -> Void)?
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -30,6 +34,7 @@ public struct AuditRunner {
         outcome.ruleSetVersion = ruleSet.version
         outcome.roster = roster
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
+        engine.patientYearFactSink = patientYearFactSink
         let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
         let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines
@@ -63,6 +68,7 @@ public struct AuditRunner {
                     case .unpriced: if unpricedCodes[code] == nil { unpricedCodes[code] = line.location }
                     }
                 }
+                invoiceSink?(invoice)
                 engine.audit(invoice)
             }
             func reject(_ issues: [InputIssue]) {

@@ -214,10 +214,10 @@ public struct RuleSet: Sendable {
 
     public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
 
-    /// The forfait category of a patient for `year`.
-    public func forfait(birthDate: CalendarDay, ald: Bool, year: Int) -> ForfaitCategory? {
-        let age = birthDate.completedYears(on: CalendarDay(year: year, month: 12, day: 31)!)
-        return forfaits.first { $0.years.contains(year) && $0.ald == ald && $0.age.contains(age) }
+    /// The forfait category of a patient for `year`, from the age in completed years on 31 December
+    /// of that year (the nightly store keeps that age, never the birth date).
+    public func forfait(ageAtYearEnd age: Int, ald: Bool, year: Int) -> ForfaitCategory? {
+        forfaits.first { $0.years.contains(year) && $0.ald == ald && $0.age.contains(age) }
     }
 
     /// The supplements a patient's cover adds to the forfait of `year`.

@@ -11,8 +11,8 @@ struct Audit: ParsableCommand {
     @OptionGroup var options: AuditOptions
 
     func validate() throws {
-        if options.format.isAnnotation {
-            throw ValidationError("--format \(options.format.rawValue) : annotations du contrôle, avec cotaudit check")
+        if options.report.format.isAnnotation {
+            throw ValidationError("--format \(options.report.format.rawValue) : annotations du contrôle, avec cotaudit check")
         }
     }
 
@@ -20,7 +20,7 @@ struct Audit: ParsableCommand {
         let setup = try Wiring.setUp(options)
         let (outcome, readable) = setup.runner.run(paths: options.paths)
         ProgressLine.finish()
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions), to: options.output)
+        try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions), to: options.report.output)
         if readable == 0 {
             for issue in outcome.inputErrors { FileHandle.standardError.write(Data("cotaudit : \(issue)\n".utf8)) }
             throw CommandFailure(message: "aucune entrée n'a pu être lue", status: 2)
@@ -69,8 +69,8 @@ struct Check: ParsableCommand {
                              asOf: setup.reportOptions.asOf)
         // One decision; every output below is drawn from it.
         let verdict = gate.decide(outcome)
-        try Wiring.write(Wiring.render(outcome, options: options, reportOptions: setup.reportOptions, verdict: verdict),
-                         to: options.output)
+        try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions, verdict: verdict),
+                         to: options.report.output)
         if let junit {
             let xml = JUnitReport.render(outcome, verdict: verdict, rules: setup.ruleSet.rules.map(\.id))
             try Wiring.write(Data(xml.utf8), to: junit)
@@ -102,8 +102,8 @@ struct BaselineCommand: ParsableCommand {
     var expires: String?
 
     func validate() throws {
-        guard options.output != nil else { throw ValidationError("-o FICHIER : indiquer où écrire la référence") }
-        if options.format != .text { throw ValidationError("--format : la référence est toujours un document JSON") }
+        guard options.report.output != nil else { throw ValidationError("-o FICHIER : indiquer où écrire la référence") }
+        if options.report.format != .text { throw ValidationError("--format : la référence est toujours un document JSON") }
         if let expires, CalendarDay(parsing: expires) == nil { throw ValidationError("--expires : date AAAA-MM-JJ attendue") }
     }
 
@@ -118,7 +118,7 @@ struct BaselineCommand: ParsableCommand {
             }
             throw CommandFailure(message: "référence non écrite : une entrée est illisible", status: 2)
         }
-        guard let output = options.output else { return }
+        guard let output = options.report.output else { return }
         // Entries already accepted in the file being rewritten keep their reason and expiry; a
         // file there that is not a baseline is refused, never overwritten.
         let previous = FileManager.default.fileExists(atPath: output) ? try Wiring.readBaseline(output) : nil

@@ -10,7 +10,7 @@ struct Cotaudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cotaudit",
         abstract: "Audite la facturation d'un centre de santé (NGAP, CCAM, médecin traitant) et chiffre le manque à gagner.",
-        subcommands: [Audit.self, Check.self, BaselineCommand.self, Rules.self, Generate.self])
+        subcommands: [Audit.self, Check.self, BaselineCommand.self, Nightly.self, Report.self, Worklist.self, History.self, Rules.self, Generate.self])
 
     /// The contract's exit statuses: 64 for a wrong command line, with a one-line reason.
     static func main() {
@@ -74,6 +74,17 @@ struct AuditOptions: ParsableArguments {
     @Argument(help: "Fichiers ou dossiers d'exports (CSV et XML mélangés).")
     var paths: [String] = []
 
+    @OptionGroup var input: InputOptions
+
+    @OptionGroup var report: ReportFormatOptions
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("indiquer au moins un fichier ou dossier d'exports") }
+    }
+}
+
+/// How exports are read and audited: `audit`, `check` and `nightly`.
+struct InputOptions: ParsableArguments {
     @Option(help: "Dossier du jeu de règles (par défaut : celui livré avec l'outil).")
     var rules: String?
 
@@ -89,6 +100,12 @@ struct AuditOptions: ParsableArguments {
     @Option(help: "Zone tarifaire (metropole, antilles-guyane, reunion-mayotte ; par défaut celle du jeu de règles).")
     var zone: String?
 
+    @Option(help: "Fichier de la clé de pseudonymisation (par défaut ~/.config/cotaudit/pseudonym.key ; la variable COTAUDIT_PSEUDONYM_KEY a priorité).")
+    var keyFile: String?
+}
+
+/// What the report looks like: `audit`, `check` and `report`.
+struct ReportFormatOptions: ParsableArguments {
     @Option(name: .customLong("format"), help: "Format du rapport : text, json, csv, html ; avec check aussi github (annotations GitHub Actions) ou gitlab (rapport code quality GitLab).")
     var format: OutputFormat = .text
 
@@ -97,9 +114,6 @@ struct AuditOptions: ParsableArguments {
 
     @Option(help: "Date de référence AAAA-MM-JJ pour le délai de refacturation (par défaut aujourd'hui).")
     var asOf: String?
-
-    @Option(help: "Fichier de la clé de pseudonymisation (par défaut ~/.config/cotaudit/pseudonym.key ; la variable COTAUDIT_PSEUDONYM_KEY a priorité).")
-    var keyFile: String?
 
     @Flag(help: "Montants CSV en centimes entiers plutôt qu'en euros à virgule.")
     var csvCents = false
@@ -111,7 +125,6 @@ struct AuditOptions: ParsableArguments {
     var centre: String?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("indiquer au moins un fichier ou dossier d'exports") }
         if let asOf, CalendarDay(parsing: asOf) == nil { throw ValidationError("--as-of : date AAAA-MM-JJ attendue") }
     }
 }

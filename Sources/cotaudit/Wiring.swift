@@ -45,6 +45,14 @@ enum Wiring {
     }
 
     static func setUp(_ options: AuditOptions) throws -> AuditSetup {
+        var runner = try makeRunner(options.input)
+        _ = ProgressLine.start  // the clock starts with the command, not at the first progress report
+        runner.progress = ProgressLine.report
+        return AuditSetup(ruleSet: runner.ruleSet, runner: runner, reportOptions: reportOptions(runner.ruleSet, options.report))
+    }
+
+    /// The rule set, profile, roster and pseudonym key the command line names, ready to audit.
+    static func makeRunner(_ options: InputOptions) throws -> AuditRunner {
         let ruleSet = try loadRuleSet(options.rules)
         if let zone = options.zone, !ruleSet.zones.contains(zone) {
             throw CommandFailure(message: "zone « \(zone) » inconnue ; zones : \(ruleSet.zones.joined(separator: ", "))", status: 64)
@@ -57,33 +65,34 @@ enum Wiring {
                 throw CommandFailure(message: error.description, status: 64)
             }
         }
-        var roster: Roster?
-        if let path = options.roster {
-            do {
-                let (read, issues) = try RosterReader.read(url: URL(fileURLWithPath: path))
-                for issue in issues { FileHandle.standardError.write(Data("cotaudit : tableau des praticiens — \(issue)\n".utf8)) }
-                roster = read
-            } catch let error as UnreadableFile {
-                throw CommandFailure(message: "tableau des praticiens illisible — \(error.issue)", status: 2)
-            }
-        }
         let key: Data
         do {
             key = try Pseudonymizer.loadKey(keyFile: options.keyFile.map { URL(fileURLWithPath: $0) })
         } catch {
             throw CommandFailure(message: "clé de pseudonymisation : \(error)", status: 2)
         }
-        var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: roster,
-                                 pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
-        _ = ProgressLine.start  // the clock starts with the command, not at the first progress report
-        runner.progress = ProgressLine.report
+        return AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: try loadRoster(options.roster),
+                           pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
+    }
+
+    static func loadRoster(_ path: String?) throws -> Roster? {
+        guard let path else { return nil }
+        do {
+            let (read, issues) = try RosterReader.read(url: URL(fileURLWithPath: path))
+            for issue in issues { FileHandle.standardError.write(Data("cotaudit : tableau des praticiens — \(issue)\n".utf8)) }
+            return read
+        } catch let error as UnreadableFile {
+            throw CommandFailure(message: "tableau des praticiens illisible — \(error.issue)", status: 2)
+        }
+    }
+
+    static func reportOptions(_ ruleSet: RuleSet, _ options: ReportFormatOptions) -> ReportOptions {
         let asOf = options.asOf.flatMap(CalendarDay.init(parsing:)) ?? today()
         var advice: [String: String] = [:]
         for rule in ruleSet.rules { advice[rule.id] = rule.advice }
-        let reportOptions = ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
-                                          recoverableWindowSource: ruleSet.recoverableWindowSource,
-                                          centreName: options.centre, ruleAdvice: advice)
-        return AuditSetup(ruleSet: ruleSet, runner: runner, reportOptions: reportOptions)
+        return ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
+                             recoverableWindowSource: ruleSet.recoverableWindowSource,
+                             centreName: options.centre, ruleAdvice: advice)
     }
 
     /// Today's calendar day where the centre is (local time of the machine).
@@ -92,7 +101,7 @@ enum Wiring {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
-    static func render(_ outcome: AuditOutcome, options: AuditOptions, reportOptions: ReportOptions,
+    static func render(_ outcome: AuditOutcome, options: ReportFormatOptions, reportOptions: ReportOptions,
                        verdict: CheckVerdict? = nil) -> Data {
         let totals = AuditTotals(outcome, options: reportOptions)
         switch options.format {
