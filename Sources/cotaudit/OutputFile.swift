@@ -1,5 +1,6 @@
 import AuditReport
 import BillingIngest
+import BillingModel
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -47,8 +48,10 @@ enum OutputFile {
     /// `.NAME.cotaudit-PID.tmp` is used, and the next run removes those of dead processes.
     /// A device or a pipe (`/dev/null`, `/dev/stdout`) is written in place.
     static func write(_ data: Data, to path: String) throws {
-        func failure(_ what: String) -> CommandFailure {
-            CommandFailure(message: "impossible d'écrire \(path) : \(what)", status: 2)
+        // Said in French, with what to do, as every other file error staff read.
+        func failure(_ code: Int32) -> CommandFailure {
+            CommandFailure(message: FileErrorText.describe(NSError(domain: NSPOSIXErrorDomain, code: Int(code)), path: path, writing: true),
+                           status: 2)
         }
         var existing = stat()
         let exists = stat(path, &existing) == 0
@@ -134,7 +137,7 @@ enum OutputFile {
         return String(cString: resolved)
     }
 
-    static func lastError() -> String {
-        String(cString: strerror(errno))
+    static func lastError() -> Int32 {
+        errno
     }
 }
