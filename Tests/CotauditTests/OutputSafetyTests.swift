@@ -179,10 +179,10 @@ final class OutputSafetyTests: XCTestCase {
         let complete = try Data(contentsOf: report)
         try write(yesterday, to: report)
         var killed = 0
-        for step in 0..<8 {
+        for step in 0..<6 {
             let child = process(["audit", inputs.path, "--format", "json", "-o", report.path])
             try child.run()
-            usleep(useconds_t(duration * (0.5 + 0.07 * Double(step)) * 1_000_000))
+            usleep(useconds_t(duration * (0.5 + 0.1 * Double(step)) * 1_000_000))
             if child.isRunning {
                 kill(child.processIdentifier, SIGKILL)
                 killed += 1
@@ -226,7 +226,7 @@ final class OutputSafetyTests: XCTestCase {
         // G billed below its tariff: a finding, so the output carries the patient's pseudonym.
         let input = try temporaryDirectory().appendingPathComponent("sous-tarif.csv")
         try write("\(header)\nF1;2025-03-10;10000000009;01;P1;1980-01-01;centre;G;1;1;26,50\n", to: input)
-        for attempt in 0..<8 {
+        for attempt in 0..<6 {
             let home = try temporaryDirectory()
             let environment: [String: String?] = ["COTAUDIT_PSEUDONYM_KEY": nil, "XDG_CONFIG_HOME": home.path]
             var children: [(Process, Pipe)] = []
