@@ -48,6 +48,7 @@ public final class CSVRecordReader: RecordReader {
             columns.append(column)
         }
         columnsByPosition = columns
+        source.refuseLineBreaks(inFields: Set(columns.indices.filter { columns[$0] != nil }))
 
         let missing = Column.required.filter { seen[$0] == nil }
         if !missing.isEmpty {
@@ -104,7 +105,7 @@ public final class CSVRecordReader: RecordReader {
         switch row {
         case .problem(let issue):
             return .rejected(issue)
-        case .fields(let line, let values):
+        case .fields(let line, let physicalLines, let values):
             if values.count > columnsByPosition.count {
                 let extra = values[columnsByPosition.count...]
                 // Trailing empty fields (`…;26,50;;`) are a common export habit and lose nothing.
@@ -118,7 +119,7 @@ public final class CSVRecordReader: RecordReader {
             for (position, value) in zip(columnsByPosition.indices, values) {
                 if let column = columnsByPosition[position] { fields[column] = value }
             }
-            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields))
+            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields, physicalLines: physicalLines))
         }
     }
 }

@@ -1,29 +1,58 @@
 import BillingModel
 import Foundation
 
-/// One CSV row as bytes, before decoding.
+/// One CSV row as bytes, before decoding: all its field bytes in one array, so that a row of many
+/// small fields costs one allocation, not one per field.
 struct CSVByteRow {
+    enum Problem: Equatable {
+        /// The file ended inside a quoted field opened on the first line of the row.
+        case unterminatedQuote
+        /// A quote opened on this line swallowed what looks like whole rows of the following lines.
+        case strayQuote
+        /// The row went past `CSVTokenizer.maxRowBytes`, delimiters and line breaks included.
+        case tooLong
+        /// The row has more than `CSVTokenizer.maxFieldsPerRow` fields.
+        case tooManyFields
+    }
+
     /// 1-based physical line on which the row starts.
     var startLine: Int
-    var fields: [[UInt8]]
-    /// The file ended inside a quoted field.
-    var unterminatedQuote = false
-    /// The row went past `CSVTokenizer.maxRowBytes`; its content was cut.
-    var tooLong = false
+    /// How many physical lines the row covers (more than one when a quoted value holds line breaks).
+    /// A row with a problem covers its first line only: reading resumed on the next one.
+    var physicalLines = 1
+    var bytes: [UInt8] = []
+    /// Where each field ends in `bytes`.
+    var fieldEnds: [Int] = []
+    var problem: Problem?
+
+    init(startLine: Int) { self.startLine = startLine }
+
+    var fieldCount: Int { fieldEnds.count }
+
+    func field(_ index: Int) -> ArraySlice<UInt8> {
+        bytes[(index == 0 ? 0 : fieldEnds[index - 1])..<fieldEnds[index]]
+    }
+
+    var fields: [ArraySlice<UInt8>] { fieldEnds.indices.map(field) }
 
     /// Nothing but spaces, tabs and delimiters: an empty line, or the `;;;;` lines spreadsheets leave.
-    var isBlank: Bool {
-        fields.allSatisfy { field in field.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
-    }
+    var isBlank: Bool { problem == nil && bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
 }
 
 /// Splits a CSV file into rows of byte fields (RFC 4180), reading it in fixed-size chunks so that
 /// memory does not grow with the file: only the unread part of one chunk and the current row are held.
+///
+/// A quoted value may hold line breaks (RFC 4180), but a stray opening quote must not swallow the rest
+/// of the file: while a row is read, its bytes stay in the buffer, and when its quote turns out to be
+/// stray (it swallows whole rows, runs past the row cap or to the end of the file), the row is reported
+/// alone and reading resumes on the physical line after the one where it started.
 final class CSVTokenizer {
     static let chunkSize = 64 * 1024
-    /// A longer row is a runaway quote or not CSV at all; its bytes are dropped past this size so a
-    /// broken file cannot make memory grow.
-    static let maxRowBytes = 1 << 20
+    /// No billing row comes near this; a longer one is a runaway quote or not CSV at all. Counts every
+    /// byte of the row, delimiters and line breaks included.
+    static let maxRowBytes = 64 * 1024
+    /// A billing export has about twenty columns; more than this is not a table.
+    static let maxFieldsPerRow = 512
 
     private static let quote = UInt8(ascii: "\"")
     private static let carriageReturn = UInt8(ascii: "\r")
@@ -33,6 +62,13 @@ final class CSVTokenizer {
 
     let fileName: String
     var delimiter = UInt8(ascii: ";")
+    /// The header's field count, once read. A line inside a quoted value with as many delimiters as
+    /// the header is a row the quote swallowed; so is a row spanning lines with more fields than it.
+    var headerFieldCount: Int?
+    /// Positions of the columns the audit reads (codes, dates, identifiers, amounts): none of them holds
+    /// a line break, so a quoted value of theirs that runs onto the next line is a stray quote. Quoted
+    /// line breaks stay welcome in the columns the audit ignores (notes, addresses).
+    var fieldsRefusingLineBreaks: Set<Int> = []
 
     private let handle: FileHandle
     private var buffer: [UInt8] = []
@@ -42,6 +78,9 @@ final class CSVTokenizer {
     private var line = 1
     /// The last byte consumed was a CR: a LF right after it belongs to the same line break.
     private var previousWasCarriageReturn = false
+    /// While a row is read, the buffer keeps its bytes from here on, to read them again from its
+    /// second line if its quote turns out to be stray.
+    private var retainedFrom: Int?
 
     init(handle: FileHandle, fileName: String) {
         self.handle = handle
@@ -60,10 +99,15 @@ final class CSVTokenizer {
         while buffer.count - position < count && !reachedEndOfFile { try readChunk() }
     }
 
-    private func readChunk() throws {
-        if position > 0 {
-            buffer.removeSubrange(0..<position)
-            position = 0
+    /// Reads one more chunk; returns how many bytes were dropped from the front of the buffer, by which
+    /// the caller shifts the offsets it holds.
+    @discardableResult
+    private func readChunk() throws -> Int {
+        let keep = min(position, retainedFrom ?? position)
+        if keep > 0 {
+            buffer.removeSubrange(0..<keep)
+            position -= keep
+            if let start = retainedFrom { retainedFrom = start - keep }
         }
         let data: Data?
         do {
@@ -77,6 +121,7 @@ final class CSVTokenizer {
         } else {
             reachedEndOfFile = true
         }
+        return keep
     }
 
     /// The first line holding something other than spaces, without consuming anything: the header,
@@ -121,20 +166,38 @@ final class CSVTokenizer {
 
     /// The next row, blank ones included (the caller skips them), or nil at the end of the file.
     func nextRow() throws -> CSVByteRow? {
-        var row = CSVByteRow(startLine: line, fields: [])
-        var field: [UInt8] = []
+        var row = CSVByteRow(startLine: line)
         var state = State.fieldStart
         var started = false
         var rowBytes = 0
         let delimiter = self.delimiter
+        let swallowedRowDelimiters = max(1, (headerFieldCount ?? Int.max) - 1)
+        /// Where the row's first physical line ends, once a line break inside quotes was met.
+        var firstLineEnd: (offset: Int, afterCarriageReturn: Bool)?
+        /// Delimiters met inside quotes since the last line break inside quotes (nil before the first).
+        var delimitersOnQuotedLine: Int?
+        retainedFrom = position
+        defer { retainedFrom = nil }
 
-        func append(_ byte: UInt8) {
-            rowBytes += 1
-            if rowBytes <= CSVTokenizer.maxRowBytes { field.append(byte) } else { row.tooLong = true }
-        }
         func endField() {
-            if !row.tooLong { row.fields.append(field) }
-            field.removeAll(keepingCapacity: true)
+            if row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow {
+                row.fieldEnds.append(row.bytes.count)
+            } else {
+                row.problem = row.problem ?? .tooManyFields
+            }
+        }
+        /// Gives up the row: it is reported alone, and reading resumes on the line after its first.
+        func abandon(_ problem: CSVByteRow.Problem) throws -> CSVByteRow {
+            var rejected = CSVByteRow(startLine: row.startLine)
+            rejected.problem = problem
+            if let firstLineEnd, let start = retainedFrom {
+                position = start + firstLineEnd.offset
+                line = row.startLine + 1
+                previousWasCarriageReturn = firstLineEnd.afterCarriageReturn
+            } else {
+                try skipRestOfLine()
+            }
+            return rejected
         }
 
         while true {
@@ -142,8 +205,17 @@ final class CSVTokenizer {
                 try readChunk()
                 if position == buffer.count {
                     guard started else { return nil }
-                    row.unterminatedQuote = state == .quoted
+                    if state == .quoted {
+                        if firstLineEnd != nil { return try abandon(.unterminatedQuote) }
+                        row.problem = .unterminatedQuote
+                    }
                     endField()
+                    if firstLineEnd != nil {
+                        if let problem = row.problem { return try abandon(problem) }
+                        if hasExtraFields(row) { return try abandon(.strayQuote) }
+                    }
+                    row.physicalLines = line - row.startLine + 1
+                    if row.problem != nil { row.bytes = [] }
                     return row
                 }
             }
@@ -153,27 +225,39 @@ final class CSVTokenizer {
             previousWasCarriageReturn = false
 
             // The LF of a CRLF that ended the previous row.
-            if !started && afterCarriageReturn && byte == CSVTokenizer.lineFeed { continue }
+            if !started && afterCarriageReturn && byte == CSVTokenizer.lineFeed {
+                retainedFrom = position
+                continue
+            }
             started = true
+            rowBytes += 1
+            if rowBytes > CSVTokenizer.maxRowBytes { return try abandon(.tooLong) }
 
             switch state {
             case .quoted:
                 if byte == CSVTokenizer.quote {
                     state = .quoteInQuoted
-                } else {
-                    // A line break inside quotes is part of the value, and still a physical line.
-                    if byte == CSVTokenizer.carriageReturn {
-                        line += 1
-                        previousWasCarriageReturn = true
-                    } else if byte == CSVTokenizer.lineFeed && !afterCarriageReturn {
-                        line += 1
-                    }
-                    append(byte)
+                    continue
                 }
+                // A line break inside quotes is part of the value, and still a physical line.
+                let isLineBreak = byte == CSVTokenizer.carriageReturn || (byte == CSVTokenizer.lineFeed && !afterCarriageReturn)
+                if isLineBreak {
+                    line += 1
+                    previousWasCarriageReturn = byte == CSVTokenizer.carriageReturn
+                    if firstLineEnd == nil {
+                        firstLineEnd = (position - retainedFrom!, previousWasCarriageReturn)
+                    }
+                    if fieldsRefusingLineBreaks.contains(row.fieldEnds.count) { return try abandon(.strayQuote) }
+                    delimitersOnQuotedLine = 0
+                } else if byte == delimiter, let count = delimitersOnQuotedLine {
+                    delimitersOnQuotedLine = count + 1
+                    if count + 1 >= swallowedRowDelimiters { return try abandon(.strayQuote) }
+                }
+                row.bytes.append(byte)
                 continue
             case .quoteInQuoted:
                 if byte == CSVTokenizer.quote {
-                    append(byte)
+                    row.bytes.append(byte)
                     state = .quoted
                     continue
                 }
@@ -185,21 +269,53 @@ final class CSVTokenizer {
 
             if byte == delimiter {
                 endField()
+                if row.problem == .tooManyFields { return try abandon(.tooManyFields) }
                 state = .fieldStart
             } else if byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn {
                 line += 1
                 previousWasCarriageReturn = byte == CSVTokenizer.carriageReturn
                 endField()
+                if firstLineEnd != nil {
+                    if let problem = row.problem { return try abandon(problem) }
+                    if hasExtraFields(row) { return try abandon(.strayQuote) }
+                }
+                row.physicalLines = line - row.startLine
+                if row.problem != nil { row.bytes = [] }
                 return row
             } else if state == .fieldStart && byte == CSVTokenizer.quote {
                 // Spaces before an opening quote (`; "Dupont"`) are layout, not value.
-                field.removeAll(keepingCapacity: true)
+                let fieldStart = row.fieldEnds.last ?? 0
+                row.bytes.removeSubrange(fieldStart...)
                 state = .quoted
             } else {
-                append(byte)
+                row.bytes.append(byte)
                 if state == .fieldStart && byte != CSVTokenizer.space && byte != CSVTokenizer.tab {
                     state = .unquoted
                 }
+            }
+        }
+    }
+
+    /// Non-blank fields beyond the header's.
+    private func hasExtraFields(_ row: CSVByteRow) -> Bool {
+        guard let headerFieldCount, headerFieldCount > 0, row.fieldCount > headerFieldCount else { return false }
+        return row.bytes[row.fieldEnds[headerFieldCount - 1]...].contains { $0 != CSVTokenizer.space && $0 != CSVTokenizer.tab }
+    }
+
+    /// Consumes bytes up to and including the next line break, quotes or not.
+    private func skipRestOfLine() throws {
+        retainedFrom = nil
+        while true {
+            if position == buffer.count {
+                try readChunk()
+                if position == buffer.count { return }
+            }
+            let byte = buffer[position]
+            position += 1
+            if byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn {
+                line += 1
+                previousWasCarriageReturn = byte == CSVTokenizer.carriageReturn
+                return
             }
         }
     }
@@ -209,7 +325,8 @@ final class CSVTokenizer {
 /// billing export reader and the roster reader, which map the header names each their own way.
 final class CSVTextSource {
     enum Row {
-        case fields(line: Int, values: [String])
+        /// `physicalLines`: how many lines of the file the row covers (quoted values may hold line breaks).
+        case fields(line: Int, physicalLines: Int, values: [String])
         /// A row that cannot be split or decoded; the message says why, in French.
         case problem(InputIssue)
     }
@@ -276,7 +393,7 @@ final class CSVTextSource {
             if tokenizer.reachedEndOfFile && onlyLayout {
                 throw unreadable(1, "fichier vide : une ligne d'en-tête (noms des colonnes) est attendue")
             }
-            throw unreadable(1, "n'est pas un fichier CSV : aucune fin de ligne dans le premier mégaoctet")
+            throw unreadable(1, "n'est pas un fichier CSV : aucune fin de ligne dans les premiers \(CSVTokenizer.maxRowBytes / 1024) Kio")
         }
         // Control bytes other than tab never occur in a text header: a spreadsheet (.xlsx), a PDF, an archive.
         if headerBytes.contains(where: { $0 < 0x20 && $0 != 0x09 }) {
@@ -299,7 +416,11 @@ final class CSVTextSource {
             if !row.isBlank { header = row; break }
         }
         guard let header else { throw unreadable(1, "fichier vide : une ligne d'en-tête (noms des colonnes) est attendue") }
+        if header.problem != nil {
+            throw unreadable(header.startLine, "n'est pas un fichier CSV : la première ligne n'est pas une ligne d'en-tête (plus de \(CSVTokenizer.maxFieldsPerRow) colonnes, plus de \(CSVTokenizer.maxRowBytes / 1024) Kio ou guillemet jamais refermé)")
+        }
         headerLine = header.startLine
+        tokenizer.headerFieldCount = header.fieldCount
         var names: [String] = []
         for bytes in header.fields {
             switch decoder.decode(bytes) {
@@ -323,6 +444,9 @@ final class CSVTextSource {
                    severity: .warning)
     }
 
+    /// The header positions whose values the caller reads: a line break in one of them is a stray quote.
+    func refuseLineBreaks(inFields positions: Set<Int>) { tokenizer.fieldsRefusingLineBreaks = positions }
+
     /// `;`, `,` or `tabulation`, for messages.
     var delimiterName: String { delimiter == UInt8(ascii: "\t") ? "tabulation" : "« \(Character(Unicode.Scalar(delimiter))) »" }
 
@@ -338,17 +462,24 @@ final class CSVTextSource {
         repeat {
             guard let row = try tokenizer.nextRow() else { return nil }
             byteRow = row
-        } while byteRow.isBlank && !byteRow.unterminatedQuote
+        } while byteRow.isBlank
         let line = byteRow.startLine
         func problem(_ message: String) -> Row { .problem(InputIssue(file: fileName, line: line, column: nil, message: message)) }
-        if byteRow.unterminatedQuote {
-            return problem("guillemet jamais refermé : le champ entre guillemets ouvert sur cette ligne court jusqu'à la fin du fichier ; ajoutez le guillemet fermant (\")")
-        }
-        if byteRow.tooLong {
-            return problem("ligne de plus d'un mégaoctet, ignorée : probablement un guillemet mal placé qui avale les lignes suivantes")
+        let resumes = "la ligne est ignorée et la lecture reprend à la ligne suivante"
+        switch byteRow.problem {
+        case .unterminatedQuote?:
+            return problem("guillemet jamais refermé : le champ entre guillemets ouvert sur cette ligne court jusqu'à la fin du fichier ; \(resumes) ; ajoutez le guillemet fermant (\")")
+        case .strayQuote?:
+            return problem("guillemet mal placé : le champ entre guillemets ouvert sur cette ligne avale les lignes suivantes ; \(resumes) ; vérifiez ses guillemets")
+        case .tooLong?:
+            return problem("ligne de plus de \(CSVTokenizer.maxRowBytes / 1024) Kio (séparateurs compris) : ce n'est pas une ligne de facturation ; \(resumes)")
+        case .tooManyFields?:
+            return problem("ligne de plus de \(CSVTokenizer.maxFieldsPerRow) champs : ce n'est pas une ligne de facturation ; \(resumes)")
+        case nil:
+            break
         }
         var values: [String] = []
-        values.reserveCapacity(byteRow.fields.count)
+        values.reserveCapacity(byteRow.fieldCount)
         for bytes in byteRow.fields {
             switch decoder.decode(bytes) {
             case .text(let text): values.append(text)
@@ -359,6 +490,6 @@ final class CSVTextSource {
                 return problem("caractères illisibles : la ligne n'est pas du texte UTF-8 valide ; si le fichier vient d'un logiciel Windows, relancez avec --encoding windows-1252")
             }
         }
-        return .fields(line: line, values: values)
+        return .fields(line: line, physicalLines: byteRow.physicalLines, values: values)
     }
 }

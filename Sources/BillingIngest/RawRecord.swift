@@ -35,10 +35,14 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
 public struct RawRecord: Sendable {
     public var location: SourceLocation
     public var fields: [Column: String]
+    /// How many physical lines the record covers from `location.line` (a quoted CSV value may hold
+    /// line breaks); 1 for XML. Lets a check prove that every line of a file was read.
+    public var physicalLines: Int
 
-    public init(location: SourceLocation, fields: [Column: String]) {
+    public init(location: SourceLocation, fields: [Column: String], physicalLines: Int = 1) {
         self.location = location
         self.fields = fields
+        self.physicalLines = physicalLines
     }
 
     public subscript(column: Column) -> String? {

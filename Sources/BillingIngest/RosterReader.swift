@@ -47,6 +47,7 @@ public enum RosterReader {
                 unknown.append("« \(trimmed) »")
             }
         }
+        source.refuseLineBreaks(inFields: Set(positions.values))
         guard positions[.practitionerID] != nil else {
             throw UnreadableFile(InputIssue(
                 file: fileName, line: source.headerLine, column: nil,
@@ -70,7 +71,7 @@ public enum RosterReader {
             switch row {
             case .problem(let issue):
                 issues.append(issue)
-            case .fields(let line, let values):
+            case .fields(let line, _, let values):
                 if let entry = entry(from: values, line: line, positions: positions, fileName: fileName, issues: &issues) {
                     if let first = firstLineByID[entry.practitionerID] {
                         issues.append(InputIssue(file: fileName, line: line, column: RosterColumn.practitionerID.rawValue,

@@ -92,3 +92,16 @@ enum TestData {
         return markers.contains { message.lowercased().contains($0) }
     }
 }
+
+extension ReadResult {
+    /// The physical lines each event covers: a record its whole span, a rejected row its line.
+    var coveredLines: [Int] {
+        events.flatMap { event -> [Int] in
+            switch event {
+            case .record(let record): return Array(record.location.line..<(record.location.line + record.physicalLines))
+            case .rejected(let issue): return [issue.line]
+            case .warning: return []
+            }
+        }
+    }
+}
