@@ -13,6 +13,10 @@ public final class CSVRecordReader: RecordReader {
     private var queued: [ReadEvent] = []
     private var queuedIndex = 0
 
+    /// The first physical line after the header: every non-blank line from here on ends up in a
+    /// record or in a rejected row.
+    public var firstDataLine: Int { source.firstDataLine }
+
     /// Opens the file and reads its header. Throws `UnreadableFile` when the file cannot be opened, is
     /// not CSV, or lacks a required column.
     /// - Parameter suggestedProfiles: profiles to name when the header lacks required columns but one
@@ -40,7 +44,7 @@ public final class CSVRecordReader: RecordReader {
                 continue
             }
             if let first = seen[column] {
-                repeated.append("« \(trimmed) » (\(column.rawValue), déjà lue dans « \(first) »)")
+                repeated.append("\(QuotedValue.quote(trimmed)) (\(column.rawValue), déjà lue dans \(QuotedValue.quote(first)))")
                 columns.append(nil)
                 continue
             }
@@ -53,19 +57,22 @@ public final class CSVRecordReader: RecordReader {
         let missing = Column.required.filter { seen[$0] == nil }
         if !missing.isEmpty {
             let profileNote = profile.name == MappingProfile.standard.name ? "" : " (profil « \(profile.name) »)"
-            let read = source.headerNames.map { "« \($0) »" }.joined(separator: ", ")
+            // A file without its header line has a data row here: its values are not shown.
+            let read = source.headerNames.allSatisfy { $0.isEmpty || QuotedValue.isSafe($0) }
+                ? "en-tête lu : " + source.headerNames.map { QuotedValue.quote($0) }.joined(separator: ", ")
+                : "la première ligne ressemble à une ligne de données (dates, numéros) : la ligne d'en-tête manque-t-elle ?"
             let matching = suggestedProfiles.filter { $0.name != profile.name && $0.readsAllRequiredColumns(source.headerNames) }
             let suggestion = matching.first.map { " ; cet en-tête est celui du profil « \($0.name) » : relancez avec --profile \($0.name)" } ?? ""
             throw UnreadableFile(InputIssue(
                 file: displayName, line: source.headerLine, column: nil,
-                message: "colonne\(missing.count > 1 ? "s" : "") obligatoire\(missing.count > 1 ? "s" : "") absente\(missing.count > 1 ? "s" : "") de l'en-tête\(profileNote) : \(missing.map(\.rawValue).joined(separator: ", "))\(suggestion) ; en-tête lu : \(read) (séparateur \(source.delimiterName))"))
+                message: "colonne\(missing.count > 1 ? "s" : "") obligatoire\(missing.count > 1 ? "s" : "") absente\(missing.count > 1 ? "s" : "") de l'en-tête\(profileNote) : \(missing.map(\.rawValue).joined(separator: ", "))\(suggestion) ; \(read) (séparateur \(source.delimiterName))"))
         }
 
         for warning in source.takeWarnings() { queued.append(.warning(warning)) }
         if !unknown.isEmpty {
             queued.append(.warning(InputIssue(
                 file: displayName, line: source.headerLine, column: nil,
-                message: "colonne\(unknown.count > 1 ? "s" : "") inconnue\(unknown.count > 1 ? "s" : "") ignorée\(unknown.count > 1 ? "s" : "") : \(unknown.map { "« \($0) »" }.joined(separator: ", ")) ; pour les lire, ajoutez leur nom au profil de correspondance (--profile)",
+                message: "colonne\(unknown.count > 1 ? "s" : "") inconnue\(unknown.count > 1 ? "s" : "") ignorée\(unknown.count > 1 ? "s" : "") : \(unknown.map { QuotedValue.quote($0) }.joined(separator: ", ")) ; pour les lire, ajoutez leur nom au profil de correspondance (--profile)",
                 severity: .warning)))
         }
         if !repeated.isEmpty {

@@ -334,6 +334,8 @@ final class CSVTextSource {
     let fileName: String
     let headerNames: [String]
     let headerLine: Int
+    /// The line after the header's last (a quoted header name may hold a line break).
+    let firstDataLine: Int
     let delimiter: UInt8
     private let tokenizer: CSVTokenizer
     private var decoder: FieldDecoder
@@ -420,6 +422,7 @@ final class CSVTextSource {
             throw unreadable(header.startLine, "n'est pas un fichier CSV : la première ligne n'est pas une ligne d'en-tête (plus de \(CSVTokenizer.maxFieldsPerRow) colonnes, plus de \(CSVTokenizer.maxRowBytes / 1024) Kio ou guillemet jamais refermé)")
         }
         headerLine = header.startLine
+        firstDataLine = header.startLine + header.physicalLines
         tokenizer.headerFieldCount = header.fieldCount
         var names: [String] = []
         for bytes in header.fields {

@@ -18,6 +18,10 @@ public struct RecordValidator: Sendable {
         let file = record.location.file
         let line = record.location.line
 
+        // Identity values are never echoed, in any column a shift may have moved them to.
+        let identities = [record[.patientID], record[.patientBirthDate]].compactMap { $0 }
+        func quoted(_ text: String) -> String { QuotedValue.inline(text, identities: identities) }
+
         func fail(_ column: Column, _ message: String) {
             issues.append(InputIssue(file: file, line: line, column: column.rawValue, message: message))
         }
@@ -32,22 +36,28 @@ public struct RecordValidator: Sendable {
             }
             return text
         }
-        func day(_ column: Column, _ what: String) -> CalendarDay? {
+        func day(_ column: Column, _ what: String, in range: ClosedRange<CalendarDay>) -> CalendarDay? {
             guard let text = required(column, what) else { return nil }
+            // A birth date is described, never shown; an act date is shown when it cannot identify anyone.
+            let shown = column == .patientBirthDate ? "" : quoted(text)
             guard let parsed = CalendarDay(parsing: text) else {
-                fail(column, "date invalide « \(text) » : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
+                fail(column, "date invalide\(shown) : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
+                return nil
+            }
+            guard range.contains(parsed) else {
+                fail(column, "date hors limites\(shown) : \(what) doit tomber entre les années \(range.lowerBound.year) et \(range.upperBound.year)")
                 return nil
             }
             return parsed
         }
 
         let invoiceID = required(.invoiceID, "le numéro de facture")
-        let actDate = day(.actDate, "la date de l'acte")
+        let actDate = day(.actDate, "la date de l'acte", in: InputLimits.firstActDate...InputLimits.lastActDate)
 
         var actTime: TimeOfDay?
         if let text = value(.actTime) {
             actTime = TimeOfDay(parsing: text)
-            if actTime == nil { fail(.actTime, "heure invalide « \(text) » : attendue au format HH:MM (00:00 à 23:59)") }
+            if actTime == nil { fail(.actTime, "heure invalide\(quoted(text)) : attendue au format HH:MM (00:00 à 23:59)") }
         }
 
         var place = Place.cabinet
@@ -55,7 +65,7 @@ public struct RecordValidator: Sendable {
             if let parsed = Place(rawValue: text.lowercased()) {
                 place = parsed
             } else {
-                fail(.place, "lieu inconnu « \(text) » : attendu cabinet, domicile, ehpad ou tele")
+                fail(.place, "lieu inconnu\(quoted(text)) : attendu cabinet, domicile, ehpad ou tele")
             }
         }
 
@@ -64,14 +74,14 @@ public struct RecordValidator: Sendable {
             if RPPS.isValid(text) {
                 practitionerID = text
             } else {
-                fail(.practitionerID, rppsProblem(text))
+                fail(.practitionerID, rppsProblem(text, shown: quoted(text)))
             }
         }
 
         var specialty: Specialty?
         if let text = required(.practitionerSpecialty, "la spécialité du praticien") {
             specialty = Specialty(text)
-            if specialty == nil { fail(.practitionerSpecialty, "spécialité invalide « \(text) » : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
+            if specialty == nil { fail(.practitionerSpecialty, "spécialité invalide\(quoted(text)) : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
         }
 
         var patientRef: PatientRef?
@@ -85,7 +95,7 @@ public struct RecordValidator: Sendable {
             }
         }
 
-        let birthDate = day(.patientBirthDate, "la date de naissance du patient")
+        let birthDate = day(.patientBirthDate, "la date de naissance du patient", in: InputLimits.firstBirthDate...InputLimits.lastActDate)
         if let birthDate, let actDate, birthDate > actDate {
             fail(.patientBirthDate, "date de naissance postérieure à la date de l'acte")
         }
@@ -95,7 +105,7 @@ public struct RecordValidator: Sendable {
             switch text.uppercased() {
             case "M", "1", "H": sex = .male
             case "F", "2": sex = .female
-            default: fail(.patientSex, "sexe invalide « \(text) » : attendu M, F, 1 ou 2")
+            default: fail(.patientSex, "sexe invalide\(quoted(text)) : attendu M, F, 1 ou 2")
             }
         }
 
@@ -104,20 +114,20 @@ public struct RecordValidator: Sendable {
             switch text.lowercased() {
             case "1", "true", "oui", "o", "vrai", "yes", "y": ald = true
             case "0", "false", "non", "n", "faux", "no": ald = false
-            default: fail(.patientALD, "valeur ALD invalide « \(text) » : attendu 1/0, true/false, oui/non ou O/N")
+            default: fail(.patientALD, "valeur ALD invalide\(quoted(text)) : attendu 1/0, true/false, oui/non ou O/N")
             }
         }
 
         var coverage: Coverage?
         if let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
             coverage = Coverage(rawValue: text.trimmingCharactersInWhitespace().lowercased())
-            if coverage == nil { fail(.patientCoverage, "couverture inconnue « \(text) » : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
+            if coverage == nil { fail(.patientCoverage, "couverture inconnue\(quoted(text)) : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
         }
 
         var mtStatus: MTStatus?
         if let text = value(.mtStatus) {
             mtStatus = MTStatus(rawValue: text.lowercased())
-            if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu « \(text) » : attendu centre, elsewhere ou none") }
+            if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu\(quoted(text)) : attendu centre, elsewhere ou none") }
         }
 
         var mtPractitionerID: String?
@@ -125,7 +135,7 @@ public struct RecordValidator: Sendable {
             if RPPS.isValid(text) {
                 mtPractitionerID = text
             } else {
-                fail(.mtPractitionerID, rppsProblem(text))
+                fail(.mtPractitionerID, rppsProblem(text, shown: quoted(text)))
             }
         }
 
@@ -133,43 +143,49 @@ public struct RecordValidator: Sendable {
         if let text = required(.code, "le code de l'acte") {
             code = ActCode(wellFormed: text)
             if code == nil {
-                fail(.code, "code mal formé « \(text) » : attendu un code CCAM (4 lettres et 3 chiffres, ex. DEQP003) ou une lettre-clé NGAP (une lettre suivie d'au plus 5 lettres ou chiffres, ex. G, TCG, GL1)")
+                fail(.code, "code mal formé\(quoted(text)) : attendu un code CCAM (4 lettres et 3 chiffres, ex. DEQP003) ou une lettre-clé NGAP (une lettre suivie d'au plus 5 lettres ou chiffres, ex. G, TCG, GL1)")
             }
         }
 
         var coefficient = Coefficient.one
         if let text = value(.coefficient) {
             if let parsed = Coefficient(text), parsed.thousandths > 0 {
-                coefficient = parsed
+                if parsed <= InputLimits.maxCoefficient {
+                    coefficient = parsed
+                } else {
+                    fail(.coefficient, "coefficient hors limites\(quoted(text)) : un coefficient NGAP ne dépasse pas \(InputLimits.maxCoefficient.thousandths / 1000)")
+                }
             } else {
-                fail(.coefficient, "coefficient invalide « \(text) » : nombre positif attendu (1, 1,5, 0,5…)")
+                fail(.coefficient, "coefficient invalide\(quoted(text)) : nombre positif attendu (1, 1,5, 0,5…)")
             }
         }
 
         var quantity = 1
         if let text = value(.quantity) {
-            if let parsed = Int(text), parsed >= 1, parsed <= 999 {
+            if let parsed = Int(text), InputLimits.quantities.contains(parsed) {
                 quantity = parsed
             } else {
-                fail(.quantity, "quantité invalide « \(text) » : nombre entier de 1 à 999 attendu")
+                fail(.quantity, "quantité invalide\(quoted(text)) : nombre entier de \(InputLimits.quantities.lowerBound) à \(InputLimits.quantities.upperBound) attendu")
             }
         }
 
         let modifiers = (value(.modifiers) ?? "").uppercased().filter { !$0.isWhitespace && $0 != "," && $0 != "+" }
         if !modifiers.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
-            fail(.modifiers, "modificateurs invalides « \(modifiers) » : lettres CCAM attendues (ex. AF)")
+            fail(.modifiers, "modificateurs invalides\(quoted(modifiers)) : lettres CCAM attendues (ex. AF)")
         }
 
         var amount: Cents?
         if let text = required(.amount, "le montant facturé") {
             if let parsed = Cents(euros: text) {
                 if parsed.value < 0 {
-                    fail(.amount, "montant négatif « \(text) » : un montant facturé est positif ou nul")
+                    fail(.amount, "montant négatif\(quoted(text)) : un montant facturé est positif ou nul")
+                } else if parsed > InputLimits.maxAmount {
+                    fail(.amount, "montant hors limites\(quoted(text)) : une ligne d'acte ne dépasse pas \(InputLimits.maxAmount.euros)")
                 } else {
                     amount = parsed
                 }
             } else {
-                fail(.amount, "montant invalide « \(text) » : nombre en euros attendu, avec au plus deux décimales (26,50 ou 26.50)")
+                fail(.amount, "montant invalide\(quoted(text)) : nombre en euros attendu, avec au plus deux décimales (26,50 ou 26.50)")
             }
         }
 
@@ -185,12 +201,13 @@ public struct RecordValidator: Sendable {
                                 association: value(.association), amount: amount))
     }
 
-    private func rppsProblem(_ text: String) -> String {
+    /// An RPPS has 11 digits, so it is described, never shown; `shown` is what may be shown of a wrong one.
+    private func rppsProblem(_ text: String, shown: String) -> String {
         let digits = text.filter { $0.isASCII && $0.isNumber }
         if digits.count != text.count || text.count != 11 {
-            return "numéro RPPS invalide « \(text) » : 11 chiffres attendus"
+            return "numéro RPPS invalide\(shown) : 11 chiffres attendus"
         }
-        return "numéro RPPS invalide « \(text) » : le dernier chiffre (clé de Luhn) ne correspond pas"
+        return "numéro RPPS invalide (\(QuotedValue.describe(text))) : le dernier chiffre (clé de Luhn) ne correspond pas"
     }
 }
 

@@ -44,7 +44,7 @@ public enum RosterReader {
             if let column = RosterColumn(header: trimmed) {
                 if positions[column] == nil { positions[column] = position }
             } else {
-                unknown.append("« \(trimmed) »")
+                unknown.append(QuotedValue.quote(trimmed))
             }
         }
         source.refuseLineBreaks(inFields: Set(positions.values))
@@ -102,7 +102,7 @@ public enum RosterReader {
         func day(_ column: RosterColumn, _ what: String) -> CalendarDay? {
             guard let text = value(column) else { return nil }
             guard let parsed = CalendarDay(parsing: text) else {
-                fail(column, "date invalide « \(text) » : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
+                fail(column, "date invalide\(QuotedValue.inline(text)) : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
                 return nil
             }
             return parsed
@@ -113,8 +113,8 @@ public enum RosterReader {
             if !RPPS.isValid(practitionerID) {
                 let isElevenDigits = practitionerID.count == 11 && practitionerID.allSatisfy { $0.isASCII && $0.isNumber }
                 fail(.practitionerID, isElevenDigits
-                     ? "numéro RPPS invalide « \(practitionerID) » : le dernier chiffre (clé de Luhn) ne correspond pas"
-                     : "numéro RPPS invalide « \(practitionerID) » : 11 chiffres attendus")
+                     ? "numéro RPPS invalide (\(QuotedValue.describe(practitionerID))) : le dernier chiffre (clé de Luhn) ne correspond pas"
+                     : "numéro RPPS invalide\(QuotedValue.inline(practitionerID)) : 11 chiffres attendus")
             }
         } else {
             fail(.practitionerID, "valeur manquante : le numéro RPPS du praticien est obligatoire")
@@ -123,7 +123,7 @@ public enum RosterReader {
         var specialty: Specialty?
         if let text = value(.specialty) {
             specialty = Specialty(text)
-            if specialty == nil { fail(.specialty, "spécialité invalide « \(text) » : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
+            if specialty == nil { fail(.specialty, "spécialité invalide\(QuotedValue.inline(text)) : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
         }
         let startDate = day(.startDate, "la date d'arrivée")
         let endDate = day(.endDate, "la date de départ")

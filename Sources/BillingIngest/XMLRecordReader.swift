@@ -30,6 +30,8 @@ public final class XMLRecordReader: RecordReader {
     private var invoiceDepth = -1
     private var patientFields: [Column: String] = [:]
 
+    /// A file cannot make the sets of reported names grow without bound.
+    static let maxRememberedNames = 100
     /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
     private var reportedUnknownElements: Set<String> = []
     private var reportedUnknownAttributes: Set<String> = []
@@ -53,8 +55,7 @@ public final class XMLRecordReader: RecordReader {
             // libxml2 has already called the close callback.
             throw UnreadableFile(InputIssue(
                 file: displayName, line: 0, column: nil,
-                message: diagnostics.firstError.map { "fichier XML illisible : \($0.message)" }
-                    ?? "fichier XML illisible : libxml2 n'a pas pu démarrer la lecture"))
+                message: diagnostics.firstError.map(\.frenchMessage) ?? "fichier XML illisible : la lecture n'a pas pu démarrer"))
         }
         reader = created
         xmlTextReaderSetStructuredErrorHandler(reader, xmlDiagnosticsCollector, Unmanaged.passUnretained(diagnostics).toOpaque())
@@ -101,9 +102,9 @@ public final class XMLRecordReader: RecordReader {
             finished = true
             throw readFailure()
         }
-        if let refusal = source.refusedDeclarationLine {
+        if let refusal = source.refusal {
             finished = true
-            throw unreadable(line: refusal, XMLRecordReader.entityRefusal)
+            throw unreadable(line: refusal.line, refusal.message)
         }
 
         let nodeType = xmlTextReaderNodeType(reader)
@@ -137,7 +138,7 @@ public final class XMLRecordReader: RecordReader {
             sawRoot = true
             guard name == "batch" else {
                 finished = true
-                throw unreadable(line: line, "l'élément racine est <\(name)> alors qu'un export de facturation XML commence par <batch> (spec §2)")
+                throw unreadable(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
             }
             readAttributes(of: name, line: line, mapping: [:], known: XMLRecordReader.batchAttributes)
             return
@@ -179,10 +180,11 @@ public final class XMLRecordReader: RecordReader {
             fields.merge(actFields) { _, act in act }
             pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields)))
         default:
-            if reportedUnknownElements.insert(name).inserted {
+            // Once many names were seen the set stops growing; later unknown elements are each reported.
+            if reportedUnknownElements.count >= XMLRecordReader.maxRememberedNames || reportedUnknownElements.insert(name).inserted {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
-                    message: "élément <\(name)> inconnu ignoré (signalé une seule fois) ; éléments lus : <batch>, <invoice>, <patient>, <act>",
+                    message: "élément \(XMLRecordReader.shown(element: name)) inconnu ignoré (signalé une seule fois) ; éléments lus : <batch>, <invoice>, <patient>, <act>",
                     severity: .warning)))
             }
         }
@@ -208,10 +210,11 @@ public final class XMLRecordReader: RecordReader {
             if known.contains(name) { continue }
             if let column = (mapping.isEmpty ? nil : profile.column(forHeader: name)) ?? mapping[name] {
                 fields[column] = value
-            } else if reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
+            } else if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
+                        || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
-                    message: "attribut « \(name) » de <\(element)> inconnu ignoré (signalé une seule fois)",
+                    message: "attribut\(QuotedValue.inline(name)) de \(XMLRecordReader.shown(element: element)) inconnu ignoré (signalé une seule fois)",
                     severity: .warning)))
             }
         } while xmlTextReaderMoveToNextAttribute(reader) == 1
@@ -236,8 +239,8 @@ public final class XMLRecordReader: RecordReader {
     // MARK: Errors
 
     private func readFailure() -> UnreadableFile {
-        if let refusal = source.refusedDeclarationLine {
-            return unreadable(line: refusal, XMLRecordReader.entityRefusal)
+        if let refusal = source.refusal {
+            return unreadable(line: refusal.line, refusal.message)
         }
         // libxml2 calls an empty file "extra content at the end of the document".
         if !sawRoot && !source.sawNonBlankByte && source.readFailure == nil {
@@ -254,6 +257,11 @@ public final class XMLRecordReader: RecordReader {
 
     private func unreadable(line: Int, _ message: String) -> UnreadableFile {
         UnreadableFile(InputIssue(file: displayName, line: line, column: nil, message: message))
+    }
+
+    /// `<name>` when the name may be shown (it comes from the file), else a description of it.
+    static func shown(element name: String) -> String {
+        QuotedValue.isSafe(name) ? "<\(name)>" : "(élément : \(QuotedValue.describe(name)))"
     }
 
     private static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
@@ -283,11 +291,11 @@ public final class XMLRecordReader: RecordReader {
 struct XMLParseError {
     var code: Int32
     var line: Int
-    var message: String
 
-    /// The French account of the error for staff (spec §1.2), libxml2's own words kept for support.
+    /// The French account of the error for staff (spec §1.2). libxml2's own words are never copied:
+    /// they quote the text around the error, which may be a NIR or a birth date.
     var frenchMessage: String {
-        let detail = "(libxml2 : \(message))"
+        let detail = "(code libxml2 \(code))"
         switch Int(code) {
         case Int(XML_ERR_UNDECLARED_ENTITY.rawValue), Int(XML_WAR_UNDECLARED_ENTITY.rawValue),
              Int(XML_ERR_ENTITY_LOOP.rawValue), Int(XML_ERR_ENTITY_IS_EXTERNAL.rawValue),
@@ -331,8 +339,7 @@ final class XMLParseDiagnostics {
     func record(_ error: xmlError) {
         // Warnings (XML_ERR_WARNING) do not stop the reading; the first error is the cause, later ones follow from it.
         guard error.level.rawValue >= XML_ERR_ERROR.rawValue, firstError == nil else { return }
-        let text = error.message.map { String(cString: $0) }?.trimmingCharactersInWhitespace() ?? ""
-        firstError = XMLParseError(code: error.code, line: Int(error.line), message: text)
+        firstError = XMLParseError(code: error.code, line: Int(error.line))
     }
 
     /// Runs `body` with this collector as the thread's libxml2 error handler, for the errors raised
@@ -366,7 +373,8 @@ final class XMLByteSource {
     private var start = 0
     private var end = 0
     private var atEnd = false
-    fileprivate(set) var refusedDeclarationLine: Int?
+    /// Where and why the input was cut before libxml2 saw the rest (a declaration, a hostile tag).
+    fileprivate(set) var refusal: (line: Int, message: String)?
     fileprivate(set) var readFailure: String?
     fileprivate(set) var sawNonBlankByte = false
     let startTags = StartTagQueue()
@@ -409,9 +417,9 @@ final class XMLByteSource {
             let length = memchr(base, Int32(UInt8(ascii: ">")), available)
                 .map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) + 1 } ?? available
             let piece = UnsafeBufferPointer(start: base, count: length)
-            if let declarationLine = scanner.scan(piece, into: startTags) {
-                // Nothing of the declaration reaches libxml2: the input simply ends here.
-                refusedDeclarationLine = declarationLine
+            if let refused = scanner.scan(piece, into: startTags) {
+                // Nothing of the refused markup reaches libxml2: the input simply ends here.
+                refusal = refused
                 atEnd = true
                 return 0
             }
@@ -488,15 +496,20 @@ struct StartTagScanner {
         case processingInstruction
     }
 
+    /// No element of the contract has more than a dozen attributes; libxml2 checks an element's
+    /// attributes for duplicates in quadratic time, so a tag with 100 000 of them would stall the run.
+    static let maxAttributes = 256
+
     private var state = State.content
+    private var attributes = 0
     private var line = 1
     private var tagStartLine = 1
     /// The two bytes before the current one, to see `-->`, `]]>` and `?>`.
     private var previous: (UInt8, UInt8) = (0, 0)
 
-    /// Scans `bytes`, queueing each complete start tag. Returns the line of a `<!` declaration
-    /// (DOCTYPE, ENTITY…) if one starts here.
-    mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, into queue: StartTagQueue) -> Int? {
+    /// Scans `bytes`, queueing each complete start tag. Returns the line and the reason when the input
+    /// must stop here: a `<!` declaration (DOCTYPE, ENTITY…), or a start tag with too many attributes.
+    mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, into queue: StartTagQueue) -> (line: Int, message: String)? {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") { line += 1 }
             switch state {
@@ -513,12 +526,17 @@ struct StartTagScanner {
                 case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                      UInt8(ascii: "_"), UInt8(ascii: ":"), 0x80...0xFF:
                     state = .startTag
+                    attributes = 0
                 default:
                     state = .content  // Not markup libxml2 accepts; it will report the error.
                 }
             case .startTag:
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                     state = .quotedValue(byte)
+                    attributes += 1
+                    if attributes > StartTagScanner.maxAttributes {
+                        return (tagStartLine, "élément de plus de \(StartTagScanner.maxAttributes) attributs : ce n'est pas un export de facturation, la lecture s'arrête là")
+                    }
                 } else if byte == UInt8(ascii: ">") {
                     queue.append(StartTagLines(startLine: tagStartLine, endLine: line))
                     state = .content
@@ -531,7 +549,7 @@ struct StartTagScanner {
                 switch byte {
                 case UInt8(ascii: "-"): state = .comment
                 case UInt8(ascii: "["): state = .cdata
-                default: return tagStartLine
+                default: return (tagStartLine, XMLRecordReader.entityRefusal)
                 }
                 previous = (0, 0)
                 continue

@@ -88,7 +88,8 @@ final class CSVValidationTests: XCTestCase {
         ])
 
         assertIssue(outcome, line: 3, column: "amount", mentions: ["manquante", "obligatoire"])
-        assertIssue(outcome, line: 5, column: "act_date", mentions: ["2024-02-30", "AAAA-MM-JJ", "JJ/MM/AAAA", "jour existant"])
+        assertIssue(outcome, line: 5, column: "act_date", mentions: ["en forme de date", "AAAA-MM-JJ", "JJ/MM/AAAA", "jour existant"])
+        XCTAssertFalse(outcome.rejected[5]?.first?.message.contains("2024-02-30") ?? true, "a date is described, never echoed")
         assertIssue(outcome, line: 7, column: "amount", mentions: ["négatif", "positif ou nul"])
         assertIssue(outcome, line: 8, column: "amount", mentions: ["trente", "nombre en euros attendu"])
         assertIssue(outcome, line: 10, column: "practitioner_id", mentions: ["RPPS", "clé de Luhn"])
