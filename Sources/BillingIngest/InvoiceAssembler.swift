@@ -33,7 +33,7 @@ public struct InvoiceAssembler {
     private func mismatch(_ line: ActLine, _ first: ActLine) -> InputIssue? {
         func issue(_ column: Column, _ what: String) -> InputIssue {
             InputIssue(file: line.location.file, line: line.location.line, column: column.rawValue,
-                       message: "la facture \(line.invoiceID) commence ligne \(first.location.line) avec \(what) différent : une facture réunit un seul patient, un seul praticien et une seule date")
+                       message: "la facture\(QuotedValue.inline(line.invoiceID)) commence ligne \(first.location.line) avec \(what) différent : une facture réunit un seul patient, un seul praticien et une seule date")
         }
         if line.patient.ref != first.patient.ref { return issue(.patientID, "un patient") }
         if line.practitionerID != first.practitionerID { return issue(.practitionerID, "un praticien") }

@@ -86,6 +86,30 @@ final class HostileValuesTests: XCTestCase {
         XCTAssertTrue(found[8]![0].message.contains("« trente »"), found[8]![0].message)
     }
 
+    /// Found by the XML fuzz target: an invoice number carrying a run of digits (a NIR shifted into
+    /// the invoice column looks the same) was quoted when one invoice mixed two patients.
+    func testInvoiceNumberWithADigitRunIsNotEchoedWhenAnInvoiceMixesPatients() throws {
+        let invoice = "F2024700196"
+        let otherNIR = TestData.nirWithKey("2850775123456")
+        var assembler = InvoiceAssembler()
+        var messages: [String] = []
+        for (index, patient) in [nir, otherNIR].enumerated() {
+            let record = RawRecord(location: SourceLocation(file: "f.csv", line: index + 2), fields: [
+                .invoiceID: invoice, .actDate: "2024-12-06", .practitionerID: practitioner, .practitionerSpecialty: "01",
+                .patientID: patient, .patientBirthDate: "1953-12-22", .code: "G", .amount: "30.00",
+            ])
+            if case .success(let line) = TestData.validator.validate(record), case .failure(let rejected) = assembler.add(line) {
+                messages += rejected.issues.map(\.message)
+            }
+        }
+        XCTAssertEqual(messages.count, 1, "the second line mixes patients and is rejected")
+        for message in messages {
+            XCTAssertFalse(message.contains(invoice), message)
+            XCTAssertNil(message.range(of: "[0-9]{8,}", options: .regularExpression), message)
+            XCTAssertTrue(message.contains("commence ligne 2"), message)
+        }
+    }
+
     func testQuotedValueGate() {
         XCTAssertEqual(QuotedValue.quote("XYZ"), "« XYZ »")
         XCTAssertEqual(QuotedValue.quote("185077512345678"), "valeur de 15 caractères, chiffres seulement")
