@@ -100,7 +100,8 @@ public enum HTMLReport {
         } else {
             html += "<p>\(outcome.rejectedLines) ligne(s) n'ont pas pu être auditées : à corriger dans le logiciel de facturation.</p><ul class=\"errors\">\n"
             for issue in outcome.inputErrors.prefix(200) { html += "<li>\(e(issue.description))</li>\n" }
-            if outcome.inputErrors.count > 200 { html += "<li>… et \(outcome.inputErrors.count - 200) autre(s)</li>\n" }
+            let notShown = outcome.inputErrors.count - min(outcome.inputErrors.count, 200) + outcome.omittedInputErrors
+            if notShown > 0 { html += "<li>… et \(notShown) autre(s)</li>\n" }
             html += "</ul>\n"
         }
         html += "</section>\n"

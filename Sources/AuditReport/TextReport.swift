@@ -72,11 +72,17 @@ public enum TextReport {
             lines.append("")
             lines.append(style.bold("Lignes rejetées et fichiers illisibles (\(outcome.inputErrors.count))"))
             for issue in outcome.inputErrors { lines.append("  " + style.red(t(issue.description))) }
+            if outcome.omittedInputErrors > 0 {
+                lines.append("  … et \(outcome.omittedInputErrors) autre(s) du même genre ; liste complète : --all-issues FICHIER")
+            }
         }
         if !outcome.warnings.isEmpty {
             lines.append("")
             lines.append(style.bold("Avertissements"))
             for issue in outcome.warnings { lines.append("  \(t(issue.description))") }
+            if outcome.omittedWarnings > 0 {
+                lines.append("  … et \(outcome.omittedWarnings) autre(s) du même genre ; liste complète : --all-issues FICHIER")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

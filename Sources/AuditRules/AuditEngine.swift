@@ -11,7 +11,13 @@ public final class AuditEngine {
     private var findings: [Finding] = []
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
     private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
-    private var actsByPatient: [PatientRef: [DuplicateKey: ActSeen]] = [:]
+    /// The duplicate rule's memory: per patient, the acts of the few days seen last. A day drops out
+    /// once the patient has been seen on `DuplicateState.daysKept` other days since, so the state
+    /// grows with the patients, not with the acts (a duplicate is billed on the same day).
+    private var actsByPatient: [PatientRef: DuplicateState] = [:]
+
+    /// Days held by the duplicate rule across all patients (for the test that it stays bounded).
+    var duplicateDaysKept: Int { actsByPatient.values.reduce(0) { $0 + $1.dayCount } }
 
     /// When set, the facts of the rules settled per patient and year (médecin traitant) go here
     /// instead of into this run's state, and `finish` settles none of them: the nightly store keeps
@@ -271,7 +277,12 @@ public final class AuditEngine {
     private func checkDuplicate(_ rule: Rule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         let invoice = context.invoice
-        var acts = actsByPatient[invoice.patient.ref] ?? [:]
+        var state = actsByPatient[invoice.patient.ref] ?? DuplicateState()
+        var acts = state.take(invoice.date)
+        defer {
+            state.put(invoice.date, acts)
+            actsByPatient[invoice.patient.ref] = state
+        }
         for line in invoice.lines where rule.codes.isEmpty || rule.codes.contains(line.code.text) {
             let key = DuplicateKey(day: line.actDate, practitionerID: line.practitionerID, code: line.code.text,
                                    coefficient: line.coefficient)
@@ -285,7 +296,6 @@ public final class AuditEngine {
                 acts[key] = ActSeen(invoiceID: invoice.id, location: line.location)
             }
         }
-        actsByPatient[invoice.patient.ref] = acts
     }
 
     private func checkRosterDates(_ rule: Rule, _ context: InvoiceContext) {
@@ -525,6 +535,28 @@ struct DuplicateKey: Hashable {
 struct ActSeen {
     var invoiceID: String
     var location: SourceLocation
+}
+
+/// One patient's acts on the days seen last, most recent last. Exports come sorted by date, invoice
+/// or practitioner, so the acts of one day arrive close together; eight days is ample.
+struct DuplicateState {
+    static let daysKept = 8
+    private var days: [(day: CalendarDay, acts: [DuplicateKey: ActSeen])] = []
+
+    var dayCount: Int { days.count }
+
+    /// Removes and returns the acts kept for `day` (empty when none).
+    mutating func take(_ day: CalendarDay) -> [DuplicateKey: ActSeen] {
+        guard let index = days.firstIndex(where: { $0.day == day }) else { return [:] }
+        return days.remove(at: index).acts
+    }
+
+    /// Keeps `acts` as the most recent day, dropping the day seen longest ago beyond `daysKept`.
+    mutating func put(_ day: CalendarDay, _ acts: [DuplicateKey: ActSeen]) {
+        guard !acts.isEmpty else { return }
+        days.append((day, acts))
+        if days.count > DuplicateState.daysKept { days.removeFirst() }
+    }
 }
 
 /// `{name}` placeholders in a rule's message, filled from the finding.

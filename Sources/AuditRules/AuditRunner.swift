@@ -20,6 +20,9 @@ public struct AuditRunner {
     public var period: ActPeriod?
     /// Profiles to suggest when a CSV header lacks required columns under `profile`.
     public var suggestedProfiles: [MappingProfile] = []
+    /// Called with every input error and warning as it is found, including those the outcome only
+    /// counts (`--all-issues FILE`).
+    public var issueSink: ((InputIssue) -> Void)?
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -49,9 +52,9 @@ public struct AuditRunner {
         var unknownCodes: [String: SourceLocation] = [:]
         var unpricedCodes: [String: SourceLocation] = [:]
 
+        var collector = IssueCollector(sink: issueSink)
         let (files, issues) = ExportFiles.collect(paths: paths)
-        outcome.inputErrors += issues.filter { $0.severity == .error }
-        outcome.warnings += issues.filter { $0.severity == .warning }
+        for issue in issues { collector.add(issue, to: &outcome) }
         let names = Self.displayNames(files)
         var readable = 0
         var linesRead = 0
@@ -81,7 +84,7 @@ public struct AuditRunner {
             }
             func reject(_ issues: [InputIssue]) {
                 outcome.rejectedLines += 1
-                outcome.inputErrors += issues
+                for issue in issues { collector.add(issue, to: &outcome) }
             }
             var readToEnd = false
             var gaveRows = false
@@ -109,24 +112,23 @@ public struct AuditRunner {
                     case .rejected(let issue):
                         gaveRows = true
                         reject([issue])
-                    case .warning(let issue) where issue.severity == .notice: outcome.notices.append(issue)
-                    case .warning(let issue): outcome.warnings.append(issue)
+                    case .warning(let issue): collector.add(issue, to: &outcome)
                     }
                 }
                 readToEnd = true
             } catch let unreadable as UnreadableFile {
                 outcome.unreadableFiles.append(name)
-                outcome.inputErrors.append(unreadable.issue)
+                collector.add(unreadable.issue, to: &outcome)
             } catch {
                 outcome.unreadableFiles.append(name)
-                outcome.inputErrors.append(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)))
+                collector.add(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)), to: &outcome)
             }
             if readToEnd || gaveRows { readable += 1 }
             // What was read before a file broke off is still audited: nothing read is dropped.
             take(assembler.flush())
         }
         outcome.findings = engine.finish()
-        outcome.warnings += Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes)
+        for warning in Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes) { collector.add(warning, to: &outcome) }
         outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
     }

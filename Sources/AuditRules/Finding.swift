@@ -123,6 +123,7 @@ public struct AuditOutcome: Sendable {
     public var rejectedLines = 0
     public var findings: [Finding] = []
     /// Rejected rows and unreadable files (severity error), warnings apart.
+    /// At most `IssueCollector.keptPerKind` of each kind; the others are counted in `omitted…`.
     public var inputErrors: [InputIssue] = []
     public var warnings: [InputIssue] = []
     /// Said for information only (an encoding detected as expected).
@@ -130,6 +131,9 @@ public struct AuditOutcome: Sendable {
     /// The act dates audited (`--month`, `--from`/`--to`), nil for all; acts outside are counted here.
     public var period: ActPeriod?
     public var actsOutsidePeriod = 0
+    /// Input errors and warnings not kept in the lists above (all of them go to `--all-issues`).
+    public var omittedInputErrors = 0
+    public var omittedWarnings = 0
     /// Amount billed per practitioner, for the share of revenue lost.
     public var billedByPractitioner: [String: Cents] = [:]
     /// Amount billed per month of act date.

@@ -116,6 +116,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Fichier de la clé de pseudonymisation (par défaut ~/.config/cotaudit/pseudonym.key ; la variable COTAUDIT_PSEUDONYM_KEY a priorité).", valueName: "fichier"))
     var keyFile: String?
 
+    @Option(help: ArgumentHelp("Écrit dans ce fichier toutes les lignes rejetées et tous les avertissements, au fil de la lecture (les rapports en gardent 200 par genre).", valueName: "fichier"))
+    var allIssues: String?
+
     @Option(help: ArgumentHelp("N'audite que les actes de ce mois (AAAA-MM) ; les autres sont comptés et signalés.", valueName: "AAAA-MM"))
     var month: String?
 

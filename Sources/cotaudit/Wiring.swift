@@ -77,6 +77,10 @@ enum Wiring {
         var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: try loadRoster(options.roster),
                                  pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
         runner.period = options.period
+        if let path = options.allIssues {
+            let file = try IssueFile(path: path)
+            runner.issueSink = { file.write($0) }
+        }
         if options.profile == nil {
             runner.suggestedProfiles = MappingProfile.all(in: URL(fileURLWithPath: ruleSet.directory).appendingPathComponent("profiles"))
         }
@@ -186,6 +190,36 @@ enum Wiring {
             return
         }
         try OutputFile.write(data, to: path)
+    }
+}
+
+/// `--all-issues FILE`: every input error and warning, one per line, written as the audit finds
+/// them (buffered), so the list is complete however long it is; the reports keep a bounded number.
+final class IssueFile {
+    private let handle: FileHandle
+    private var pending = Data()
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CommandFailure(message: "impossible d'écrire la liste des anomalies dans \(path)", status: 2)
+        }
+        self.handle = handle
+    }
+
+    func write(_ issue: InputIssue) {
+        let label = switch issue.severity { case .error: "erreur"; case .warning: "avertissement"; case .notice: "information" }
+        pending.append(Data("\(label) : \(issue)\n".utf8))
+        if pending.count >= 64 * 1024 { flush() }
+    }
+
+    private func flush() {
+        handle.write(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    deinit {
+        flush()
+        try? handle.close()
     }
 }
 

@@ -1,0 +1,1 @@
+// Only the declaration in include/CFuzzDriver.h is needed; libFuzzer provides the definition.

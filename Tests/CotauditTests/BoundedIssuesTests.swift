@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+
+/// A file of thousands of bad rows: the report keeps a bounded list per kind and says how many more
+/// there were, `rejected_lines` stays exact, and `--all-issues FILE` lists every one of them.
+final class BoundedIssuesTests: XCTestCase {
+    func testReportsKeepTwoHundredPerKindAndAllIssuesListsThemAll() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-bounded-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var text = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount\n"
+        for index in 0..<1_500 {
+            // Two kinds: an amount that is not a number, and a quote that swallows the next line.
+            text += index % 3 == 0 ? "\"F\(index);2024-10-02;10000000001;01;P1;1980-01-01;G;30\n"
+                                   : "F\(index);2024-10-02;10000000001;01;P1;1980-01-01;G;trente\n"
+        }
+        let input = folder.appendingPathComponent("mauvais.csv")
+        try Data(text.utf8).write(to: input)
+        let report = folder.appendingPathComponent("rapport.json")
+        let all = folder.appendingPathComponent("anomalies.txt")
+        let run = try CommandLineTests.run(["audit", input.path, "--format", "json", "-o", report.path, "--all-issues", all.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+        let summary = try XCTUnwrap(json["summary"] as? [String: Any])
+        XCTAssertEqual(summary["rejected_lines"] as? Int, 1_500)
+        let errors = try XCTUnwrap(json["input_errors"] as? [[String: Any]])
+        XCTAssertEqual(errors.count, 400, "200 per kind: the amount column, and rows without a column")
+        XCTAssertEqual(summary["input_errors_omitted"] as? Int, 1_100)
+
+        let listed = try String(contentsOf: all, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(listed.count, 1_500)
+        XCTAssertTrue(listed.allSatisfy { $0.hasPrefix("erreur : mauvais.csv, ligne ") }, String(listed.first ?? ""))
+    }
+}
