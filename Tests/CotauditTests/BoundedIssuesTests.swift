@@ -11,8 +11,8 @@ final class BoundedIssuesTests: XCTestCase {
         var text = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount\n"
         for index in 0..<1_500 {
             // Two kinds: an amount that is not a number, and a quote that swallows the next line.
-            text += index % 3 == 0 ? "\"F\(index);2024-10-02;10000000001;01;P1;1980-01-01;G;30\n"
-                                   : "F\(index);2024-10-02;10000000001;01;P1;1980-01-01;G;trente\n"
+            text += index % 3 == 0 ? "\"F\(index);2024-10-02;10004129838;01;P1;1980-01-01;G;30\n"
+                                   : "F\(index);2024-10-02;10004129838;01;P1;1980-01-01;G;trente\n"
         }
         let input = folder.appendingPathComponent("mauvais.csv")
         try Data(text.utf8).write(to: input)
