@@ -25,9 +25,6 @@ public enum JSONReport {
                     json.field("acts", outcome.acts)
                     json.field("invoices", outcome.invoices)
                     json.field("rejected_lines", outcome.rejectedLines)
-                    // Issues beyond the reported lists (a bounded number per kind); --all-issues lists them all.
-                    json.field("input_errors_omitted", outcome.omittedInputErrors)
-                    json.field("warnings_omitted", outcome.omittedWarnings)
                     json.field("findings", outcome.findings.count)
                     json.field("lost_cents", totals.lostCents.value)
                     json.field("at_risk_cents", totals.atRiskCents.value)
@@ -46,6 +43,9 @@ public enum JSONReport {
                         json.field("period_to", period.to?.iso)
                         json.field("acts_outside_period", outcome.actsOutsidePeriod)
                     }
+                    // Issues beyond the reported lists (a bounded number per kind); --all-issues lists them all.
+                    json.field("input_errors_omitted", outcome.omittedInputErrors)
+                    json.field("warnings_omitted", outcome.omittedWarnings)
                 }
             }
             json.field("by_practitioner") {

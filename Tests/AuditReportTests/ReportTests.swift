@@ -179,7 +179,9 @@ final class ReportTests: XCTestCase {
             "billed_cents": 2500,
             "first_act_date": "2025-02-10",
             "last_act_date": "2025-02-10",
-            "rule_set": "cotaudit-core 2025.1"
+            "rule_set": "cotaudit-core 2025.1",
+            "input_errors_omitted": 0,
+            "warnings_omitted": 0
           },
           "by_practitioner": [
             {
