@@ -49,8 +49,10 @@ public struct AuditRunner {
         let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines
         // are audited, and each code is listed once (contract §1.2), at its first line.
+        // Both are capped: a hostile file of distinct made-up codes must not grow them with its rows.
         var unknownCodes: [String: SourceLocation] = [:]
         var unpricedCodes: [String: SourceLocation] = [:]
+        var linesWithUncountedCodes = 0
 
         var collector = IssueCollector(sink: issueSink)
         let (files, issues) = ExportFiles.collect(paths: paths)
@@ -75,8 +77,10 @@ public struct AuditRunner {
                     let code = line.code.text
                     switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone, specialty: line.specialty.code) {
                     case .priced: break
-                    case .unknown: if unknownCodes[code] == nil { unknownCodes[code] = line.location }
-                    case .unpriced: if unpricedCodes[code] == nil { unpricedCodes[code] = line.location }
+                    case .unknown where unknownCodes[code] != nil, .unpriced where unpricedCodes[code] != nil: break
+                    case .unknown where unknownCodes.count < Self.distinctCodesListed: unknownCodes[code] = line.location
+                    case .unpriced where unpricedCodes.count < Self.distinctCodesListed: unpricedCodes[code] = line.location
+                    case .unknown, .unpriced: linesWithUncountedCodes += 1
                     }
                 }
                 invoiceSink?(invoice)
@@ -128,10 +132,19 @@ public struct AuditRunner {
             take(assembler.flush())
         }
         outcome.findings = engine.finish()
+        // Said before the per-code warnings, so it is among those a report keeps.
+        if linesWithUncountedCodes > 0 {
+            collector.add(InputIssue(file: outcome.files.first ?? "", line: 0, column: "code",
+                                     message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
+                                     severity: .warning), to: &outcome)
+        }
         for warning in Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes) { collector.add(warning, to: &outcome) }
         outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
     }
+
+    /// How many distinct unknown (and, apart, unpriced) codes are listed; lines with further codes are counted.
+    static let distinctCodesListed = 1_000
 
     /// One warning per code, in code order: unknown codes, and known codes billed on a day they have
     /// no tariff (a code both unknown and unpriced cannot be: unknown wins).
