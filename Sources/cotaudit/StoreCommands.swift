@@ -227,15 +227,17 @@ struct Report: ParsableCommand {
         let ruleSet = try Wiring.loadRuleSet(rules)
         let roster = try Wiring.loadRoster(roster)
         let database = try store.openExisting()
+        let options = Wiring.reportOptions(ruleSet, report)
         let outcome: AuditOutcome
+        let trendAndFixes: TrendAndFixes
         do {
             let (from, to) = try period.resolve(held: database.monthsHeld())
             outcome = try database.outcome(from: from, to: to, ruleSetName: ruleSet.name, ruleSetVersion: ruleSet.version, roster: roster)
+            trendAndFixes = try database.trendAndFixes(from: from, to: to, options: options)
         } catch let failure as AuditStore.Failure {
             throw CommandFailure(message: failure.description, status: 2)
         }
-        let options = Wiring.reportOptions(ruleSet, report)
-        try Wiring.write(Wiring.render(outcome, options: report, reportOptions: options), to: report.output)
+        try Wiring.write(Wiring.render(outcome, options: report, reportOptions: options, trendAndFixes: trendAndFixes), to: report.output)
     }
 }
 
