@@ -6,7 +6,7 @@ import GRDB
 /// The nightly audit's memory: an SQLite file holding, per export file audited, its invoices (as
 /// billed amounts per practitioner and day), the médecin traitant facts of each patient-year, the
 /// open findings and every change to them. Patients appear only as keyed pseudonyms; of the birth
-/// date only the ages the rules need are kept (see README, « Le suivi de nuit »).
+/// date only the ages the rules need are kept (see README, « The nightly audit with memory »).
 public final class AuditStore {
     public let path: String
     let pool: DatabasePool
