@@ -27,7 +27,11 @@ public enum CSVReport {
         return encode(rows)
     }
 
-    public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true) -> Data {
+    /// `trendAndFixes` (from `cotaudit report`) adds the sections `trend` (every month held up to
+    /// the period's end), `fixed` and `fixed-previous-month` (per practitioner, what corrected
+    /// re-exports fixed, keyed `RPPS YYYY-MM`).
+    public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true,
+                                  trendAndFixes: TrendAndFixes? = nil) -> Data {
         let unit = decimalComma ? "eur" : "cents"
         var rows: [[String]] = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)",
                                  "rebill_\(unit)", "obtain_\(unit)", "recoverable_\(unit)"]]
@@ -53,6 +57,25 @@ public enum CSVReport {
                              amount(line.possibleCents, decimalComma), amount(line.atRiskCents, decimalComma),
                              String(line.findings), "", amount(line.rebillCents, decimalComma),
                              amount(line.obtainCents, decimalComma), amount(line.recoverableCents, decimalComma)])
+            }
+        }
+        if let store = trendAndFixes {
+            for line in store.months {
+                rows.append(["trend", line.key, "", amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
+                             amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma),
+                             amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma),
+                             amount(line.recoverableCents, decimalComma)])
+            }
+            let period = store.fixedFrom == store.fixedTo ? store.fixedFrom.description : "\(store.fixedFrom)/\(store.fixedTo)"
+            for (section, months) in [("fixed", period), ("fixed-previous-month", store.previousMonth.description)] {
+                for fixes in store.fixedByPractitioner {
+                    let line = section == "fixed" ? fixes.period : fixes.previousMonth
+                    // Billed and still-billable have no meaning for findings that went.
+                    rows.append([section, "\(fixes.practitionerID) \(months)", outcome.roster?.name(of: fixes.practitionerID) ?? "",
+                                 amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
+                                 amount(line.atRiskCents, decimalComma), String(line.findings), "",
+                                 amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma), ""])
+                }
             }
         }
         return encode(rows)

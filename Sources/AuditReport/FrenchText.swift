@@ -1,12 +1,12 @@
-/// French wording shared by the renderers.
-enum FrenchText {
+/// French wording shared by the renderers and the nightly store's output.
+public enum FrenchText {
     /// `1 acte`, `0 acte`, `2 actes`: French puts 0 and 1 in the singular.
-    static func count(_ number: Int, _ singular: String, _ plural: String? = nil) -> String {
+    public static func count(_ number: Int, _ singular: String, _ plural: String? = nil) -> String {
         "\(number) \(number < 2 ? singular : plural ?? pluralize(singular))"
     }
 
     /// Every word of a short noun group takes an « s » (`ligne rejetée` → `lignes rejetées`).
-    static func pluralize(_ group: String) -> String {
+    public static func pluralize(_ group: String) -> String {
         group.split(separator: " ").map { word in
             word.hasSuffix("s") || word.hasSuffix("x") ? String(word) : word + "s"
         }.joined(separator: " ")

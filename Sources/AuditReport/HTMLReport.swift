@@ -4,7 +4,10 @@ import BillingModel
 /// The director's monthly page: one self-contained French HTML file (inline CSS and SVG, no
 /// script, no network) that prints on A4, one section per page where it matters.
 public enum HTMLReport {
-    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions) -> String {
+    /// `trendAndFixes`: from `cotaudit report`, the months held by the store (the month-by-month
+    /// chart then shows them all up to the period's end) and what corrected re-exports fixed.
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
+                              trendAndFixes: TrendAndFixes? = nil) -> String {
         let e = HTML.escape
         func practitionerName(_ id: String) -> String {
             outcome.roster?.name(of: id) ?? "Praticien \(id)"
@@ -60,12 +63,17 @@ public enum HTMLReport {
             SVGChart.Bar(label: $0.key, value: $0.lostCents)
         }, title: "Manque à gagner par acte")
         html += "\n<h2>Évolution mois par mois</h2>\n"
-        html += SVGChart.columns(totals.byMonth.map { line in
-            let parts = line.key.split(separator: "-").compactMap { Int($0) }
-            let label = parts.count == 2 ? YearMonth(year: parts[0], month: parts[1]).french : line.key
-            return SVGChart.Bar(label: label, value: line.lostCents)
-        }, title: "Manque à gagner par mois d'acte")
+        if let store = trendAndFixes {
+            html += trend(store)
+        } else {
+            html += SVGChart.columns(totals.byMonth.map { line in
+                let parts = line.key.split(separator: "-").compactMap { Int($0) }
+                let label = parts.count == 2 ? YearMonth(year: parts[0], month: parts[1]).french : line.key
+                return SVGChart.Bar(label: label, value: line.lostCents)
+            }, title: "Manque à gagner par mois d'acte")
+        }
         html += "</section>\n"
+        if let store = trendAndFixes { html += fixes(store, name: practitionerName) }
 
         html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
         html += "<table><thead><tr><th>Règle</th><th class=\"num\">À refacturer</th><th class=\"num\">À obtenir</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
@@ -106,6 +114,11 @@ public enum HTMLReport {
         }
         html += "</section>\n"
 
+        // Only the store's report says how its trend and fixes are counted; `audit`'s page is unchanged.
+        let storeMethod = trendAndFixes.map { store in
+            "\n<li>Tendance : les mois d'acte tenus par la base de suivi jusqu'à la fin de la période (\(store.months.count) mois). "
+                + "Corrigé : les constats qu'un export rectifié a fait disparaître, comptés à la nuit où cet export a été audité.</li>"
+        } ?? ""
         html += """
         <section class="method"><h2>Méthode</h2>
         <ul>
@@ -115,7 +128,7 @@ public enum HTMLReport {
         <li>Manque à gagner : constats certains et probables ; les pistes « à vérifier » sont comptées à part, comme les montants à risque de récupération.</li>
         <li>Deux sortes d'argent, jamais additionnées dans « encore facturable » : « à refacturer », les erreurs de facturation qu'une facture rectificative ou oubliée récupère ; « à obtenir », le forfait médecin traitant que seule une déclaration de médecin traitant rapporte (forfait de l'année, jamais refacturé).</li>
         <li>Encore facturable : la part « à refacturer » des constats certains et probables dont l'acte a au plus \(options.recoverableWindowDays) jours au \(e(options.asOf.french)) (\(e(options.recoverableWindowSource))).</li>
-        <li>Les patients ne sont désignés que par un pseudonyme : aucun NIR, nom ou date de naissance dans ce rapport.</li>
+        <li>Les patients ne sont désignés que par un pseudonyme : aucun NIR, nom ou date de naissance dans ce rapport.</li>\(storeMethod)
         </ul>
         </section>
         </body>
@@ -123,6 +136,37 @@ public enum HTMLReport {
 
         """
         return html
+    }
+
+    /// The months held by the store up to the period's end: a chart and its table from two months.
+    static func trend(_ store: TrendAndFixes) -> String {
+        let e = HTML.escape
+        guard store.showsTrend else {
+            return "<p class=\"empty\">La base de suivi ne tient qu'un mois : la tendance viendra avec les mois suivants.</p>\n"
+        }
+        func label(_ line: Breakdown) -> String { YearMonth(parsing: line.key)?.french ?? line.key }
+        var html = SVGChart.columns(store.months.map { SVGChart.Bar(label: label($0), value: $0.lostCents) },
+                                    title: "Manque à gagner par mois d'acte (mois tenus par la base de suivi)")
+        html += "\n<table><thead><tr><th>Mois</th><th class=\"num\">Manque à gagner</th><th class=\"num\">dont à refacturer</th><th class=\"num\">dont à obtenir</th><th class=\"num\">Facturé</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
+        for line in store.months {
+            html += "<tr><td>\(e(label(line)))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.rebillCents.euros))</td><td class=\"num\">\(e(line.obtainCents.euros))</td><td class=\"num\">\(e(line.billedCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
+        }
+        return html + "</tbody></table>\n"
+    }
+
+    /// Per practitioner, what corrected re-exports fixed during the period against the month before.
+    static func fixes(_ store: TrendAndFixes, name: (String) -> String) -> String {
+        let e = HTML.escape
+        var html = "<section class=\"page\"><h2>Corrigé par des exports rectifiés audités \(e(store.fixedPeriodIn)), par rapport à \(e(store.previousMonth.french))</h2>\n"
+        html += "<p>Constats qu'un export corrigé a fait disparaître, comptés à la nuit où l'export a été audité.</p>\n"
+        if store.fixedByPractitioner.isEmpty {
+            return html + "<p class=\"empty\">Aucun constat corrigé par un export rectifié sur ces mois.</p></section>\n"
+        }
+        html += "<table><thead><tr><th>Praticien</th><th class=\"num\">Constats corrigés</th><th class=\"num\">Manque à gagner corrigé</th><th class=\"num\">À risque corrigé</th><th class=\"num\">Mois précédent : constats</th><th class=\"num\">Mois précédent : manque à gagner</th></tr></thead><tbody>\n"
+        for fixes in store.fixedByPractitioner {
+            html += "<tr><td>\(e(name(fixes.practitionerID)))</td><td class=\"num\">\(fixes.period.findings)</td><td class=\"num\">\(e(fixes.period.lostCents.euros))</td><td class=\"num\">\(e(fixes.period.atRiskCents.euros))</td><td class=\"num\">\(fixes.previousMonth.findings)</td><td class=\"num\">\(e(fixes.previousMonth.lostCents.euros))</td></tr>\n"
+        }
+        return html + "</tbody></table></section>\n"
     }
 
     static let style = """

@@ -5,9 +5,10 @@ import BillingModel
 /// additions. Written by hand so that key order and layout are the same run to run.
 public enum JSONReport {
     /// `verdict`: from `cotaudit check`, whose document adds the gate's decision (`verdict`) and,
-    /// per finding, its fingerprint and what the gate made of it.
+    /// per finding, its fingerprint and what the gate made of it. `trendAndFixes`: from `cotaudit
+    /// report`, whose document adds the months held (`trend`) and the fixes (`fixed_by_practitioner`).
     public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
-                              verdict: CheckVerdict? = nil) -> String {
+                              verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil) -> String {
         var gateStatus: [String: String] = [:]
         for decision in verdict?.decisions ?? [] {
             switch decision.status {
@@ -126,6 +127,7 @@ public enum JSONReport {
                     }
                 }
             }
+            if let trendAndFixes { storeFields(json, trendAndFixes, roster: outcome.roster) }
             if let verdict {
                 json.field("verdict") {
                     json.object {
@@ -151,6 +153,45 @@ public enum JSONReport {
             }
         }
         return json.text + "\n"
+    }
+
+    /// The store report's additions: every month held up to the period's end, and per practitioner
+    /// what corrected re-exports fixed during the period and during the month before.
+    static func storeFields(_ json: JSONWriter, _ store: TrendAndFixes, roster: Roster?) {
+        func money(_ line: Breakdown) {
+            json.field("findings", line.findings)
+            json.field("lost_cents", line.lostCents.value)
+            json.field("rebill_cents", line.rebillCents.value)
+            json.field("obtain_cents", line.obtainCents.value)
+            json.field("possible_cents", line.possibleCents.value)
+            json.field("at_risk_cents", line.atRiskCents.value)
+        }
+        json.field("trend") {
+            json.array(store.months) { line in
+                json.object {
+                    json.field("month", line.key)
+                    money(line)
+                    json.field("billed_cents", line.billedCents.value)
+                }
+            }
+        }
+        json.field("fixed_period") {
+            json.object {
+                json.field("from", store.fixedFrom.description)
+                json.field("to", store.fixedTo.description)
+                json.field("previous_month", store.previousMonth.description)
+            }
+        }
+        json.field("fixed_by_practitioner") {
+            json.array(store.fixedByPractitioner) { fixes in
+                json.object {
+                    json.field("practitioner_id", fixes.practitionerID)
+                    if let name = roster?.name(of: fixes.practitionerID) { json.field("name", name) }
+                    money(fixes.period)
+                    json.field("previous_month") { json.object { money(fixes.previousMonth) } }
+                }
+            }
+        }
     }
 
     /// The two kinds of lost money of a breakdown line, and the re-billable part still in the window.

@@ -3,7 +3,10 @@ import BillingModel
 
 /// The report for billing staff at a terminal: short, French, what to fix tomorrow morning.
 public enum TextReport {
-    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, colors: Bool) -> String {
+    /// `trendAndFixes`: from `cotaudit report`, the months held by the store and what corrected
+    /// re-exports fixed; `audit` has none.
+    public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, colors: Bool,
+                              trendAndFixes: TrendAndFixes? = nil) -> String {
         let style = Style(enabled: colors)
         // Every value from outside the tool goes through `t` before it is styled: the only control
         // bytes the report writes are its own colours.
@@ -49,6 +52,7 @@ public enum TextReport {
                 lines.append("  \(pad(t(line.key), 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  \(line.findings) constat(s)")
             }
         }
+        if let trendAndFixes { lines += storeLines(trendAndFixes, roster: outcome.roster, style: style) }
         if !outcome.findings.isEmpty {
             lines.append("")
             lines.append(style.bold("À corriger"))
@@ -85,6 +89,37 @@ public enum TextReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The store report's trend (from two months held) and, per practitioner, what corrected
+    /// re-exports fixed during the period against the month before.
+    static func storeLines(_ store: TrendAndFixes, roster: Roster?, style: Style) -> [String] {
+        let t = TerminalText.escaped
+        var lines: [String] = []
+        if store.showsTrend {
+            lines.append("")
+            lines.append(columnsHeader("Tendance des mois tenus", style))
+            for line in store.months {
+                let label = YearMonth(parsing: line.key)?.french ?? line.key
+                lines.append("  \(pad(label, 37)) \(pad(line.rebillCents.euros, 14, right: true)) \(pad(line.obtainCents.euros, 12, right: true))  manque à gagner \(line.lostCents.euros) sur \(line.billedCents.euros) facturés")
+            }
+        }
+        lines.append("")
+        // Counted by the night the corrected export was audited, not by act date: said in the title.
+        lines.append(style.bold("Corrigé par des exports rectifiés audités \(store.fixedPeriodIn), par praticien (mois précédent : \(store.previousMonth.french))"))
+        if store.fixedByPractitioner.isEmpty {
+            lines.append("  Aucun constat corrigé par un export rectifié sur ces mois.")
+        }
+        func fixed(_ line: Breakdown) -> String {
+            var text = "\(FrenchText.count(line.findings, "constat")), manque à gagner \(line.lostCents.euros)"
+            if line.atRiskCents > .zero { text += ", à risque \(line.atRiskCents.euros)" }
+            return text
+        }
+        for fixes in store.fixedByPractitioner {
+            let name = t(roster?.name(of: fixes.practitionerID).map { "\($0) (\(fixes.practitionerID))" } ?? fixes.practitionerID)
+            lines.append("  \(pad(name, 37)) \(fixed(fixes.period)) ; mois précédent : \(fixed(fixes.previousMonth))")
+        }
+        return lines
     }
 
     /// The action in a few words: what to add to the bill, or what to take off it.

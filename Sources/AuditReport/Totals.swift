@@ -45,6 +45,25 @@ public struct Breakdown: Sendable, Equatable {
     public var findings = 0
     public var billedCents: Cents = .zero
 
+    public init(key: String) { self.key = key }
+
+    /// Adds one finding's money to the line: certain and likely to the lost kinds, possible apart.
+    public mutating func count(_ finding: Finding, options: ReportOptions) {
+        findings += 1
+        if finding.certainty.countsAsLost {
+            lostCents += finding.lostCents
+            if finding.isObtainedByDeclaration {
+                obtainCents += finding.lostCents
+            } else {
+                rebillCents += finding.lostCents
+                if options.isRecoverable(finding) { recoverableCents += finding.lostCents }
+            }
+        } else {
+            possibleCents += finding.lostCents
+        }
+        atRiskCents += finding.atRiskCents
+    }
+
     /// Share of the billed revenue that was lost, in basis points (1/100 of a percent).
     public var lostShareBasisPoints: Int64 {
         billedCents.value > 0 ? Rounding.scale(lostCents.value, by: 10_000, dividedBy: billedCents.value) : 0
@@ -79,21 +98,7 @@ public struct AuditTotals: Sendable {
         var months: [String: Breakdown] = [:]
         var practitionerMonths: [String: [String: Breakdown]] = [:]
         func add(_ finding: Finding, to table: inout [String: Breakdown], key: String) {
-            var line = table[key] ?? Breakdown(key: key)
-            line.findings += 1
-            if finding.certainty.countsAsLost {
-                line.lostCents += finding.lostCents
-                if finding.isObtainedByDeclaration {
-                    line.obtainCents += finding.lostCents
-                } else {
-                    line.rebillCents += finding.lostCents
-                    if options.isRecoverable(finding) { line.recoverableCents += finding.lostCents }
-                }
-            } else {
-                line.possibleCents += finding.lostCents
-            }
-            line.atRiskCents += finding.atRiskCents
-            table[key] = line
+            table[key, default: Breakdown(key: key)].count(finding, options: options)
         }
         for finding in outcome.findings {
             if finding.certainty.countsAsLost {

@@ -6,10 +6,13 @@ import GRDB
 /// The nightly audit's memory: an SQLite file holding, per export file audited, its invoices (as
 /// billed amounts per practitioner and day), the médecin traitant facts of each patient-year, the
 /// open findings and every change to them. Patients appear only as keyed pseudonyms; of the birth
-/// date only the ages the rules need are kept (see README, « Le suivi de nuit »).
+/// date only the ages the rules need are kept (see README, « The nightly audit with memory »).
 public final class AuditStore {
     public let path: String
     let pool: DatabasePool
+    /// When things happen, for the timestamps of runs, files and finding changes. Tests set it to
+    /// record corrected re-exports in given months; the command line keeps the system clock.
+    public var clock: @Sendable () -> Date = { Date() }
 
     /// Why the store cannot be used, in French, for the person running the command.
     public struct Failure: Error, CustomStringConvertible {
@@ -228,10 +231,17 @@ public final class AuditStore {
 
 /// The store's timestamps: UTC, ISO 8601 to the second, so that text order is time order.
 public enum StoreClock {
-    public static func now() -> String {
+    public static func stamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
+    }
+
+    /// The instant the month starts where the centre is (the machine's time zone), as a stored
+    /// timestamp: stored timestamps are UTC, a month of the director's calendar is local.
+    public static func start(of month: YearMonth, calendar: Calendar = .current) -> String {
+        let date = calendar.date(from: DateComponents(year: month.year, month: month.month, day: 1)) ?? Date.distantPast
+        return stamp(date)
     }
 
     /// The local calendar day of a stored timestamp, for French output.

@@ -52,7 +52,7 @@ extension AuditStore {
         let ruleSet = "\(runner.ruleSet.name) \(runner.ruleSet.version)"
         let (runID, sinceRunID) = try storeWrite { db -> (Int64, Int64) in
             let since = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM run WHERE finished_at IS NOT NULL") ?? 0
-            try db.execute(sql: "INSERT INTO run (started_at, rule_set) VALUES (?, ?)", arguments: [StoreClock.now(), ruleSet])
+            try db.execute(sql: "INSERT INTO run (started_at, rule_set) VALUES (?, ?)", arguments: [StoreClock.stamp(clock()), ruleSet])
             return (db.lastInsertedRowID, since)
         }
         var run = NightlyRun(runID: runID, sinceRunID: sinceRunID)
@@ -74,7 +74,7 @@ extension AuditStore {
             }
             try db.execute(sql: """
                 UPDATE run SET finished_at = ?, files_audited = ?, files_skipped = ?, files_unreadable = ? WHERE id = ?
-                """, arguments: [StoreClock.now(), audited, skipped, unreadable, runID])
+                """, arguments: [StoreClock.stamp(clock()), audited, skipped, unreadable, runID])
         }
         return run
     }
@@ -121,7 +121,7 @@ extension AuditStore {
                                                        arguments: [hash]) {
                     return .skipped(name: name, recordedAt: recordedAt)
                 }
-                let now = StoreClock.now()
+                let now = StoreClock.stamp(clock())
                 try db.execute(sql: "INSERT INTO source_file (content_hash, name, run_id, recorded_at, rule_set) VALUES (?, ?, ?, ?, ?)",
                                arguments: [hash, name, runID, now, "\(template.ruleSet.name) \(template.ruleSet.version)"])
                 let fileID = db.lastInsertedRowID

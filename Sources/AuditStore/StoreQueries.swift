@@ -1,3 +1,4 @@
+import AuditReport
 import AuditRules
 import BillingModel
 import Foundation
@@ -52,15 +53,10 @@ extension AuditStore {
     /// The months of act dates the store holds invoices for, ascending.
     public func monthsHeld() throws -> [YearMonth] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT substr(act_date, 1, 7) FROM billing ORDER BY 1").compactMap(Self.yearMonth)
+            try String.fetchAll(db, sql: "SELECT DISTINCT substr(act_date, 1, 7) FROM billing ORDER BY 1").compactMap(YearMonth.init(parsing:))
         }
     }
 
-    static func yearMonth(_ text: String) -> YearMonth? {
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else { return nil }
-        return YearMonth(year: year, month: month)
-    }
 
     /// What an `audit` of the held invoices with act dates from `from` to `to` (inclusive months)
     /// would have produced: findings, amounts billed, files and their input issues. A médecin
@@ -128,6 +124,29 @@ extension AuditStore {
                 SELECT * FROM finding_change WHERE change = 'fixed' AND recorded_at >= ? AND recorded_at < ? ORDER BY id
                 """, arguments: [start, end]).map(Self.change)
         }
+    }
+
+    /// What the director's report of `from`…`to` adds from the store: lost revenue month by month
+    /// for every month held up to `to`, and per practitioner the findings corrected re-exports made
+    /// disappear during the period (by the night they were audited, in local months) against the
+    /// month before it.
+    public func trendAndFixes(from: YearMonth, to: YearMonth, options: ReportOptions) throws -> TrendAndFixes {
+        let last = "\(to.description)-31"
+        let (findings, billedByMonth) = try read { db -> ([Finding], [YearMonth: Cents]) in
+            let findings = try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE act_date <= ?", arguments: [last])
+                .map(StoredFinding.finding)
+            var billed: [YearMonth: Cents] = [:]
+            // Summed here in saturating cents, as the report's own totals, rather than by SQLite's SUM.
+            for row in try Row.fetchAll(db, sql: "SELECT act_date, billed_cents FROM billing WHERE act_date <= ?", arguments: [last]) {
+                billed[try StoredFinding.day(row["act_date"]).yearMonth, default: .zero] += Cents(row["billed_cents"] as Int64)
+            }
+            return (findings, billed)
+        }
+        let period = try fixes(recordedFrom: StoreClock.start(of: from), before: StoreClock.start(of: to.next)).map(\.finding)
+        let previous = try fixes(recordedFrom: StoreClock.start(of: from.previous), before: StoreClock.start(of: from)).map(\.finding)
+        return TrendAndFixes(months: TrendAndFixes.months(findings: findings, billedByMonth: billedByMonth, options: options),
+                             fixedFrom: from, fixedTo: to,
+                             fixedByPractitioner: TrendAndFixes.byPractitioner(period: period, previousMonth: previous, options: options))
     }
 
     static func change(_ row: Row) throws -> FindingChange {

@@ -90,10 +90,12 @@ enum NightlyText {
     static func line(_ file: FileOutcome) -> String {
         switch file {
         case .recorded(let recorded):
-            var text = "• \(recorded.name) : \(recorded.invoices) factures, \(recorded.acts) actes audités"
-            if recorded.rejectedLines > 0 { text += ", \(recorded.rejectedLines) lignes rejetées" }
-            if recorded.replacedInvoices > 0 { text += " ; export corrigé : remplace \(recorded.replacedInvoices) factures déjà enregistrées" }
-            text += " — \(recorded.newFindings) constats nouveaux, \(recorded.fixedFindings) corrigés"
+            var text = "• \(recorded.name) : \(FrenchText.count(recorded.invoices, "facture")), \(FrenchText.count(recorded.acts, "acte audité"))"
+            if recorded.rejectedLines > 0 { text += ", \(FrenchText.count(recorded.rejectedLines, "ligne rejetée"))" }
+            if recorded.replacedInvoices > 0 {
+                text += " ; export corrigé : remplace \(FrenchText.count(recorded.replacedInvoices, "facture déjà enregistrée", "factures déjà enregistrées"))"
+            }
+            text += " — \(FrenchText.count(recorded.newFindings, "constat nouveau", "constats nouveaux")), \(FrenchText.count(recorded.fixedFindings, "corrigé"))"
             return text
         case .skipped(let name, let recordedAt):
             return "• \(name) : export identique déjà audité le \(StoreClock.frenchDay(recordedAt)), ignoré"
@@ -115,9 +117,10 @@ enum NightlyText {
             let options = ReportOptions(asOf: Wiring.today(), recoverableWindowDays: ruleSet.recoverableWindowDays,
                                         recoverableWindowSource: ruleSet.recoverableWindowSource, centreName: nil, ruleAdvice: [:])
             let totals = AuditTotals(outcome, options: options)
-            text += "\n\(month.french.capitalized) à ce jour : manque à gagner \(totals.lostCents.euros) (\(outcome.findings.filter { $0.certainty.countsAsLost }.count) constats), "
+            let counted = outcome.findings.filter { $0.certainty.countsAsLost }.count
+            text += "\n\(month.french.capitalized) à ce jour : manque à gagner \(totals.lostCents.euros) (\(FrenchText.count(counted, "constat"))), "
             text += "à vérifier \(totals.possibleCents.euros), à risque \(totals.atRiskCents.euros), "
-            text += "sur \(totals.billedCents.euros) facturés (\(outcome.invoices) factures)\n"
+            text += "sur \(totals.billedCents.euros) facturés (\(FrenchText.count(outcome.invoices, "facture")))\n"
         }
         return text
     }
@@ -125,13 +128,15 @@ enum NightlyText {
     static func section(_ title: String, _ findings: [Finding]) -> String {
         let lost = findings.filter { $0.certainty.countsAsLost }.map(\.lostCents).sum()
         let atRisk = findings.map(\.atRiskCents).sum()
-        var text = "\(title) : \(findings.count) constats"
+        var text = "\(title) : \(FrenchText.count(findings.count, "constat"))"
         if !findings.isEmpty { text += " (manque à gagner \(lost.euros), à risque \(atRisk.euros))" }
         text += "\n"
         for finding in findings.prefix(listed) {
             text += "  - [\(finding.certainty.french)] \(finding.rule) · facture \(finding.invoiceID) du \(finding.actDate.french) · \(finding.patientRef) — \(finding.message)\n"
         }
-        if findings.count > listed { text += "  … et \(findings.count - listed) autres (voir cotaudit worklist et cotaudit report)\n" }
+        if findings.count > listed {
+            text += "  … et \(FrenchText.count(findings.count - listed, "autre")) (voir cotaudit worklist et cotaudit report)\n"
+        }
         return text
     }
 }
@@ -152,22 +157,7 @@ struct History: ParsableCommand {
         } catch let failure as AuditStore.Failure {
             throw CommandFailure(message: failure.description, status: 2)
         }
-        if runs.isEmpty { print("Aucun passage enregistré dans \(database.path).") }
-        for run in runs {
-            let end = run.finishedAt.map { "terminé le \(StoreClock.frenchDay($0))" } ?? "interrompu (les fichiers enregistrés sont gardés)"
-            print("Passage \(run.id) du \(StoreClock.frenchDay(run.startedAt)) — \(end) — \(run.ruleSet)")
-            if run.finishedAt != nil {
-                print("  \(run.filesAudited) fichiers audités, \(run.filesSkipped) identiques ignorés, \(run.filesUnreadable) illisibles")
-            }
-            for file in run.files {
-                var text = "  • \(file.name) : \(file.invoices) factures, \(file.acts) actes, \(file.billed.euros) facturés"
-                if let first = file.firstActDate, let last = file.lastActDate { text += ", actes du \(first.french) au \(last.french)" }
-                if file.rejectedLines > 0 { text += ", \(file.rejectedLines) lignes rejetées" }
-                if file.replacedInvoices > 0 { text += ", remplace \(file.replacedInvoices) factures" }
-                text += " ; constats : \(file.newFindings) nouveaux, \(file.fixedFindings) corrigés"
-                print(text)
-            }
-        }
+        print(HistoryText.render(runs, storePath: database.path), terminator: "")
     }
 }
 
@@ -237,15 +227,17 @@ struct Report: ParsableCommand {
         let ruleSet = try Wiring.loadRuleSet(rules)
         let roster = try Wiring.loadRoster(roster)
         let database = try store.openExisting()
+        let options = Wiring.reportOptions(ruleSet, report)
         let outcome: AuditOutcome
+        let trendAndFixes: TrendAndFixes
         do {
             let (from, to) = try period.resolve(held: database.monthsHeld())
             outcome = try database.outcome(from: from, to: to, ruleSetName: ruleSet.name, ruleSetVersion: ruleSet.version, roster: roster)
+            trendAndFixes = try database.trendAndFixes(from: from, to: to, options: options)
         } catch let failure as AuditStore.Failure {
             throw CommandFailure(message: failure.description, status: 2)
         }
-        let options = Wiring.reportOptions(ruleSet, report)
-        try Wiring.write(Wiring.render(outcome, options: report, reportOptions: options), to: report.output)
+        try Wiring.write(Wiring.render(outcome, options: report, reportOptions: options, trendAndFixes: trendAndFixes), to: report.output)
     }
 }
 

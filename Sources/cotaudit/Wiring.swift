@@ -141,22 +141,26 @@ enum Wiring {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
+    /// `trendAndFixes`: only for `report`, from the store.
     static func render(_ outcome: AuditOutcome, options: ReportFormatOptions, reportOptions: ReportOptions,
-                       verdict: CheckVerdict? = nil) -> Data {
+                       verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil) -> Data {
         let totals = AuditTotals(outcome, options: reportOptions)
         switch options.format {
         case .json:
-            return Data(JSONReport.render(outcome, totals: totals, options: reportOptions, verdict: verdict).utf8)
+            return Data(JSONReport.render(outcome, totals: totals, options: reportOptions, verdict: verdict,
+                                          trendAndFixes: trendAndFixes).utf8)
         case .text:
             let colors = options.output == nil && isatty(STDOUT_FILENO) == 1
-            return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors).utf8)
+            return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors, trendAndFixes: trendAndFixes).utf8)
         case .csv:
             switch options.csvTable {
             case .findings: return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
-            case .totals: return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            case .totals:
+                return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents,
+                                            trendAndFixes: trendAndFixes)
             }
         case .html:
-            return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions).utf8)
+            return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions, trendAndFixes: trendAndFixes).utf8)
         case .github, .gitlab:
             // `audit` refuses these formats: only `check` has a verdict to annotate.
             guard let verdict else { return Data() }
