@@ -361,9 +361,65 @@ final class ReportTests: XCTestCase {
         var outcome = AuditOutcome()
         outcome.findings = (1...23).map { finding("missing-meg", .certain, lost: Int64($0), line: $0) }
         let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
-        XCTAssertTrue(text.contains("… et 3 autre(s), voir --format html ou --format json"), text)
+        // The HTML page has no list of findings: the text points to the outputs that have one.
+        XCTAssertTrue(text.contains("… et 3 autres constats ; liste complète : --format csv (tableur) ou --format json"), text)
         XCTAssertTrue(text.contains("f.csv:23 "), "le plus gros montant est listé")
         XCTAssertFalse(text.contains("f.csv:3 "), "les plus petits ne le sont pas")
+    }
+
+    func testTextNamesRulesByTheirFrenchTitleWithTheIdInBrackets() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        var outcome = AuditOutcome()
+        outcome.findings = [finding("missing-meg", .certain, lost: 500), finding("coe-9-months", .possible, lost: 300, line: 3)]
+        let text = TextReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options, colors: false)
+        XCTAssertTrue(text.contains("\n    MEG oubliée pour un enfant de moins de 6 ans [missing-meg]\n"), text)
+        XCTAssertTrue(text.contains("\n    coe-9-months\n"), "sans titre dans le jeu de règles, l'identifiant seul : \(text)")
+        XCTAssertFalse(text.contains("(missing-meg)"), text)
+        XCTAssertTrue(text.contains("3,00 € (à vérifier)"), text)
+    }
+
+    func testTextWrapsAtWordBoundariesToTheWidthWithIndentedContinuations() {
+        var outcome = outcome()
+        let long = "Patient vu 3 fois en 2024 sans médecin traitant déclaré : proposer la déclaration (FPMT patient de moins de 80 ans en ALD, forfait de 46,00 € par an, à obtenir)."
+        outcome.findings = [finding("missing-meg", .certain, lost: 500, message: long)]
+        outcome.inputErrors = [InputIssue(file: "f.csv", line: 9, column: "amount", message: "montant invalide « 26,5O » : nombre en euros attendu, avec au plus deux décimales (26,50 ou 26.50)")]
+        for width in [40, 60, 100] {
+            for colors in [false, true] {
+                let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: colors, width: width)
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                for line in lines {
+                    XCTAssertLessThanOrEqual(TextReport.visibleWidth(line), width, "ligne trop large (\(width)) : \(line)")
+                }
+                // Every word of the message is whole on some line: no word is cut in two.
+                let words = Set(lines.flatMap { TextReport.stripped($0).split(separator: " ").map(String.init) })
+                for word in long.split(separator: " ") where word != "€" && word != ":" {
+                    XCTAssertTrue(words.contains { $0.contains(word) }, "mot coupé à \(width) colonnes : \(word)")
+                }
+                let start = lines.firstIndex { $0.hasPrefix("    Patient vu 3 fois") }
+                XCTAssertNotNil(start, text)
+                if let start { XCTAssertTrue(lines[start + 1].hasPrefix("      "), "la suite est décalée : \(lines[start + 1])") }
+                XCTAssertFalse(lines.contains { TextReport.stripped($0).hasPrefix("      € ") || TextReport.stripped($0).hasSuffix(" 46,00") },
+                               "le symbole € reste avec son montant")
+            }
+        }
+        XCTAssertEqual(TextReport.wrap("  " + String(repeating: "x", count: 50) + " fin", width: 20),
+                       ["  " + String(repeating: "x", count: 50), "    fin"], "un mot plus long que la ligne n'est pas coupé")
+    }
+
+    func testTextCapsRejectedLinesAndWarningsAndSaysWhereTheFullListIs() {
+        var outcome = AuditOutcome()
+        outcome.rejectedLines = 900
+        outcome.inputErrors = (1...200).map { InputIssue(file: "f.csv", line: $0 + 1, column: "amount", message: "montant invalide") }
+        outcome.omittedInputErrors = 700
+        outcome.warnings = (1...25).map { InputIssue(file: "f.csv", line: $0 + 1, column: nil, message: "avertissement", severity: .warning) }
+        let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
+        XCTAssertEqual(text.components(separatedBy: ": montant invalide").count - 1, TextReport.listLimit, text)
+        XCTAssertTrue(text.contains("Lignes rejetées et fichiers illisibles (900)"), text)
+        XCTAssertTrue(text.contains("… et 880 autres ; liste complète : relancer avec --all-issues FICHIER"), text)
+        XCTAssertEqual(text.components(separatedBy: ": avertissement").count - 1, TextReport.listLimit)
+        XCTAssertTrue(text.contains("… et 5 autres ; liste complète : relancer avec --all-issues FICHIER"), text)
+        XCTAssertLessThan(text.split(separator: "\n").count, 70, "900 lignes rejetées ne font pas 900 lignes de rapport")
     }
 
     func testCSVHasABOMAndQuotesFieldsWithDelimiters() {
