@@ -172,8 +172,12 @@ enum Wiring {
                                           width: textWidth(toTerminal: toTerminal)).utf8)
         case .csv:
             switch options.csvTable {
-            case .findings: return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
-            case .totals: return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            case .findings:
+                return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents,
+                                          machineKeys: options.csvKeys)
+            case .totals:
+                return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents,
+                                            machineKeys: options.csvKeys)
             }
         case .html:
             return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions).utf8)

@@ -299,7 +299,8 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(outcome, totals: totals, options: options)
         XCTAssertTrue(html.contains(lost))
         XCTAssertTrue(html.contains(totals.possibleCents.euros))
-        let csv = String(decoding: CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false), as: UTF8.self)
+        let csv = String(decoding: CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false, machineKeys: true),
+                         as: UTF8.self)
         let rows = csv.split(separator: "\r\n").dropFirst()
         let lostColumn = 12
         let certaintyColumn = 2
@@ -314,7 +315,7 @@ final class ReportTests: XCTestCase {
         var euroSum = Cents.zero
         for row in euroCSV.split(separator: "\r\n").dropFirst() {
             let fields = row.split(separator: ";", omittingEmptySubsequences: false)
-            if fields.count > lostColumn, fields[certaintyColumn] != "possible" { euroSum += Cents(euros: String(fields[lostColumn])) ?? .zero }
+            if fields.count > lostColumn, fields[certaintyColumn] != "à vérifier" { euroSum += Cents(euros: String(fields[lostColumn])) ?? .zero }
         }
         XCTAssertEqual(euroSum, totals.lostCents)
         XCTAssertTrue(text.contains("à facturer : MEG"), text)
@@ -420,6 +421,68 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(text.components(separatedBy: ": avertissement").count - 1, TextReport.listLimit)
         XCTAssertTrue(text.contains("… et 5 autres ; liste complète : relancer avec --all-issues FICHIER"), text)
         XCTAssertLessThan(text.split(separator: "\n").count, 70, "900 lignes rejetées ne font pas 900 lignes de rapport")
+    }
+
+    func csvRows(_ data: Data) -> [[String]] {
+        String(decoding: data, as: UTF8.self).dropFirst().split(separator: "\r\n")
+            .map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func testCSVIsFrenchByDefault() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste"]
+        let outcome = outcome()
+        let totals = AuditTotals(outcome, options: options)
+        let rows = csvRows(CSVReport.findings(outcome, totals: totals, options: options))
+        XCTAssertEqual(rows.first, ["Règle", "Type", "Certitude", "Fichier", "Ligne", "N° facture", "Date de l'acte", "RPPS praticien",
+                                    "Praticien", "Patient (pseudonyme)", "Code facturé", "Code à facturer", "Manque à gagner (€)",
+                                    "À risque (€)", "À refacturer (€)", "À obtenir (€)", "Encore facturable", "Message",
+                                    "Identifiant de la règle"])
+        let meg = rows.first { $0.last == "missing-meg" }
+        XCTAssertEqual(meg?[0], "MEG oubliée pour un enfant de moins de 6 ans")
+        XCTAssertEqual(meg?[1], "sous-cotation")
+        XCTAssertEqual(meg?[2], "certain")
+        XCTAssertEqual(meg?[6], "10/02/2025", "une date qu'un tableur français lit")
+        XCTAssertEqual(meg?[12], "5,00")
+        // Every kind and certainty is said in French.
+        let values = Set(rows.dropFirst().flatMap { [$0[1], $0[2]] })
+        XCTAssertEqual(values, ["sous-cotation", "sur-cotation", "médecin traitant non déclaré", "certain", "probable", "à vérifier"])
+        for kind in FindingKind.allCases { XCTAssertNotEqual(kind.french, kind.rawValue) }
+        XCTAssertEqual(Certainty.likely.french, "probable")
+        XCTAssertEqual(csvRows(CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false)).first?[12],
+                       "Manque à gagner (centimes)")
+
+        let table = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options))
+        XCTAssertEqual(table.first, ["Section", "Clé", "Nom", "Manque à gagner (€)", "À vérifier (€)", "À risque (€)", "Constats",
+                                     "Facturé (€)", "À refacturer (€)", "À obtenir (€)", "Encore facturable (€)"])
+        XCTAssertEqual(Set(table.dropFirst().map { $0[0] }), ["total", "praticien", "acte", "règle", "mois", "praticien-mois"])
+        XCTAssertEqual(table.first { $0[0] == "règle" && $0[1] == "missing-meg" }?[2], "MEG oubliée pour un enfant de moins de 6 ans")
+        XCTAssertEqual(table.first { $0[0] == "acte" && $0[1] == "MEG" }?[2], "Majoration enfant du médecin généraliste")
+    }
+
+    func testCSVKeysKeepTheMachineKeysAndValues() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste"]
+        let outcome = outcome()
+        let totals = AuditTotals(outcome, options: options)
+        let rows = csvRows(CSVReport.findings(outcome, totals: totals, options: options, machineKeys: true))
+        XCTAssertEqual(rows.first, ["rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id",
+                                    "practitioner_name", "patient_ref", "code", "expected_code", "lost_eur", "at_risk_eur",
+                                    "rebill_eur", "obtain_eur", "recoverable", "message"])
+        XCTAssertEqual(rows.first { $0[0] == "missing-meg" }?[1...2], ["under-coding", "certain"])
+        XCTAssertEqual(rows.first { $0[0] == "missing-meg" }?[6], "2025-02-10")
+        XCTAssertEqual(Set(rows.dropFirst().flatMap { [$0[1], $0[2]] }),
+                       ["under-coding", "over-coding", "missing-mt", "certain", "likely", "possible"])
+        XCTAssertEqual(csvRows(CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false, machineKeys: true))
+            .first?[12...15], ["lost_cents", "at_risk_cents", "rebill_cents", "obtain_cents"])
+        let table = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options, machineKeys: true))
+        XCTAssertEqual(table.first, ["section", "key", "name", "lost_eur", "possible_eur", "at_risk_eur", "findings", "billed_eur",
+                                     "rebill_eur", "obtain_eur", "recoverable_eur"])
+        XCTAssertEqual(Set(table.dropFirst().map { $0[0] }), ["total", "practitioner", "act", "rule", "month", "practitioner-month"])
+        XCTAssertEqual(table.first { $0[0] == "rule" }?[2], "", "les noms de règle et d'acte restent vides, comme avant")
+        XCTAssertEqual(table.first { $0[0] == "act" }?[2], "")
     }
 
     func testCSVHasABOMAndQuotesFieldsWithDelimiters() {

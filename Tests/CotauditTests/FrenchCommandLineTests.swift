@@ -239,4 +239,28 @@ final class FrenchCommandLineTests: XCTestCase {
         XCTAssertEqual(audit.status, 0, audit.stderr)
         XCTAssertTrue(audit.stdout.contains("Manque à gagner"), audit.stdout)
     }
+
+    /// The CSV a clerk opens is French; `--csv-keys` gives tools the English keys and values.
+    func testCSVIsFrenchAndCSVKeysKeepsTheMachineKeys() throws {
+        let base = ["audit", Self.sample, "--profile", "export-fr", "--format", "csv", "--as-of", "2025-01-15"]
+        let french = try run(base)
+        XCTAssertEqual(french.status, 0, french.stderr)
+        let frenchLines = french.stdout.components(separatedBy: "\r\n")
+        XCTAssertTrue(frenchLines[0].hasPrefix("\u{FEFF}Règle;Type;Certitude;Fichier;Ligne;N° facture;"), frenchLines[0])
+        XCTAssertTrue(french.stdout.contains(";sous-cotation;certain;"), french.stdout)
+        XCTAssertTrue(french.stdout.contains(";médecin traitant non déclaré;probable;"), french.stdout)
+        XCTAssertTrue(french.stdout.contains("Patient régulier sans médecin traitant déclaré;"), "le titre de la règle")
+        for english in ["lost_eur", "under-coding", ";likely;", "missing-mt;"] {
+            XCTAssertFalse(french.stdout.contains(english), english)
+        }
+        let keys = try run(base + ["--csv-keys"])
+        XCTAssertEqual(keys.status, 0, keys.stderr)
+        XCTAssertTrue(keys.stdout.hasPrefix("\u{FEFF}rule;kind;certainty;file;line;invoice_id;act_date;practitioner_id;practitioner_name;patient_ref;code;expected_code;lost_eur;at_risk_eur;rebill_eur;obtain_eur;recoverable;message\r\n"), keys.stdout)
+        XCTAssertTrue(keys.stdout.contains("missing-mt-declaration;missing-mt;likely;decembre-2024.csv;132;F2024-00096;2024-12-10;"), keys.stdout)
+        XCTAssertEqual(keys.stdout.components(separatedBy: "\r\n").count, frenchLines.count, "les mêmes constats")
+        let totals = try run(base + ["--csv-table", "totals", "--csv-keys", "--csv-cents"])
+        XCTAssertTrue(totals.stdout.hasPrefix("\u{FEFF}section;key;name;lost_cents;possible_cents;"), totals.stdout)
+        let help = try run(["audit", "--help"])
+        XCTAssertTrue(help.stdout.contains("--csv-keys"), help.stdout)
+    }
 }
