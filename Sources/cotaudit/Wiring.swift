@@ -110,7 +110,7 @@ enum Wiring {
         }
         return ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
                              recoverableWindowSource: ruleSet.recoverableWindowSource,
-                             centreName: options.centre, ruleAdvice: advice, ruleTitles: titles)
+                             centreName: options.centre, ruleAdvice: advice, ruleTitles: titles, codeLabels: ruleSet.codeLabels)
     }
 
     /// The width the text report wraps to: the terminal's when standard output is one (its window

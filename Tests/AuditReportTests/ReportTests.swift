@@ -350,6 +350,22 @@ final class ReportTests: XCTestCase {
 
     func totals(_ outcome: AuditOutcome) -> AuditTotals { AuditTotals(outcome, options: options) }
 
+    func testHTMLNamesRulesByTitleAndLabelsCodes() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans",
+                              "missing-mt-declaration": "Patient régulier sans médecin traitant déclaré"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste", "FPMT": "Forfait patientèle médecin traitant"]
+        let outcome = outcome()
+        let html = HTMLReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
+        XCTAssertTrue(html.contains("<tr><td>MEG oubliée pour un enfant de moins de 6 ans</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td>Patient régulier sans médecin traitant déclaré</td>"), html)
+        XCTAssertFalse(html.contains(">missing-meg<"), "l'identifiant anglais n'est pas montré")
+        XCTAssertTrue(html.contains("<tr><td><code>FPMT</code></td><td>Forfait patientèle médecin traitant</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td><code>MEG</code></td><td>Majoration enfant du médecin généraliste</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td><code>COE</code></td><td></td>"), "un code sans libellé reste nu, sans libellé inventé")
+        XCTAssertTrue(html.contains("1 ligne n'a pas pu être auditée"), html)
+    }
+
     func testMonthChartShowsASingleMonth() {
         var outcome = AuditOutcome()
         outcome.findings = [finding("missing-meg", .certain, lost: 500)]

@@ -263,4 +263,23 @@ final class FrenchCommandLineTests: XCTestCase {
         let help = try run(["audit", "--help"])
         XCTAssertTrue(help.stdout.contains("--csv-keys"), help.stdout)
     }
+
+    /// The director's page, from the shipped rule set: rule titles, code labels, the file's headers.
+    func testHTMLShowsRuleTitlesCodeLabelsAndTheFilesColumnNames() throws {
+        let result = try run(["audit", Self.sample, "--profile", "export-fr", "--format", "html", "--as-of", "2025-01-15"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let html = result.stdout
+        XCTAssertTrue(html.contains("<tr><td>Acte facturé sous le tarif en vigueur</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td>Patient régulier sans médecin traitant déclaré</td>"), html)
+        for id in ["tariff-below-schedule", "missing-mt-declaration", "mt-practitioner-departed", "missing-md", "missing-meg"] {
+            XCTAssertFalse(html.contains(id), "identifiant anglais \(id) dans la page du directeur")
+        }
+        XCTAssertTrue(html.contains("<td><code>FPMT</code></td><td>Forfait patientèle médecin traitant</td>"), html)
+        XCTAssertTrue(html.contains("<td><code>DEQP003</code></td><td>Électrocardiographie sur au moins 12 dérivations</td>"), html)
+        XCTAssertTrue(html.contains("ligne 305, colonne « Montant » : montant invalide"), html)
+        XCTAssertFalse(html.contains("« amount »"), html)
+        let text = try run(["audit", Self.sample, "--profile", "export-fr", "--as-of", "2025-01-15"])
+        XCTAssertTrue(text.stdout.contains("ligne 305, colonne « Montant »"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("Acte facturé sous le tarif en vigueur [tariff-below-schedule]"), text.stdout)
+    }
 }
