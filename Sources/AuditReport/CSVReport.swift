@@ -3,26 +3,39 @@ import BillingModel
 import Foundation
 
 /// Findings and totals for a French spreadsheet: `;`, UTF-8 with BOM, CRLF, amounts in euros with
-/// a decimal comma (or integer cents).
+/// a decimal comma (or integer cents). Headers and values are French; `machineKeys` writes the
+/// English keys and values tools read (`--csv-keys`), unchanged from one version to the next.
 public enum CSVReport {
-    public static func findings(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true) -> Data {
-        var rows: [[String]] = [[
+    public static func findings(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true,
+                                machineKeys: Bool = false) -> Data {
+        let unit = decimalComma ? "€" : "centimes"
+        var rows: [[String]] = [machineKeys ? [
             "rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id", "practitioner_name",
             "patient_ref", "code", "expected_code", decimalComma ? "lost_eur" : "lost_cents",
             decimalComma ? "at_risk_eur" : "at_risk_cents", decimalComma ? "rebill_eur" : "rebill_cents",
             decimalComma ? "obtain_eur" : "obtain_cents", "recoverable", "message",
+        ] : [
+            "Règle", "Type", "Certitude", "Fichier", "Ligne", "N° facture", "Date de l'acte", "RPPS praticien", "Praticien",
+            "Patient (pseudonyme)", "Code facturé", "Code à facturer", "Manque à gagner (\(unit))", "À risque (\(unit))",
+            "À refacturer (\(unit))", "À obtenir (\(unit))", "Encore facturable", "Message", "Identifiant de la règle",
         ]]
         for finding in outcome.findings {
             let counted = finding.certainty.countsAsLost ? finding.lostCents : .zero
-            rows.append([
-                finding.rule, finding.kind.rawValue, finding.certainty.rawValue, finding.location.file,
-                String(finding.location.line), finding.invoiceID, finding.actDate.iso, finding.practitionerID,
+            var row = [
+                machineKeys ? finding.rule : options.title(ofRule: finding.rule),
+                machineKeys ? finding.kind.rawValue : finding.kind.french,
+                machineKeys ? finding.certainty.rawValue : finding.certainty.french,
+                finding.location.file, String(finding.location.line), finding.invoiceID,
+                machineKeys ? finding.actDate.iso : finding.actDate.french, finding.practitionerID,
                 outcome.roster?.name(of: finding.practitionerID) ?? "", finding.patientRef.value, finding.code,
                 finding.expectedCode ?? "", amount(finding.lostCents, decimalComma), amount(finding.atRiskCents, decimalComma),
                 amount(finding.isObtainedByDeclaration ? .zero : counted, decimalComma),
                 amount(finding.isObtainedByDeclaration ? counted : .zero, decimalComma),
                 options.isRecoverable(finding) ? "oui" : "non", finding.message,
-            ])
+            ]
+            // The id, last, for `cotaudit rules explain`.
+            if !machineKeys { row.append(finding.rule) }
+            rows.append(row)
         }
         return encode(rows)
     }
@@ -31,10 +44,17 @@ public enum CSVReport {
     /// the period's end), `fixed` and `fixed-previous-month` (per practitioner, what corrected
     /// re-exports fixed, keyed `RPPS YYYY-MM`).
     public static func aggregates(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true,
-                                  trendAndFixes: TrendAndFixes? = nil) -> Data {
-        let unit = decimalComma ? "eur" : "cents"
-        var rows: [[String]] = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)",
-                                 "rebill_\(unit)", "obtain_\(unit)", "recoverable_\(unit)"]]
+                                  machineKeys: Bool = false, trendAndFixes: TrendAndFixes? = nil) -> Data {
+        var rows: [[String]]
+        if machineKeys {
+            let unit = decimalComma ? "eur" : "cents"
+            rows = [["section", "key", "name", "lost_\(unit)", "possible_\(unit)", "at_risk_\(unit)", "findings", "billed_\(unit)",
+                     "rebill_\(unit)", "obtain_\(unit)", "recoverable_\(unit)"]]
+        } else {
+            let unit = decimalComma ? "€" : "centimes"
+            rows = [["Section", "Clé", "Nom", "Manque à gagner (\(unit))", "À vérifier (\(unit))", "À risque (\(unit))", "Constats",
+                     "Facturé (\(unit))", "À refacturer (\(unit))", "À obtenir (\(unit))", "Encore facturable (\(unit))"]]
+        }
         rows.append(["total", "", "", amount(totals.lostCents, decimalComma), amount(totals.possibleCents, decimalComma),
                      amount(totals.atRiskCents, decimalComma), String(outcome.findings.count), amount(totals.billedCents, decimalComma),
                      amount(totals.rebillCents, decimalComma), amount(totals.obtainCents, decimalComma),
@@ -43,8 +63,16 @@ public enum CSVReport {
                                                   ("rule", totals.byRule), ("month", totals.byMonth)]
         for (section, lines) in sections {
             for line in lines {
-                let name = section == "practitioner" ? outcome.roster?.name(of: line.key) ?? "" : ""
-                rows.append([section, line.key, name, amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
+                let name: String
+                switch section {
+                case "practitioner": name = outcome.roster?.name(of: line.key) ?? ""
+                // The machine table has always left these names empty; the French one names them.
+                case "act" where !machineKeys: name = options.codeLabels[line.key] ?? ""
+                case "rule" where !machineKeys: name = options.ruleTitles[line.key] ?? ""
+                default: name = ""
+                }
+                rows.append([machineKeys ? section : frenchSection[section] ?? section, line.key, name,
+                             amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
                              amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma),
                              amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma),
                              amount(line.recoverableCents, decimalComma)])
@@ -53,15 +81,15 @@ public enum CSVReport {
         for practitioner in totals.byPractitionerMonth.keys.sorted() {
             let name = outcome.roster?.name(of: practitioner) ?? ""
             for line in totals.byPractitionerMonth[practitioner] ?? [] {
-                rows.append(["practitioner-month", "\(practitioner) \(line.key)", name, amount(line.lostCents, decimalComma),
-                             amount(line.possibleCents, decimalComma), amount(line.atRiskCents, decimalComma),
-                             String(line.findings), "", amount(line.rebillCents, decimalComma),
+                rows.append([machineKeys ? "practitioner-month" : frenchSection["practitioner-month"]!, "\(practitioner) \(line.key)", name,
+                             amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
+                             amount(line.atRiskCents, decimalComma), String(line.findings), "", amount(line.rebillCents, decimalComma),
                              amount(line.obtainCents, decimalComma), amount(line.recoverableCents, decimalComma)])
             }
         }
         if let store = trendAndFixes {
             for line in store.months {
-                rows.append(["trend", line.key, "", amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
+                rows.append([machineKeys ? "trend" : frenchSection["trend"]!, line.key, "", amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
                              amount(line.atRiskCents, decimalComma), String(line.findings), amount(line.billedCents, decimalComma),
                              amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma),
                              amount(line.recoverableCents, decimalComma)])
@@ -71,7 +99,7 @@ public enum CSVReport {
                 for fixes in store.fixedByPractitioner {
                     let line = section == "fixed" ? fixes.period : fixes.previousMonth
                     // Billed and still-billable have no meaning for findings that went.
-                    rows.append([section, "\(fixes.practitionerID) \(months)", outcome.roster?.name(of: fixes.practitionerID) ?? "",
+                    rows.append([machineKeys ? section : frenchSection[section] ?? section, "\(fixes.practitionerID) \(months)", outcome.roster?.name(of: fixes.practitionerID) ?? "",
                                  amount(line.lostCents, decimalComma), amount(line.possibleCents, decimalComma),
                                  amount(line.atRiskCents, decimalComma), String(line.findings), "",
                                  amount(line.rebillCents, decimalComma), amount(line.obtainCents, decimalComma), ""])
@@ -80,6 +108,11 @@ public enum CSVReport {
         }
         return encode(rows)
     }
+
+    /// The totals table's section names in French (`--csv-keys` keeps the English ones).
+    static let frenchSection = ["practitioner": "praticien", "act": "acte", "rule": "règle", "month": "mois",
+                                "practitioner-month": "praticien-mois", "trend": "tendance", "fixed": "corrigé",
+                                "fixed-previous-month": "corrigé-mois-précédent"]
 
     public static func amount(_ cents: Cents, _ decimalComma: Bool) -> String {
         decimalComma ? cents.plainEuros.replacingOccurrences(of: ".", with: ",") : String(cents.value)

@@ -62,6 +62,12 @@ public enum HTMLReport {
         html += SVGChart.horizontalBars(totals.byAct.filter { $0.lostCents > .zero }.map {
             SVGChart.Bar(label: $0.key, value: $0.lostCents)
         }, title: "Manque à gagner par acte")
+        // The chart names acts by their code; the table says what each code is.
+        html += "\n<table class=\"acts\"><thead><tr><th>Acte</th><th>Libellé</th><th class=\"num\">Manque à gagner</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th></tr></thead><tbody>\n"
+        for line in totals.byAct {
+            html += "<tr><td><code>\(e(line.key))</code></td><td>\(e(options.codeLabels[line.key] ?? ""))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
+        }
+        html += "</tbody></table>\n"
         html += "\n<h2>Évolution mois par mois</h2>\n"
         if let store = trendAndFixes {
             html += trend(store)
@@ -84,7 +90,8 @@ public enum HTMLReport {
         }
         for line in totals.byRule {
             let advice = options.ruleAdvice[line.key].flatMap { $0.isEmpty ? nil : $0 } ?? firstMessage[line.key] ?? ""
-            html += "<tr><td><code>\(e(line.key))</code></td><td class=\"num\">\(e(line.rebillCents.euros))</td><td class=\"num\">\(e(line.obtainCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
+            // The French title the director reads, not the id.
+            html += "<tr><td>\(e(options.title(ofRule: line.key)))</td><td class=\"num\">\(e(line.rebillCents.euros))</td><td class=\"num\">\(e(line.obtainCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td><td>\(e(advice))</td></tr>\n"
         }
         html += "</tbody></table></section>\n"
 
@@ -106,10 +113,11 @@ public enum HTMLReport {
         if outcome.inputErrors.isEmpty {
             html += "<p class=\"empty\">Toutes les lignes ont pu être lues.</p>\n"
         } else {
-            html += "<p>\(outcome.rejectedLines) ligne(s) n'ont pas pu être auditées : à corriger dans le logiciel de facturation.</p><ul class=\"errors\">\n"
+            let lines = outcome.rejectedLines < 2 ? "\(outcome.rejectedLines) ligne n'a pas pu être auditée" : "\(outcome.rejectedLines) lignes n'ont pas pu être auditées"
+            html += "<p>\(lines) : à corriger dans le logiciel de facturation.</p><ul class=\"errors\">\n"
             for issue in outcome.inputErrors.prefix(200) { html += "<li>\(e(issue.description))</li>\n" }
             let notShown = outcome.inputErrors.count - min(outcome.inputErrors.count, 200) + outcome.omittedInputErrors
-            if notShown > 0 { html += "<li>… et \(notShown) autre(s)</li>\n" }
+            if notShown > 0 { html += "<li>… et \(e(FrenchText.count(notShown, "autre"))) ; liste complète : relancer avec --all-issues FICHIER</li>\n" }
             html += "</ul>\n"
         }
         html += "</section>\n"

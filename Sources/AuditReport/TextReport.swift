@@ -3,10 +3,15 @@ import BillingModel
 
 /// The report for billing staff at a terminal: short, French, what to fix tomorrow morning.
 public enum TextReport {
-    /// `trendAndFixes`: from `cotaudit report`, the months held by the store and what corrected
-    /// re-exports fixed; `audit` has none.
+    /// Lists longer than this are cut, with the count of what is left and where the whole list is.
+    public static let listLimit = 20
+
+    /// - Parameters:
+    ///   - width: the terminal's width in columns; lines are wrapped at word boundaries to it.
+    ///   - trendAndFixes: from `cotaudit report`, the months held by the store and what corrected
+    ///     re-exports fixed; `audit` has none.
     public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, colors: Bool,
-                              trendAndFixes: TrendAndFixes? = nil) -> String {
+                              width: Int = 100, trendAndFixes: TrendAndFixes? = nil) -> String {
         let style = Style(enabled: colors)
         // Every value from outside the tool goes through `t` before it is styled: the only control
         // bytes the report writes are its own colours.
@@ -61,34 +66,43 @@ public enum TextReport {
                 let (a, b) = (lhs.element.lostCents + lhs.element.atRiskCents, rhs.element.lostCents + rhs.element.atRiskCents)
                 return a != b ? a > b : lhs.offset < rhs.offset
             }.map(\.element)
-            for finding in ranked.prefix(20) {
+            for finding in ranked.prefix(listLimit) {
                 let money = finding.atRiskCents > .zero ? "à risque \(finding.atRiskCents.euros)" : finding.lostCents.euros
-                let certainty = finding.certainty == .certain ? "" : " [\(finding.certainty.french)]"
-                lines.append("  \(t(finding.location.file)):\(finding.location.line)  facture \(t(finding.invoiceID))  \(style.yellow(money))\(certainty)  (\(t(finding.rule)))")
+                let certainty = finding.certainty == .certain ? "" : " (\(finding.certainty.french))"
+                lines.append("  \(t(finding.location.file)):\(finding.location.line)  facture \(t(finding.invoiceID))  \(style.yellow(money))\(certainty)")
+                // The id stays, in brackets, for `cotaudit rules explain`.
+                let title = options.title(ofRule: finding.rule)
+                lines.append("    " + style.bold(t(title)) + (title == finding.rule ? "" : " [\(t(finding.rule))]"))
                 lines.append("    \(t(finding.message))")
                 if let todo = whatToDo(finding) { lines.append("    \(t(todo))") }
             }
-            if outcome.findings.count > 20 {
-                lines.append("  … et \(outcome.findings.count - 20) autre(s), voir --format html ou --format json")
+            if outcome.findings.count > listLimit {
+                // The HTML page has totals, not the list: the CSV and the JSON hold every finding.
+                lines.append("  … et \(FrenchText.count(outcome.findings.count - listLimit, "autre constat")) ; liste complète : --format csv (tableur) ou --format json")
             }
+            lines.append("  Détail d'une règle : cotaudit rules explain ID (l'identifiant entre crochets)")
         }
         if !outcome.inputErrors.isEmpty {
             lines.append("")
-            lines.append(style.bold("Lignes rejetées et fichiers illisibles (\(outcome.inputErrors.count))"))
-            for issue in outcome.inputErrors { lines.append("  " + style.red(t(issue.description))) }
-            if outcome.omittedInputErrors > 0 {
-                lines.append("  … et \(outcome.omittedInputErrors) autre(s) du même genre ; liste complète : --all-issues FICHIER")
+            let total = outcome.inputErrors.count + outcome.omittedInputErrors
+            lines.append(style.bold("Lignes rejetées et fichiers illisibles (\(total))"))
+            for issue in outcome.inputErrors.prefix(listLimit) { lines.append("  " + style.red(t(issue.description))) }
+            let left = total - min(outcome.inputErrors.count, listLimit)
+            if left > 0 {
+                lines.append("  … et \(FrenchText.count(left, "autre")) ; liste complète : relancer avec --all-issues FICHIER")
             }
         }
         if !outcome.warnings.isEmpty {
             lines.append("")
-            lines.append(style.bold("Avertissements"))
-            for issue in outcome.warnings { lines.append("  \(t(issue.description))") }
-            if outcome.omittedWarnings > 0 {
-                lines.append("  … et \(outcome.omittedWarnings) autre(s) du même genre ; liste complète : --all-issues FICHIER")
+            let total = outcome.warnings.count + outcome.omittedWarnings
+            lines.append(style.bold("Avertissements (\(total))"))
+            for issue in outcome.warnings.prefix(listLimit) { lines.append("  \(t(issue.description))") }
+            let left = total - min(outcome.warnings.count, listLimit)
+            if left > 0 {
+                lines.append("  … et \(FrenchText.count(left, "autre")) ; liste complète : relancer avec --all-issues FICHIER")
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.flatMap { wrap($0, width: width) }.joined(separator: "\n") + "\n"
     }
 
     /// The store report's trend (from two months held) and, per practitioner, what corrected
@@ -121,6 +135,77 @@ public enum TextReport {
         }
         return lines
     }
+
+    /// One line cut at spaces so that none is wider than `width` columns (colour codes take no
+    /// room); a word is never cut, however long. Continuation lines are indented two more spaces
+    /// than the line they continue. A line that fits is left as it is.
+    static func wrap(_ line: String, width: Int) -> [String] {
+        guard visibleWidth(line) > width else { return [line] }
+        let indent = line.prefix { $0 == " " }.count
+        let continuation = String(repeating: " ", count: indent + 2)
+        // Each word with the spaces before it, so the spacing inside a line is kept.
+        var words: [(spaces: Int, word: String)] = []
+        var spaces = 0
+        var word = ""
+        for character in line.dropFirst(indent) {
+            if character == " " {
+                // Padding that aligns columns means nothing once the line is cut: one space is kept.
+                if !word.isEmpty { words.append((spaces > 2 ? 1 : spaces, word)); word = ""; spaces = 0 }
+                spaces += 1
+            } else {
+                word.append(character)
+            }
+        }
+        if !word.isEmpty { words.append((spaces > 2 ? 1 : spaces, word)) }
+        // French puts a space before « € : ; ? ! » » and after « « »: those never start or end a line.
+        var glued: [(spaces: Int, word: String)] = []
+        for item in words {
+            let startsWithMark = stripped(item.word).first.map { "€:;?!»".contains($0) } ?? false
+            if let last = glued.last, startsWithMark || stripped(last.word).last == "«" {
+                glued[glued.count - 1].word += String(repeating: " ", count: item.spaces) + item.word
+            } else {
+                glued.append(item)
+            }
+        }
+        words = glued
+        var result: [String] = []
+        var current = String(repeating: " ", count: indent)
+        var currentWidth = indent
+        var currentHasWord = false
+        for (spaces, word) in words {
+            let wordWidth = visibleWidth(word)
+            if currentHasWord && currentWidth + spaces + wordWidth > width {
+                result.append(current)
+                current = continuation + word
+                currentWidth = continuation.count + wordWidth
+            } else {
+                current += String(repeating: " ", count: currentHasWord ? spaces : 0) + word
+                currentWidth += (currentHasWord ? spaces : 0) + wordWidth
+            }
+            currentHasWord = true
+        }
+        result.append(current)
+        return result
+    }
+
+    /// The text without the colour codes the report writes.
+    static func stripped(_ text: String) -> String {
+        var result = ""
+        var inEscape = false
+        for character in text {
+            if inEscape {
+                if character == "m" { inEscape = false }
+            } else if character == "\u{1B}" {
+                inEscape = true
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Columns a line takes on screen: its characters, less the colour codes the report writes.
+    static func visibleWidth(_ text: String) -> Int { stripped(text).count }
 
     /// The action in a few words: what to add to the bill, or what to take off it.
     static func whatToDo(_ finding: Finding) -> String? {

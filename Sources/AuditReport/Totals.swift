@@ -10,14 +10,32 @@ public struct ReportOptions: Sendable {
     public var centreName: String?
     /// Rule id → what to change in practice (French).
     public var ruleAdvice: [String: String]
+    /// Rule id → the rule's French title, which staff read instead of the id.
+    public var ruleTitles: [String: String]
+    /// Code → its French label from the rule set (`DEQP003` → « Électrocardiographie… »).
+    public var codeLabels: [String: String]
 
     public init(asOf: CalendarDay, recoverableWindowDays: Int, recoverableWindowSource: String,
-                centreName: String?, ruleAdvice: [String: String]) {
+                centreName: String?, ruleAdvice: [String: String], ruleTitles: [String: String] = [:],
+                codeLabels: [String: String] = [:]) {
         self.asOf = asOf
         self.recoverableWindowDays = recoverableWindowDays
         self.recoverableWindowSource = recoverableWindowSource
         self.centreName = centreName
         self.ruleAdvice = ruleAdvice
+        self.ruleTitles = ruleTitles
+        self.codeLabels = codeLabels
+    }
+
+    /// The rule's French title, or its id when the rule set gave none.
+    public func title(ofRule id: String) -> String {
+        ruleTitles[id].flatMap { $0.isEmpty ? nil : $0 } ?? id
+    }
+
+    /// `DEQP003 (Électrocardiographie…)`, or the bare code when the rule set has no label for it.
+    public func labelled(code: String) -> String {
+        guard let label = codeLabels[code], !label.isEmpty, label != code else { return code }
+        return "\(code) (\(label))"
     }
 
     /// A finding can still be billed when it is a billing error (not a médecin traitant forfait,

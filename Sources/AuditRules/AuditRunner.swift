@@ -60,6 +60,8 @@ public struct AuditRunner {
         let names = Self.displayNames(files)
         var readable = 0
         var linesRead = 0
+        // How each file names the code column, for the code warnings given after every file is read.
+        var codeColumnInFile: [String: String] = [:]
         for (url, name) in zip(files, names) {
             outcome.files.append(name)
             outcome.filePaths[name] = url.standardizedFileURL.path
@@ -86,16 +88,25 @@ public struct AuditRunner {
                 invoiceSink?(invoice)
                 engine.audit(invoice)
             }
+            var reader: RecordReader?
+            // Messages name the column as the file does (`Montant`), not as the contract does (`amount`).
+            func named(_ issue: InputIssue) -> InputIssue {
+                guard issue.columnInFile == nil, let reader, let column = issue.column.flatMap(Column.init(rawValue:)) else { return issue }
+                var named = issue
+                named.columnInFile = reader.columnInFile(column)
+                return named
+            }
             func reject(_ issues: [InputIssue]) {
                 outcome.rejectedLines += 1
-                for issue in issues { collector.add(issue, to: &outcome) }
+                for issue in issues { collector.add(named(issue), to: &outcome) }
             }
             var readToEnd = false
             var gaveRows = false
             do {
-                let reader = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
+                let opened = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
                                                         suggestedProfiles: suggestedProfiles)
-                while let event = try reader.next() {
+                reader = opened
+                while let event = try opened.next() {
                     switch event {
                     case .record(let record):
                         gaveRows = true
@@ -116,7 +127,7 @@ public struct AuditRunner {
                     case .rejected(let issue):
                         gaveRows = true
                         reject([issue])
-                    case .warning(let issue): collector.add(issue, to: &outcome)
+                    case .warning(let issue): collector.add(named(issue), to: &outcome)
                     }
                 }
                 readToEnd = true
@@ -127,6 +138,7 @@ public struct AuditRunner {
                 outcome.unreadableFiles.append(name)
                 collector.add(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)), to: &outcome)
             }
+            if let code = reader?.columnInFile(.code) { codeColumnInFile[name] = code }
             if readToEnd || gaveRows { readable += 1 }
             // What was read before a file broke off is still audited: nothing read is dropped.
             take(assembler.flush())
@@ -138,7 +150,10 @@ public struct AuditRunner {
                                      message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
                                      severity: .warning), to: &outcome)
         }
-        for warning in Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes) { collector.add(warning, to: &outcome) }
+        for var warning in Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes) {
+            warning.columnInFile = codeColumnInFile[warning.file]
+            collector.add(warning, to: &outcome)
+        }
         outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
     }

@@ -6,6 +6,16 @@ public enum FindingKind: String, Sendable, Hashable, CaseIterable, Codable {
     case missingMT = "missing-mt"
     case overCoding = "over-coding"
     case dataQuality = "data-quality"
+
+    /// The kind as staff read it (spreadsheets, reports); `rawValue` stays the machine key.
+    public var french: String {
+        switch self {
+        case .underCoding: return "sous-cotation"
+        case .missingMT: return "médecin traitant non déclaré"
+        case .overCoding: return "sur-cotation"
+        case .dataQuality: return "qualité des données"
+        }
+    }
 }
 
 /// How sure the rule is. `certain` and `likely` count in lost revenue; `possible` is an

@@ -208,11 +208,21 @@ public struct RuleSet: Sendable {
     public var holidays: PublicHolidays
     public var forfaits: [ForfaitCategory]
     public var forfaitSupplements: [ForfaitSupplement] = []
+    /// The forfait schemes' French names (`FPMT` → « Forfait patientèle médecin traitant »).
+    public var forfaitSchemeLabels: [String: String] = [:]
     public var tariffs: TariffSchedule
     public var rules: [Rule]
     public var directory: String
 
     public func rule(_ id: String) -> Rule? { rules.first { $0.id == id } }
+
+    /// Every code the rule set names in French: tariff codes by their label, forfait schemes by
+    /// theirs. A label that only repeats the code is left out.
+    public var codeLabels: [String: String] {
+        var labels = forfaitSchemeLabels
+        for (code, entry) in tariffs.entries where entry.label != code && !entry.label.isEmpty { labels[code] = entry.label }
+        return labels
+    }
 
     /// The forfait category of a patient for `year`, from the age in completed years on 31 December
     /// of that year (the nightly store keeps that age, never the birth date).

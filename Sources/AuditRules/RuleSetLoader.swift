@@ -94,6 +94,18 @@ public enum RuleSetLoader {
                                                  coverage: coverage, label: item["label"]?.string ?? code))
         }
 
+        var schemeLabels: [String: String] = [:]
+        if let node = root["mt_forfait_schemes"] {
+            for (key, value) in try header.mapping(node, "mt_forfait_schemes") {
+                let scheme = try header.string(key, "mt_forfait_schemes")
+                guard forfaits.contains(where: { $0.scheme == scheme }) else {
+                    throw RuleLoadError(file: header.name, line: header.line(key),
+                                        message: "mt_forfait_schemes : dispositif « \(scheme) » absent de mt_forfait")
+                }
+                schemeLabels[scheme] = try header.string(value, "mt_forfait_schemes.\(scheme)")
+            }
+        }
+
         var ruleSet = RuleSet(
             name: root["name"]?.string ?? "cotaudit",
             version: try header.string(root["version"], "version"),
@@ -101,7 +113,8 @@ public enum RuleSetLoader {
             recoverableWindowDays: try header.int(root["recoverable_window_days"], "recoverable_window_days"),
             recoverableWindowSource: root["recoverable_window_source"]?.string ?? "",
             holidays: PublicHolidays(fixed: fixed, easterOffsets: offsets),
-            forfaits: forfaits, forfaitSupplements: supplements, tariffs: tariffs, rules: rules, directory: directory.path)
+            forfaits: forfaits, forfaitSupplements: supplements, forfaitSchemeLabels: schemeLabels, tariffs: tariffs, rules: rules,
+            directory: directory.path)
         try RuleSetChecker.checkReferences(&ruleSet)
         return ruleSet
     }

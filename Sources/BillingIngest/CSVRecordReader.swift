@@ -9,6 +9,8 @@ public final class CSVRecordReader: RecordReader {
     private let source: CSVTextSource
     /// The contract column of each header position; nil for ignored ones (unknown, empty, repeated).
     private let columnsByPosition: [Column?]
+    /// Each column's header as the file writes it (`Montant`), for messages.
+    private let headerNames: [Column: String]
     /// Events waiting to be handed over (header warnings, the encoding warning before its row).
     private var queued: [ReadEvent] = []
     private var queuedIndex = 0
@@ -52,6 +54,7 @@ public final class CSVRecordReader: RecordReader {
             columns.append(column)
         }
         columnsByPosition = columns
+        headerNames = seen
         source.refuseLineBreaks(inFields: Set(columns.indices.filter { columns[$0] != nil }))
 
         let missing = Column.required.filter { seen[$0] == nil }
@@ -81,6 +84,10 @@ public final class CSVRecordReader: RecordReader {
                 message: "colonne\(repeated.count > 1 ? "s" : "") en double ignorée\(repeated.count > 1 ? "s" : "") : \(repeated.joined(separator: ", ")) ; seule la première est lue",
                 severity: .warning)))
         }
+    }
+
+    public func columnInFile(_ column: Column) -> String? {
+        headerNames[column].map { "colonne \(QuotedValue.quote($0))" }
     }
 
     public func next() throws -> ReadEvent? {

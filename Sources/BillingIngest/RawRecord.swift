@@ -73,6 +73,10 @@ public protocol RecordReader: AnyObject {
     /// The next event, or nil at the end of the file. Throws `UnreadableFile` when the rest of the
     /// file cannot be read.
     func next() throws -> ReadEvent?
+
+    /// How this file names a contract column, as a message says it (`colonne « Montant »`), or nil
+    /// when it does not name it.
+    func columnInFile(_ column: Column) -> String?
 }
 
 extension String {

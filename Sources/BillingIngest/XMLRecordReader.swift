@@ -35,6 +35,8 @@ public final class XMLRecordReader: RecordReader {
     /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
     private var reportedUnknownElements: Set<String> = []
     private var reportedUnknownAttributes: Set<String> = []
+    /// The attribute each column was first read from (`amount` of `act`), for messages.
+    private var attributeNames: [Column: (element: String, attribute: String)] = [:]
 
     public init(url: URL, displayName: String, profile: MappingProfile) throws {
         _ = XMLRecordReader.prepareLibxml2
@@ -210,6 +212,7 @@ public final class XMLRecordReader: RecordReader {
             if known.contains(name) { continue }
             if let column = (mapping.isEmpty ? nil : profile.column(forHeader: name)) ?? mapping[name] {
                 fields[column] = value
+                if attributeNames[column] == nil { attributeNames[column] = (element, name) }
             } else if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
                         || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
                 pending.append(.warning(InputIssue(
@@ -234,6 +237,19 @@ public final class XMLRecordReader: RecordReader {
         }
         if recorded > 0 && recorded < Int(UInt16.max) { return recorded }
         return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+
+    /// The attribute as the file wrote it; for a column not seen yet, its name in spec §2.
+    public func columnInFile(_ column: Column) -> String? {
+        let name = attributeNames[column] ?? XMLRecordReader.specAttribute(of: column)
+        return name.map { "attribut \(QuotedValue.quote($0.attribute)) de <\($0.element)>" }
+    }
+
+    static func specAttribute(of column: Column) -> (element: String, attribute: String)? {
+        for (element, mapping) in [("invoice", invoiceAttributes), ("patient", patientAttributes), ("act", actAttributes)] {
+            if let attribute = mapping.first(where: { $0.value == column })?.key { return (element, attribute) }
+        }
+        return nil
     }
 
     // MARK: Errors

@@ -122,16 +122,22 @@ public struct InputIssue: Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     /// The contract's column name (`amount`), or nil when the problem is not about one column.
     public var column: String?
+    /// How the file itself names that column, as messages say it (`colonne « Montant »`,
+    /// `attribut « amount » de <act>`): staff look for the header they know, not the contract's
+    /// name. Nil when the reader did not say; then `column` is shown.
+    public var columnInFile: String?
     /// Plain French: what is wrong and what was expected.
     public var message: String
     public var severity: Severity
 
-    public init(file: String, line: Int, column: String?, message: String, severity: Severity = .error) {
+    public init(file: String, line: Int, column: String?, message: String, severity: Severity = .error,
+                columnInFile: String? = nil) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
         self.severity = severity
+        self.columnInFile = columnInFile
     }
 
     /// By file, line, then column (an issue about no column first): the same order every run.
@@ -142,7 +148,11 @@ public struct InputIssue: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         var place = file
         if line > 0 { place += ", ligne \(line)" }
-        if let column { place += ", colonne « \(column) »" }
+        if let columnInFile {
+            place += ", \(columnInFile)"
+        } else if let column {
+            place += ", colonne « \(column) »"
+        }
         return "\(place) : \(message)"
     }
 }

@@ -161,6 +161,9 @@ struct ReportFormatOptions: ParsableArguments {
     @Flag(help: "Montants CSV en centimes entiers plutôt qu'en euros à virgule.")
     var csvCents = false
 
+    @Flag(help: "CSV avec les clés et valeurs machine en anglais (rule, lost_eur, under-coding, likely…), stables pour les outils, au lieu des en-têtes et valeurs en français.")
+    var csvKeys = false
+
     @Option(help: "Table écrite par --format csv : findings (les constats) ou totals (totaux par praticien, acte, règle, mois).")
     var csvTable: CSVTable = .findings
 

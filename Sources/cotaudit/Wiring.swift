@@ -103,10 +103,29 @@ enum Wiring {
     static func reportOptions(_ ruleSet: RuleSet, _ options: ReportFormatOptions) -> ReportOptions {
         let asOf = options.asOf.flatMap(CalendarDay.init(parsing:)) ?? today()
         var advice: [String: String] = [:]
-        for rule in ruleSet.rules { advice[rule.id] = rule.advice }
+        var titles: [String: String] = [:]
+        for rule in ruleSet.rules {
+            advice[rule.id] = rule.advice
+            titles[rule.id] = rule.title
+        }
         return ReportOptions(asOf: asOf, recoverableWindowDays: ruleSet.recoverableWindowDays,
                              recoverableWindowSource: ruleSet.recoverableWindowSource,
-                             centreName: options.centre, ruleAdvice: advice)
+                             centreName: options.centre, ruleAdvice: advice, ruleTitles: titles, codeLabels: ruleSet.codeLabels)
+    }
+
+    /// The width the text report wraps to: the terminal's when standard output is one (its window
+    /// size, else `$COLUMNS`), else 100 columns (a file, a pipe, a mail from cron).
+    static func textWidth(toTerminal: Bool) -> Int {
+        let fallback = 100
+        guard toTerminal else { return fallback }
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return max(40, Int(size.ws_col))
+        }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 {
+            return max(40, columns)
+        }
+        return fallback
     }
 
     /// The pseudonym key; its creation on first use is said once on standard error, because a job
@@ -150,14 +169,17 @@ enum Wiring {
             return Data(JSONReport.render(outcome, totals: totals, options: reportOptions, verdict: verdict,
                                           trendAndFixes: trendAndFixes).utf8)
         case .text:
-            let colors = options.output == nil && isatty(STDOUT_FILENO) == 1
-            return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: colors, trendAndFixes: trendAndFixes).utf8)
+            let toTerminal = options.output == nil && isatty(STDOUT_FILENO) == 1
+            return Data(TextReport.render(outcome, totals: totals, options: reportOptions, colors: toTerminal,
+                                          width: textWidth(toTerminal: toTerminal), trendAndFixes: trendAndFixes).utf8)
         case .csv:
             switch options.csvTable {
-            case .findings: return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents)
+            case .findings:
+                return CSVReport.findings(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents,
+                                          machineKeys: options.csvKeys)
             case .totals:
                 return CSVReport.aggregates(outcome, totals: totals, options: reportOptions, decimalComma: !options.csvCents,
-                                            trendAndFixes: trendAndFixes)
+                                            machineKeys: options.csvKeys, trendAndFixes: trendAndFixes)
             }
         case .html:
             return Data(HTMLReport.render(outcome, totals: totals, options: reportOptions, trendAndFixes: trendAndFixes).utf8)

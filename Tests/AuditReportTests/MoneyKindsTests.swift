@@ -83,15 +83,21 @@ final class MoneyKindsTests: XCTestCase {
         XCTAssertTrue(line("à obtenir (déclarations").hasSuffix(": 60,00 €"), line("à obtenir (déclarations"))
         XCTAssertTrue(text.contains("à refacturer    à obtenir"), "column titles: \(text)")
 
-        let csv = String(decoding: CSVReport.aggregates(outcome, totals: totals, options: options), as: UTF8.self)
-        let rows = csv.split(separator: "\r\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
-        let header = rows[0]
-        let total = rows[1]
-        XCTAssertEqual(total[header.firstIndex(of: "rebill_eur")!], "8,50")
-        XCTAssertEqual(total[header.firstIndex(of: "obtain_eur")!], "60,00")
-        XCTAssertEqual(total[header.firstIndex(of: "recoverable_eur")!], "5,00")
-        let findingsCSV = String(decoding: CSVReport.findings(outcome, totals: totals, options: options), as: UTF8.self)
+        // The same two kinds in the machine table (--csv-keys) and in the French one.
+        for (machineKeys, rebill, obtain, recoverable) in [(true, "rebill_eur", "obtain_eur", "recoverable_eur"),
+                                                           (false, "À refacturer (€)", "À obtenir (€)", "Encore facturable (€)")] {
+            let csv = String(decoding: CSVReport.aggregates(outcome, totals: totals, options: options, machineKeys: machineKeys), as: UTF8.self)
+            let rows = csv.split(separator: "\r\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+            let header = rows[0]
+            let total = rows[1]
+            XCTAssertEqual(header.firstIndex(of: rebill).map { total[$0] }, "8,50", "\(header)")
+            XCTAssertEqual(header.firstIndex(of: obtain).map { total[$0] }, "60,00", "\(header)")
+            XCTAssertEqual(header.firstIndex(of: recoverable).map { total[$0] }, "5,00", "\(header)")
+        }
+        let findingsCSV = String(decoding: CSVReport.findings(outcome, totals: totals, options: options, machineKeys: true), as: UTF8.self)
         XCTAssertTrue(findingsCSV.contains("rebill_eur;obtain_eur;recoverable"), findingsCSV)
+        let frenchFindings = String(decoding: CSVReport.findings(outcome, totals: totals, options: options), as: UTF8.self)
+        XCTAssertTrue(frenchFindings.contains("À refacturer (€);À obtenir (€);Encore facturable"), frenchFindings)
 
         let html = HTMLReport.render(outcome, totals: totals, options: options)
         XCTAssertTrue(html.contains("<span class=\"amount\">8,50 €</span><span class=\"caption\">à refacturer"), html)

@@ -299,7 +299,8 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(outcome, totals: totals, options: options)
         XCTAssertTrue(html.contains(lost))
         XCTAssertTrue(html.contains(totals.possibleCents.euros))
-        let csv = String(decoding: CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false), as: UTF8.self)
+        let csv = String(decoding: CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false, machineKeys: true),
+                         as: UTF8.self)
         let rows = csv.split(separator: "\r\n").dropFirst()
         let lostColumn = 12
         let certaintyColumn = 2
@@ -314,7 +315,7 @@ final class ReportTests: XCTestCase {
         var euroSum = Cents.zero
         for row in euroCSV.split(separator: "\r\n").dropFirst() {
             let fields = row.split(separator: ";", omittingEmptySubsequences: false)
-            if fields.count > lostColumn, fields[certaintyColumn] != "possible" { euroSum += Cents(euros: String(fields[lostColumn])) ?? .zero }
+            if fields.count > lostColumn, fields[certaintyColumn] != "à vérifier" { euroSum += Cents(euros: String(fields[lostColumn])) ?? .zero }
         }
         XCTAssertEqual(euroSum, totals.lostCents)
         XCTAssertTrue(text.contains("à facturer : MEG"), text)
@@ -349,6 +350,22 @@ final class ReportTests: XCTestCase {
 
     func totals(_ outcome: AuditOutcome) -> AuditTotals { AuditTotals(outcome, options: options) }
 
+    func testHTMLNamesRulesByTitleAndLabelsCodes() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans",
+                              "missing-mt-declaration": "Patient régulier sans médecin traitant déclaré"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste", "FPMT": "Forfait patientèle médecin traitant"]
+        let outcome = outcome()
+        let html = HTMLReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options)
+        XCTAssertTrue(html.contains("<tr><td>MEG oubliée pour un enfant de moins de 6 ans</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td>Patient régulier sans médecin traitant déclaré</td>"), html)
+        XCTAssertFalse(html.contains(">missing-meg<"), "l'identifiant anglais n'est pas montré")
+        XCTAssertTrue(html.contains("<tr><td><code>FPMT</code></td><td>Forfait patientèle médecin traitant</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td><code>MEG</code></td><td>Majoration enfant du médecin généraliste</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td><code>COE</code></td><td></td>"), "un code sans libellé reste nu, sans libellé inventé")
+        XCTAssertTrue(html.contains("1 ligne n'a pas pu être auditée"), html)
+    }
+
     func testMonthChartShowsASingleMonth() {
         var outcome = AuditOutcome()
         outcome.findings = [finding("missing-meg", .certain, lost: 500)]
@@ -361,9 +378,127 @@ final class ReportTests: XCTestCase {
         var outcome = AuditOutcome()
         outcome.findings = (1...23).map { finding("missing-meg", .certain, lost: Int64($0), line: $0) }
         let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
-        XCTAssertTrue(text.contains("… et 3 autre(s), voir --format html ou --format json"), text)
+        // The HTML page has no list of findings: the text points to the outputs that have one.
+        XCTAssertTrue(text.contains("… et 3 autres constats ; liste complète : --format csv (tableur) ou --format json"), text)
         XCTAssertTrue(text.contains("f.csv:23 "), "le plus gros montant est listé")
         XCTAssertFalse(text.contains("f.csv:3 "), "les plus petits ne le sont pas")
+    }
+
+    func testTextNamesRulesByTheirFrenchTitleWithTheIdInBrackets() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        var outcome = AuditOutcome()
+        outcome.findings = [finding("missing-meg", .certain, lost: 500), finding("coe-9-months", .possible, lost: 300, line: 3)]
+        let text = TextReport.render(outcome, totals: AuditTotals(outcome, options: options), options: options, colors: false)
+        XCTAssertTrue(text.contains("\n    MEG oubliée pour un enfant de moins de 6 ans [missing-meg]\n"), text)
+        XCTAssertTrue(text.contains("\n    coe-9-months\n"), "sans titre dans le jeu de règles, l'identifiant seul : \(text)")
+        XCTAssertFalse(text.contains("(missing-meg)"), text)
+        XCTAssertTrue(text.contains("3,00 € (à vérifier)"), text)
+    }
+
+    func testTextWrapsAtWordBoundariesToTheWidthWithIndentedContinuations() {
+        var outcome = outcome()
+        let long = "Patient vu 3 fois en 2024 sans médecin traitant déclaré : proposer la déclaration (FPMT patient de moins de 80 ans en ALD, forfait de 46,00 € par an, à obtenir)."
+        outcome.findings = [finding("missing-meg", .certain, lost: 500, message: long)]
+        outcome.inputErrors = [InputIssue(file: "f.csv", line: 9, column: "amount", message: "montant invalide « 26,5O » : nombre en euros attendu, avec au plus deux décimales (26,50 ou 26.50)")]
+        for width in [40, 60, 100] {
+            for colors in [false, true] {
+                let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: colors, width: width)
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                for line in lines {
+                    XCTAssertLessThanOrEqual(TextReport.visibleWidth(line), width, "ligne trop large (\(width)) : \(line)")
+                }
+                // Every word of the message is whole on some line: no word is cut in two.
+                let words = Set(lines.flatMap { TextReport.stripped($0).split(separator: " ").map(String.init) })
+                for word in long.split(separator: " ") where word != "€" && word != ":" {
+                    XCTAssertTrue(words.contains { $0.contains(word) }, "mot coupé à \(width) colonnes : \(word)")
+                }
+                let start = lines.firstIndex { $0.hasPrefix("    Patient vu 3 fois") }
+                XCTAssertNotNil(start, text)
+                if let start { XCTAssertTrue(lines[start + 1].hasPrefix("      "), "la suite est décalée : \(lines[start + 1])") }
+                XCTAssertFalse(lines.contains { TextReport.stripped($0).hasPrefix("      € ") || TextReport.stripped($0).hasSuffix(" 46,00") },
+                               "le symbole € reste avec son montant")
+            }
+        }
+        XCTAssertEqual(TextReport.wrap("  " + String(repeating: "x", count: 50) + " fin", width: 20),
+                       ["  " + String(repeating: "x", count: 50), "    fin"], "un mot plus long que la ligne n'est pas coupé")
+    }
+
+    func testTextCapsRejectedLinesAndWarningsAndSaysWhereTheFullListIs() {
+        var outcome = AuditOutcome()
+        outcome.rejectedLines = 900
+        outcome.inputErrors = (1...200).map { InputIssue(file: "f.csv", line: $0 + 1, column: "amount", message: "montant invalide") }
+        outcome.omittedInputErrors = 700
+        outcome.warnings = (1...25).map { InputIssue(file: "f.csv", line: $0 + 1, column: nil, message: "avertissement", severity: .warning) }
+        let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
+        XCTAssertEqual(text.components(separatedBy: ": montant invalide").count - 1, TextReport.listLimit, text)
+        XCTAssertTrue(text.contains("Lignes rejetées et fichiers illisibles (900)"), text)
+        XCTAssertTrue(text.contains("… et 880 autres ; liste complète : relancer avec --all-issues FICHIER"), text)
+        XCTAssertEqual(text.components(separatedBy: ": avertissement").count - 1, TextReport.listLimit)
+        XCTAssertTrue(text.contains("… et 5 autres ; liste complète : relancer avec --all-issues FICHIER"), text)
+        XCTAssertLessThan(text.split(separator: "\n").count, 70, "900 lignes rejetées ne font pas 900 lignes de rapport")
+    }
+
+    func csvRows(_ data: Data) -> [[String]] {
+        String(decoding: data, as: UTF8.self).dropFirst().split(separator: "\r\n")
+            .map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func testCSVIsFrenchByDefault() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste"]
+        let outcome = outcome()
+        let totals = AuditTotals(outcome, options: options)
+        let rows = csvRows(CSVReport.findings(outcome, totals: totals, options: options))
+        XCTAssertEqual(rows.first, ["Règle", "Type", "Certitude", "Fichier", "Ligne", "N° facture", "Date de l'acte", "RPPS praticien",
+                                    "Praticien", "Patient (pseudonyme)", "Code facturé", "Code à facturer", "Manque à gagner (€)",
+                                    "À risque (€)", "À refacturer (€)", "À obtenir (€)", "Encore facturable", "Message",
+                                    "Identifiant de la règle"])
+        let meg = rows.first { $0.last == "missing-meg" }
+        XCTAssertEqual(meg?[0], "MEG oubliée pour un enfant de moins de 6 ans")
+        XCTAssertEqual(meg?[1], "sous-cotation")
+        XCTAssertEqual(meg?[2], "certain")
+        XCTAssertEqual(meg?[6], "10/02/2025", "une date qu'un tableur français lit")
+        XCTAssertEqual(meg?[12], "5,00")
+        // Every kind and certainty is said in French.
+        let values = Set(rows.dropFirst().flatMap { [$0[1], $0[2]] })
+        XCTAssertEqual(values, ["sous-cotation", "sur-cotation", "médecin traitant non déclaré", "certain", "probable", "à vérifier"])
+        for kind in FindingKind.allCases { XCTAssertNotEqual(kind.french, kind.rawValue) }
+        XCTAssertEqual(Certainty.likely.french, "probable")
+        XCTAssertEqual(csvRows(CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false)).first?[12],
+                       "Manque à gagner (centimes)")
+
+        let table = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options))
+        XCTAssertEqual(table.first, ["Section", "Clé", "Nom", "Manque à gagner (€)", "À vérifier (€)", "À risque (€)", "Constats",
+                                     "Facturé (€)", "À refacturer (€)", "À obtenir (€)", "Encore facturable (€)"])
+        XCTAssertEqual(Set(table.dropFirst().map { $0[0] }), ["total", "praticien", "acte", "règle", "mois", "praticien-mois"])
+        XCTAssertEqual(table.first { $0[0] == "règle" && $0[1] == "missing-meg" }?[2], "MEG oubliée pour un enfant de moins de 6 ans")
+        XCTAssertEqual(table.first { $0[0] == "acte" && $0[1] == "MEG" }?[2], "Majoration enfant du médecin généraliste")
+    }
+
+    func testCSVKeysKeepTheMachineKeysAndValues() {
+        var options = options
+        options.ruleTitles = ["missing-meg": "MEG oubliée pour un enfant de moins de 6 ans"]
+        options.codeLabels = ["MEG": "Majoration enfant du médecin généraliste"]
+        let outcome = outcome()
+        let totals = AuditTotals(outcome, options: options)
+        let rows = csvRows(CSVReport.findings(outcome, totals: totals, options: options, machineKeys: true))
+        XCTAssertEqual(rows.first, ["rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id",
+                                    "practitioner_name", "patient_ref", "code", "expected_code", "lost_eur", "at_risk_eur",
+                                    "rebill_eur", "obtain_eur", "recoverable", "message"])
+        XCTAssertEqual(rows.first { $0[0] == "missing-meg" }?[1...2], ["under-coding", "certain"])
+        XCTAssertEqual(rows.first { $0[0] == "missing-meg" }?[6], "2025-02-10")
+        XCTAssertEqual(Set(rows.dropFirst().flatMap { [$0[1], $0[2]] }),
+                       ["under-coding", "over-coding", "missing-mt", "certain", "likely", "possible"])
+        XCTAssertEqual(csvRows(CSVReport.findings(outcome, totals: totals, options: options, decimalComma: false, machineKeys: true))
+            .first?[12...15], ["lost_cents", "at_risk_cents", "rebill_cents", "obtain_cents"])
+        let table = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options, machineKeys: true))
+        XCTAssertEqual(table.first, ["section", "key", "name", "lost_eur", "possible_eur", "at_risk_eur", "findings", "billed_eur",
+                                     "rebill_eur", "obtain_eur", "recoverable_eur"])
+        XCTAssertEqual(Set(table.dropFirst().map { $0[0] }), ["total", "practitioner", "act", "rule", "month", "practitioner-month"])
+        XCTAssertEqual(table.first { $0[0] == "rule" }?[2], "", "les noms de règle et d'acte restent vides, comme avant")
+        XCTAssertEqual(table.first { $0[0] == "act" }?[2], "")
     }
 
     func testCSVHasABOMAndQuotesFieldsWithDelimiters() {

@@ -50,4 +50,28 @@ final class RuleExamplesTests: XCTestCase {
         XCTAssertEqual(failures.count, 1)
         XCTAssertTrue(failures[0].problem.contains("attendu 4,99"), failures[0].problem)
     }
+
+    /// Reports name codes in French: tariff codes by their label, the forfait schemes findings ask
+    /// to obtain (FPMT, FMT) by `mt_forfait_schemes`.
+    func testEveryCodeOfTheSamplesHasAFrenchLabel() {
+        let labels = ShippedRules.ruleSet.codeLabels
+        XCTAssertEqual(labels["FPMT"], "Forfait patientèle médecin traitant")
+        XCTAssertEqual(labels["FMT"], "Forfait médecin traitant")
+        XCTAssertEqual(labels["DEQP003"], "Électrocardiographie sur au moins 12 dérivations")
+        for code in ["G", "VG", "MD", "MEG", "VL", "IMT", "COE", "MOP"] { XCTAssertNotNil(labels[code], code) }
+        for scheme in Set(ShippedRules.ruleSet.forfaits.map(\.scheme)) { XCTAssertNotNil(labels[scheme], scheme) }
+    }
+
+    func testASchemeLabelForAnUnknownSchemeIsRefused() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-rules-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: ShippedRules.directory, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let header = copy.appendingPathComponent("ruleset.yaml")
+        let text = try String(contentsOf: header, encoding: .utf8)
+        try text.replacingOccurrences(of: "  FMT: \"Forfait médecin traitant\"", with: "  FMX: \"Forfait inconnu\"")
+            .write(to: header, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RuleSetLoader.load(directory: copy)) { error in
+            XCTAssertTrue("\(error)".contains("dispositif « FMX » absent de mt_forfait"), "\(error)")
+        }
+    }
 }

@@ -144,11 +144,15 @@ final class StoreReportTests: XCTestCase {
             XCTAssertTrue(html.contains("<tr><td>\(YearMonth(parsing: line.key)!.french)</td><td class=\"num\">\(line.lostCents.euros)</td>"))
         }
 
-        let csv = csvRows(CSVReport.aggregates(march, totals: totals, options: options, decimalComma: false, trendAndFixes: trend))
+        let csv = csvRows(CSVReport.aggregates(march, totals: totals, options: options, decimalComma: false, machineKeys: true,
+                                               trendAndFixes: trend))
         let trendRows = csv.filter { $0.first == "trend" }
         XCTAssertEqual(trendRows.map { $0[1] }, ["2026-01", "2026-02", "2026-03"])
         XCTAssertEqual(trendRows.map { Int64($0[3]) }, expected.map(\.lostCents.value))
         XCTAssertEqual(trendRows.map { Int64($0[7]) }, expected.map(\.billedCents.value))
+        // The same rows for a French spreadsheet, under a French section name.
+        let french = csvRows(CSVReport.aggregates(march, totals: totals, options: options, decimalComma: false, trendAndFixes: trend))
+        XCTAssertEqual(french.filter { $0.first == "tendance" }.map { $0[1] }, ["2026-01", "2026-02", "2026-03"])
     }
 
     func testFixedSinceThePreviousMonthPerPractitionerAfterCorrectedReExports() throws {
@@ -240,7 +244,8 @@ final class StoreReportTests: XCTestCase {
         XCTAssertTrue(html.contains("Corrigé par des exports rectifiés audités en juin 2026, par rapport à mai 2026"))
         XCTAssertTrue(html.contains("<tr><td>\(topName)</td><td class=\"num\">\(top.period.findings)</td><td class=\"num\">\(top.period.lostCents.euros)</td>"))
 
-        let csv = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options, decimalComma: false, trendAndFixes: june))
+        let csv = csvRows(CSVReport.aggregates(outcome, totals: totals, options: options, decimalComma: false, machineKeys: true,
+                                               trendAndFixes: june))
         let csvTop = try XCTUnwrap(csv.first { $0.first == "fixed" && $0[1] == "\(top.practitionerID) 2026-06" })
         XCTAssertEqual(csvTop[2], topName)
         XCTAssertEqual(csvTop[6], String(top.period.findings))

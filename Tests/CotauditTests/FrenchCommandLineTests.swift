@@ -239,4 +239,47 @@ final class FrenchCommandLineTests: XCTestCase {
         XCTAssertEqual(audit.status, 0, audit.stderr)
         XCTAssertTrue(audit.stdout.contains("Manque à gagner"), audit.stdout)
     }
+
+    /// The CSV a clerk opens is French; `--csv-keys` gives tools the English keys and values.
+    func testCSVIsFrenchAndCSVKeysKeepsTheMachineKeys() throws {
+        let base = ["audit", Self.sample, "--profile", "export-fr", "--format", "csv", "--as-of", "2025-01-15"]
+        let french = try run(base)
+        XCTAssertEqual(french.status, 0, french.stderr)
+        let frenchLines = french.stdout.components(separatedBy: "\r\n")
+        XCTAssertTrue(frenchLines[0].hasPrefix("\u{FEFF}Règle;Type;Certitude;Fichier;Ligne;N° facture;"), frenchLines[0])
+        XCTAssertTrue(french.stdout.contains(";sous-cotation;certain;"), french.stdout)
+        XCTAssertTrue(french.stdout.contains(";médecin traitant non déclaré;probable;"), french.stdout)
+        XCTAssertTrue(french.stdout.contains("Patient régulier sans médecin traitant déclaré;"), "le titre de la règle")
+        for english in ["lost_eur", "under-coding", ";likely;", "missing-mt;"] {
+            XCTAssertFalse(french.stdout.contains(english), english)
+        }
+        let keys = try run(base + ["--csv-keys"])
+        XCTAssertEqual(keys.status, 0, keys.stderr)
+        XCTAssertTrue(keys.stdout.hasPrefix("\u{FEFF}rule;kind;certainty;file;line;invoice_id;act_date;practitioner_id;practitioner_name;patient_ref;code;expected_code;lost_eur;at_risk_eur;rebill_eur;obtain_eur;recoverable;message\r\n"), keys.stdout)
+        XCTAssertTrue(keys.stdout.contains("missing-mt-declaration;missing-mt;likely;decembre-2024.csv;132;F2024-00096;2024-12-10;"), keys.stdout)
+        XCTAssertEqual(keys.stdout.components(separatedBy: "\r\n").count, frenchLines.count, "les mêmes constats")
+        let totals = try run(base + ["--csv-table", "totals", "--csv-keys", "--csv-cents"])
+        XCTAssertTrue(totals.stdout.hasPrefix("\u{FEFF}section;key;name;lost_cents;possible_cents;"), totals.stdout)
+        let help = try run(["audit", "--help"])
+        XCTAssertTrue(help.stdout.contains("--csv-keys"), help.stdout)
+    }
+
+    /// The director's page, from the shipped rule set: rule titles, code labels, the file's headers.
+    func testHTMLShowsRuleTitlesCodeLabelsAndTheFilesColumnNames() throws {
+        let result = try run(["audit", Self.sample, "--profile", "export-fr", "--format", "html", "--as-of", "2025-01-15"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let html = result.stdout
+        XCTAssertTrue(html.contains("<tr><td>Acte facturé sous le tarif en vigueur</td>"), html)
+        XCTAssertTrue(html.contains("<tr><td>Patient régulier sans médecin traitant déclaré</td>"), html)
+        for id in ["tariff-below-schedule", "missing-mt-declaration", "mt-practitioner-departed", "missing-md", "missing-meg"] {
+            XCTAssertFalse(html.contains(id), "identifiant anglais \(id) dans la page du directeur")
+        }
+        XCTAssertTrue(html.contains("<td><code>FPMT</code></td><td>Forfait patientèle médecin traitant</td>"), html)
+        XCTAssertTrue(html.contains("<td><code>DEQP003</code></td><td>Électrocardiographie sur au moins 12 dérivations</td>"), html)
+        XCTAssertTrue(html.contains("ligne 305, colonne « Montant » : montant invalide"), html)
+        XCTAssertFalse(html.contains("« amount »"), html)
+        let text = try run(["audit", Self.sample, "--profile", "export-fr", "--as-of", "2025-01-15"])
+        XCTAssertTrue(text.stdout.contains("ligne 305, colonne « Montant »"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("Acte facturé sous le tarif en vigueur [tariff-below-schedule]"), text.stdout)
+    }
 }

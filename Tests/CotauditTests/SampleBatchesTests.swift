@@ -69,6 +69,24 @@ final class SampleBatchesTests: XCTestCase {
         XCTAssertEqual(csv.inputErrors.map(reason).sorted(), xml.inputErrors.map(reason).sorted())
     }
 
+    /// Staff look for the header their export has: `Montant`, not the contract's `amount`. The
+    /// JSON's `column` stays the contract's name, for tools.
+    func testRejectedLinesNameTheColumnAsTheFileDoes() throws {
+        let csv = try audit("csv", profile: "export-fr")
+        let csvAmount = try XCTUnwrap(csv.inputErrors.first { $0.column == "amount" })
+        XCTAssertEqual(csvAmount.columnInFile, "colonne « Montant »")
+        XCTAssertTrue(csvAmount.description.hasPrefix("decembre-2024.csv, ligne 305, colonne « Montant » : montant invalide"),
+                      csvAmount.description)
+        XCTAssertEqual(csv.inputErrors.first { $0.column == "practitioner_id" }?.columnInFile, "colonne « RPPS »")
+        XCTAssertEqual(csv.inputErrors.first { $0.column == "act_date" }?.columnInFile, "colonne « Date de l'acte »")
+        for issue in csv.inputErrors { XCTAssertFalse(issue.description.contains("« \(issue.column ?? "-") »"), issue.description) }
+        XCTAssertTrue(json(csv).contains("\"column\": \"amount\""))
+
+        let xml = try audit("xml", profile: nil)
+        XCTAssertEqual(xml.inputErrors.first { $0.column == "amount" }?.columnInFile, "attribut « amount » de <act>")
+        XCTAssertEqual(xml.inputErrors.first { $0.column == "practitioner_id" }?.columnInFile, "attribut « practitioner » de <invoice>")
+    }
+
     func testEveryCoreRuleIsPlantedInTheSamples() throws {
         let outcome = try audit("csv", profile: "export-fr")
         let rules = Set(outcome.findings.map(\.rule))
