@@ -219,7 +219,8 @@ final class StoreReportTests: XCTestCase {
         let totals = AuditTotals(outcome, options: options)
         let top = june.fixedByPractitioner[0]
         let topName = try XCTUnwrap(runner.roster?.name(of: top.practitionerID))
-        let text = TextReport.render(outcome, totals: totals, options: options, colors: false, trendAndFixes: june)
+        // Wide enough that no line wraps: this checks what a line says, not where it breaks.
+        let text = TextReport.render(outcome, totals: totals, options: options, colors: false, width: 1_000, trendAndFixes: june)
         XCTAssertTrue(text.contains("Corrigé par des exports rectifiés audités en juin 2026, par praticien (mois précédent : mai 2026)"), text)
         let line = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("\(topName) (\(top.practitionerID))") && $0.contains("mois précédent") })
         XCTAssertTrue(line.contains("\(FrenchText.count(top.period.findings, "constat")), manque à gagner \(top.period.lostCents.euros)"), String(line))
