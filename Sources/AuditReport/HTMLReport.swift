@@ -192,8 +192,10 @@ public enum HTMLReport {
     body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1d2a33; max-width: 1000px; margin: 24px auto; padding: 0 16px; font-size: 14px; }
     h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 24px 0 8px; border-bottom: 2px solid #2b6f8e; padding-bottom: 4px; }
     .period, .facts { color: #51606b; }
-    .headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin: 16px 0; }
-    .figure { border: 1px solid #c9d6de; border-radius: 6px; padding: 10px 12px; }
+    /* Seven cards, the main one two wide: two full rows of four, on screen and on paper. */
+    .headline { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 16px 0; }
+    .figure { border: 1px solid #c9d6de; border-radius: 6px; padding: 10px 12px; } .figure.main { grid-column: span 2; }
+    @media screen and (max-width: 600px) { .headline { grid-template-columns: repeat(2, 1fr); } }
     .figure.main { background: #fdf1ed; border-color: #d9795a; }
     .amount { display: block; font-size: 22px; font-weight: bold; white-space: nowrap; } .caption { color: #51606b; font-size: 12px; }
     table { border-collapse: collapse; width: 100%; margin: 12px 0; } th, td { border-bottom: 1px solid #dde5ea; padding: 5px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
@@ -210,7 +212,7 @@ public enum HTMLReport {
     @media print {
       body { margin: 0; padding: 0; max-width: none; font-size: 10.5px; }
       h1 { font-size: 18px; } h2 { font-size: 14px; margin: 14px 0 6px; }
-      .headline { grid-template-columns: repeat(4, 1fr); gap: 6px; margin: 10px 0; }
+      .headline { gap: 6px; margin: 10px 0; }
       .figure { padding: 5px 8px; } .amount { font-size: 16px; } .caption { font-size: 9px; }
       table { margin: 6px 0; } th, td { padding: 3px 4px; }
       svg.chart { max-height: 62mm; width: auto; margin: 4px 0; }
