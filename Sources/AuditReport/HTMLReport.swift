@@ -2,7 +2,9 @@ import AuditRules
 import BillingModel
 
 /// The director's monthly page: one self-contained French HTML file (inline CSS and SVG, no
-/// script, no network) that prints on A4, one section per page where it matters.
+/// script, no network) that prints on A4: the sections follow one another, and a chart with its
+/// table, a card or a table row is never cut by a page break (a forced break per section left
+/// half-empty pages).
 public enum HTMLReport {
     /// `trendAndFixes`: from `cotaudit report`, the months held by the store (the month-by-month
     /// chart then shows them all up to the period's end) and what corrected re-exports fixed.
@@ -44,7 +46,7 @@ public enum HTMLReport {
         <p class="facts">\(e(FrenchText.counts(files: outcome.files.count, acts: outcome.acts, invoices: outcome.invoices, rejected: outcome.rejectedLines, findings: outcome.findings.count))).\(outcome.period.map { " Actes audités : " + e($0.french) + " (" + e(FrenchText.count(outcome.actsOutsidePeriod, "acte hors période non audité", "actes hors période non audités")) + ")." } ?? "")</p>
 
         """
-        html += "<section class=\"page\"><h2>Manque à gagner par praticien</h2>\n"
+        html += "<section class=\"keep\"><h2>Manque à gagner par praticien</h2>\n"
         html += SVGChart.horizontalBars(totals.byPractitioner.filter { $0.lostCents > .zero }.map {
             SVGChart.Bar(label: practitionerName($0.key), value: $0.lostCents)
         }, title: "Manque à gagner par praticien")
@@ -58,7 +60,7 @@ public enum HTMLReport {
         }
         html += "</tbody></table></section>\n"
 
-        html += "<section class=\"page\"><h2>Manque à gagner par acte</h2>\n"
+        html += "<section class=\"keep\"><h2>Manque à gagner par acte</h2>\n"
         html += SVGChart.horizontalBars(totals.byAct.filter { $0.lostCents > .zero }.map {
             SVGChart.Bar(label: $0.key, value: $0.lostCents)
         }, title: "Manque à gagner par acte")
@@ -67,22 +69,26 @@ public enum HTMLReport {
         for line in totals.byAct {
             html += "<tr><td><code>\(e(line.key))</code></td><td>\(e(options.codeLabels[line.key] ?? ""))</td><td class=\"num\">\(e(line.lostCents.euros))</td><td class=\"num\">\(e(line.possibleCents.euros))</td><td class=\"num\">\(e(line.atRiskCents.euros))</td><td class=\"num\">\(line.findings)</td></tr>\n"
         }
-        html += "</tbody></table>\n"
-        html += "\n<h2>Évolution mois par mois</h2>\n"
+        html += "</tbody></table></section>\n"
+        html += "<section class=\"keep\"><h2>Évolution mois par mois</h2>\n"
         if let store = trendAndFixes {
             html += trend(store)
-        } else {
+        } else if totals.byMonth.count > 1 {
             html += SVGChart.columns(totals.byMonth.map { line in
                 let parts = line.key.split(separator: "-").compactMap { Int($0) }
                 let label = parts.count == 2 ? YearMonth(year: parts[0], month: parts[1]).french : line.key
                 return SVGChart.Bar(label: label, value: line.lostCents)
             }, title: "Manque à gagner par mois d'acte")
+        } else {
+            // One column is not a trend: say where the trend comes from instead of drawing it.
+            html += "<p class=\"empty\">Les actes audités tiennent dans un seul mois : la tendance apparaît quand ils en couvrent plusieurs (ou avec « cotaudit report » sur la base de suivi).</p>\n"
         }
         html += "</section>\n"
         if let store = trendAndFixes { html += fixes(store, name: practitionerName) }
 
-        html += "<section class=\"page\"><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
-        html += "<table><thead><tr><th>Règle</th><th class=\"num\">À refacturer</th><th class=\"num\">À obtenir</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th>Ce qu'il faut changer</th></tr></thead><tbody>\n"
+        html += "<section><h2>Les règles qui coûtent le plus, et ce qu'il faut changer</h2>\n"
+        // Set widths: left to itself the table gave the advice column one word per line on A4.
+        html += "<table class=\"rules\"><thead><tr><th class=\"rule\">Règle</th><th class=\"num\">À refacturer</th><th class=\"num\">À obtenir</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th class=\"advice\">Ce qu'il faut changer</th></tr></thead><tbody>\n"
         // The rule set's advice; without one, the message of the rule's first finding in file order.
         var firstMessage: [String: String] = [:]
         for finding in outcome.findings.sorted(by: Finding.fileOrder) where firstMessage[finding.rule] == nil {
@@ -95,7 +101,7 @@ public enum HTMLReport {
         }
         html += "</tbody></table></section>\n"
 
-        html += "<section class=\"page\"><h2>Patients à qui proposer une déclaration de médecin traitant</h2>\n"
+        html += "<section><h2>Patients à qui proposer une déclaration de médecin traitant</h2>\n"
         if totals.mtWorklist.isEmpty {
             html += "<p class=\"empty\">Aucun patient à relancer sur la période.</p>\n"
         } else {
@@ -128,7 +134,7 @@ public enum HTMLReport {
                 + "Corrigé : les constats qu'un export rectifié a fait disparaître, comptés à la nuit où cet export a été audité.</li>"
         } ?? ""
         html += """
-        <section class="method"><h2>Méthode</h2>
+        <section class="method keep"><h2>Méthode</h2>
         <ul>
         <li>Période des actes : \(e(period)).</li>
         <li>Fichiers : \(e(outcome.files.joined(separator: ", "))).</li>
@@ -165,7 +171,7 @@ public enum HTMLReport {
     /// Per practitioner, what corrected re-exports fixed during the period against the month before.
     static func fixes(_ store: TrendAndFixes, name: (String) -> String) -> String {
         let e = HTML.escape
-        var html = "<section class=\"page\"><h2>Corrigé par des exports rectifiés audités \(e(store.fixedPeriodIn)), par rapport à \(e(store.previousMonth.french))</h2>\n"
+        var html = "<section class=\"keep\"><h2>Corrigé par des exports rectifiés audités \(e(store.fixedPeriodIn)), par rapport à \(e(store.previousMonth.french))</h2>\n"
         html += "<p>Constats qu'un export corrigé a fait disparaître, comptés à la nuit où l'export a été audité.</p>\n"
         if store.fixedByPractitioner.isEmpty {
             return html + "<p class=\"empty\">Aucun constat corrigé par un export rectifié sur ces mois.</p></section>\n"
@@ -177,23 +183,41 @@ public enum HTMLReport {
         return html + "</tbody></table></section>\n"
     }
 
+    /// The A4 page's margin. The printable width, 210 mm less two margins, is what the tests lay
+    /// the page out at to find what would overflow on paper.
+    public static let pageMarginMillimetres = 12
+
     static let style = """
-    @page { size: A4; margin: 14mm; }
-    body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1d2a33; max-width: 1000px; margin: 24px auto; font-size: 14px; }
+    @page { size: A4; margin: \(pageMarginMillimetres)mm; }
+    body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1d2a33; max-width: 1000px; margin: 24px auto; padding: 0 16px; font-size: 14px; }
     h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 24px 0 8px; border-bottom: 2px solid #2b6f8e; padding-bottom: 4px; }
     .period, .facts { color: #51606b; }
-    .headline { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
-    .figure { flex: 1 1 160px; border: 1px solid #c9d6de; border-radius: 6px; padding: 10px 12px; }
+    /* Seven cards, the main one two wide: two full rows of four, on screen and on paper. */
+    .headline { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 16px 0; }
+    .figure { border: 1px solid #c9d6de; border-radius: 6px; padding: 10px 12px; } .figure.main { grid-column: span 2; }
+    @media screen and (max-width: 600px) { .headline { grid-template-columns: repeat(2, 1fr); } }
     .figure.main { background: #fdf1ed; border-color: #d9795a; }
-    .amount { display: block; font-size: 22px; font-weight: bold; } .caption { color: #51606b; font-size: 12px; }
-    table { border-collapse: collapse; width: 100%; margin: 12px 0; } th, td { border-bottom: 1px solid #dde5ea; padding: 5px 6px; text-align: left; vertical-align: top; }
-    thead { display: table-header-group; } h2 { page-break-after: avoid; break-after: avoid; } svg.chart, .figure { page-break-inside: avoid; break-inside: avoid; }
-    th { background: #eef3f6; } td.num, th.num { text-align: right; white-space: nowrap; } tr { page-break-inside: avoid; }
+    .amount { display: block; font-size: 22px; font-weight: bold; white-space: nowrap; } .caption { color: #51606b; font-size: 12px; }
+    table { border-collapse: collapse; width: 100%; margin: 12px 0; } th, td { border-bottom: 1px solid #dde5ea; padding: 5px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+    th { background: #eef3f6; } td.num { text-align: right; white-space: nowrap; overflow-wrap: normal; } th.num { text-align: right; overflow-wrap: normal; }
+    table.rules th.rule { width: 27%; } table.rules th.advice { width: 38%; }
+    td code { white-space: nowrap; }
     svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
     .chart-title { font-size: 14px; font-weight: bold; fill: #1d2a33; } .bar { fill: #2b6f8e; } .grid { stroke: #e3e9ed; } .axis { stroke: #51606b; }
     .label, .tick, .value { font-size: 12px; fill: #1d2a33; } .tick { fill: #51606b; }
-    td code { white-space: nowrap; }
     .empty { color: #51606b; font-style: italic; } ul.errors { font-size: 12px; }
-    @media print { body { margin: 0; max-width: none; } section.page { page-break-before: always; } .headline { page-break-inside: avoid; } }
+    /* Paper: a heading stays with what follows it; a card, a chart with its table, a row are never cut. */
+    thead { display: table-header-group; } h2 { break-after: avoid; page-break-after: avoid; }
+    .headline, .figure, svg.chart, section.keep, tr { break-inside: avoid; page-break-inside: avoid; }
+    @media print {
+      body { margin: 0; padding: 0; max-width: none; font-size: 10.5px; }
+      h1 { font-size: 18px; } h2 { font-size: 14px; margin: 14px 0 6px; }
+      .headline { gap: 6px; margin: 10px 0; }
+      .figure { padding: 5px 8px; } .amount { font-size: 16px; } .caption { font-size: 9px; }
+      table { margin: 6px 0; } th, td { padding: 3px 4px; }
+      svg.chart { max-height: 62mm; width: auto; margin: 4px 0; }
+      ul.errors { font-size: 9.5px; padding-left: 16px; }
+      .figure.main { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+    }
     """
 }

@@ -366,12 +366,36 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("1 ligne n'a pas pu être auditée"), html)
     }
 
-    func testMonthChartShowsASingleMonth() {
+    /// One month is not a trend: `audit`'s page draws no month chart for it and says why.
+    func testMonthChartOnlyWithSeveralMonths() {
         var outcome = AuditOutcome()
         outcome.findings = [finding("missing-meg", .certain, lost: 500)]
-        let html = HTMLReport.render(outcome, totals: totals(outcome), options: options)
-        XCTAssertTrue(html.contains(">février 2025</text>"), "le mois unique a sa colonne et son étiquette")
+        outcome.billedByMonth = [YearMonth(year: 2025, month: 2): Cents(90_000)]
+        var html = HTMLReport.render(outcome, totals: totals(outcome), options: options)
+        XCTAssertFalse(html.contains("Manque à gagner par mois d&#39;acte"), "un seul mois : pas de graphique mois par mois")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 2, "praticiens et actes seulement")
+        XCTAssertTrue(html.contains("tiennent dans un seul mois : la tendance apparaît quand ils en couvrent plusieurs"), html)
+
+        // A month with acts but no finding still counts: it is part of the trend, at 0 €.
+        outcome.billedByMonth[YearMonth(year: 2025, month: 1)] = Cents(60_000)
+        html = HTMLReport.render(outcome, totals: totals(outcome), options: options)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3)
+        XCTAssertTrue(html.contains("Manque à gagner par mois d&#39;acte"))
+        XCTAssertTrue(html.contains(">janvier 2025</text>"), html)
+        XCTAssertTrue(html.contains(">février 2025</text>"), html)
+        XCTAssertFalse(html.contains("un seul mois"))
+    }
+
+    /// The print layout's fixed points: A4 with set margins, no forced break per section, the
+    /// rules table's advice column given its width.
+    func testHTMLLaysOutForA4() {
+        let outcome = outcome()
+        let html = HTMLReport.render(outcome, totals: totals(outcome), options: options)
+        XCTAssertTrue(html.contains("@page { size: A4; margin: \(HTMLReport.pageMarginMillimetres)mm; }"))
+        XCTAssertFalse(html.contains("page-break-before: always"), "un saut forcé par section laissait des demi-pages vides")
+        XCTAssertTrue(html.contains("<table class=\"rules\">"))
+        XCTAssertTrue(html.contains("<th class=\"advice\">Ce qu'il faut changer</th>"))
+        XCTAssertTrue(html.contains("break-inside: avoid"))
     }
 
     func testTextListsTwentyFindingsThenSaysHowManyMore() {
