@@ -225,6 +225,12 @@ public final class AuditStore {
                 CREATE INDEX finding_change_by_run ON finding_change(run_id);
                 """)
         }
+        // How the file names the column of an input issue (`colonne « Montant »`), so that a
+        // report from the store says it as `audit` does. NULL for rows recorded before: they
+        // still read, naming the contract's column.
+        migrator.registerMigration("v2-input-issue-column-in-file") { db in
+            try db.execute(sql: "ALTER TABLE input_issue ADD COLUMN column_in_file TEXT")
+        }
         return migrator
     }
 }

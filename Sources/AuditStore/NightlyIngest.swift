@@ -259,8 +259,9 @@ struct FileRecorder {
         }
 
         for issue in outcome.inputErrors + outcome.warnings {
-            try db.execute(sql: "INSERT INTO input_issue (file_id, file, line, column_name, message, severity) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [fileID, issue.file, issue.line, issue.column, issue.message, issue.severity.rawValue])
+            try db.execute(sql: """
+                INSERT INTO input_issue (file_id, file, line, column_name, column_in_file, message, severity) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [fileID, issue.file, issue.line, issue.column, issue.columnInFile, issue.message, issue.severity.rawValue])
         }
         try db.execute(sql: """
             UPDATE source_file SET acts = ?, invoices = ?, rejected_lines = ?, billed_cents = ?, replaced_invoices = ?,

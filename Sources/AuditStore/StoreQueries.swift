@@ -101,7 +101,7 @@ extension AuditStore {
                 for issue in try Row.fetchAll(db, sql: "SELECT * FROM input_issue WHERE file_id = ?", arguments: [file["id"] as Int64]) {
                     let severity = InputIssue.Severity(rawValue: issue["severity"]) ?? .error
                     let stored = InputIssue(file: issue["file"], line: issue["line"], column: issue["column_name"],
-                                            message: issue["message"], severity: severity)
+                                            message: issue["message"], severity: severity, columnInFile: issue["column_in_file"])
                     if severity == .error { outcome.inputErrors.append(stored) } else { outcome.warnings.append(stored) }
                 }
             }

@@ -355,6 +355,67 @@ final class StoreReportTests: XCTestCase {
         XCTAssertEqual(HistoryText.render([], storePath: "/tmp/x.sqlite"), "Aucun passage enregistré dans /tmp/x.sqlite.\n")
     }
 
+    /// A rejected line of a French export: the report from the store names the column as the file
+    /// does (`Montant`), as `audit` of the same file does, not as the contract does (`amount`).
+    func testTheReportFromTheStoreNamesTheColumnAsTheFileDoes() throws {
+        let ruleSet = try RuleSetLoader.load(directory: StoreTests.root.appendingPathComponent("Rules"))
+        let profile = try MappingProfile.load(named: "export-fr", in: StoreTests.root.appendingPathComponent("Rules/profiles"))
+        let runner = AuditRunner(ruleSet: ruleSet, profile: profile, pseudonymizer: Pseudonymizer(key: StoreTests.key))
+        let doctor = YearGenerator.doctors[0]
+        let export = folder.appendingPathComponent("fevrier.csv")
+        try """
+            N° facture;Date de l'acte;RPPS;Spécialité;NIR;Date de naissance;Code acte;Montant
+            F1;05/02/2026;\(doctor);01;P0001;01/01/1980;G;30,00
+            F2;05/02/2026;\(doctor);01;P0002;01/01/1980;G;trente
+
+            """.write(to: export, atomically: true, encoding: .utf8)
+        let store = try openStore()
+        _ = try store.nightly(paths: [export.path], runner: runner)
+
+        let february = try store.outcome(from: month(2), to: month(2), ruleSetName: "r", ruleSetVersion: "1", roster: nil)
+        let issue = try XCTUnwrap(february.inputErrors.first, "the bad amount was not kept")
+        XCTAssertEqual(issue.column, "amount", "the contract's column stays the machine key")
+        XCTAssertEqual(issue.columnInFile, "colonne « Montant »")
+        let (direct, _) = runner.run(paths: [export.path])
+        XCTAssertEqual(february.inputErrors, direct.inputErrors, "the store gives back what audit said")
+        let options = reportOptions(runner)
+        let text = TextReport.render(february, totals: AuditTotals(february, options: options), options: options, colors: false)
+        XCTAssertTrue(text.contains("fevrier.csv, ligne 3, colonne « Montant » : "), text)
+        XCTAssertFalse(text.contains("« amount »"), text)
+    }
+
+    /// A store created before the file's column name was kept still opens, keeps its rows, and
+    /// reports their issues with the contract's column; files recorded after it keep theirs.
+    func testAStoreFromBeforeTheColumnInFileMigrationStillOpens() throws {
+        let path = folder.appendingPathComponent("store/cotaudit.sqlite").path
+        try AuditStore.createPrivately(path)
+        do {
+            let old = try DatabaseQueue(path: path)
+            try AuditStore.migrator.migrate(old, upTo: "v1")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO run (id, started_at, finished_at, rule_set) VALUES (1, '2026-03-02T11:00:00Z', '2026-03-02T11:00:01Z', 'r 1');
+                    INSERT INTO source_file (id, content_hash, name, run_id, recorded_at, rule_set, acts, invoices, rejected_lines)
+                        VALUES (1, 'hash', 'ancien.csv', 1, '2026-03-02T11:00:00Z', 'r 1', 1, 1, 1);
+                    INSERT INTO invoice (invoice_id, file_id, act_date, practitioner_id, patient_ref, acts)
+                        VALUES ('F1', 1, '2026-02-05', '10000000010', 'p-x', 1);
+                    INSERT INTO input_issue (file_id, file, line, column_name, message, severity)
+                        VALUES (1, 'ancien.csv', 3, 'amount', 'montant invalide', 'error');
+                    """)
+            }
+            let columns = try old.read { db in try db.columns(in: "input_issue").map(\.name) }
+            XCTAssertFalse(columns.contains("column_in_file"), "the old store is made without the new column")
+        }
+
+        let store = try openStore()
+        let applied = try store.pool.read { db in try AuditStore.migrator.appliedIdentifiers(db) }
+        XCTAssertEqual(applied, Set(AuditStore.migrator.migrations))
+        let february = try store.outcome(from: month(2), to: month(2), ruleSetName: "r", ruleSetVersion: "1", roster: nil)
+        XCTAssertEqual(february.files, ["ancien.csv"])
+        XCTAssertEqual(february.inputErrors.map(\.description), ["ancien.csv, ligne 3, colonne « amount » : montant invalide"])
+        XCTAssertEqual(try store.history().first?.files.first?.name, "ancien.csv")
+    }
+
     /// The commands as a night job and a director run them, through the real binary.
     func testTheCommandsReportWorklistAndHistoryFromTheStore() throws {
         let months = try YearGenerator(patients: 30, invoicesPerMonth: 20).write(to: folder)
