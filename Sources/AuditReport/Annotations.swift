@@ -91,18 +91,22 @@ public enum Annotations {
 
     /// GitHub Actions workflow commands, one per line (`::error file=…,line=…,title=…::…`), then the
     /// verdict itself. Escaped as GitHub's runner reads them (actions/toolkit, core/src/command.ts):
-    /// in the message %, CR and LF; in a property also `:` and `,`.
+    /// in the message %, CR and LF; in a property also `:` and `,`. Before that, control characters
+    /// (C0, DEL, C1, bidirectional overrides) become visible escapes as in the text report: the
+    /// runner decodes %0A and friends back, and an invoice number or a file name from the data must
+    /// not reach its log or annotations as an ESC sequence or a reordering of the line.
     public static func github(_ outcome: AuditOutcome, verdict: CheckVerdict, paths: [String: String]) -> String {
+        let t = TerminalText.escaped
         var lines: [String] = []
         for annotation in build(outcome, verdict: verdict, paths: paths) {
             var properties: [String] = []
-            if let path = annotation.path { properties.append("file=" + githubProperty(path)) }
+            if let path = annotation.path { properties.append("file=" + githubProperty(t(path))) }
             if let line = annotation.line { properties.append("line=\(line)") }
-            properties.append("title=" + githubProperty(annotation.title))
-            lines.append("::\(annotation.level.rawValue) \(properties.joined(separator: ","))::\(githubData(annotation.message))")
+            properties.append("title=" + githubProperty(t(annotation.title)))
+            lines.append("::\(annotation.level.rawValue) \(properties.joined(separator: ","))::\(githubData(t(annotation.message)))")
         }
         let level = verdict.exitStatus == 0 ? "notice" : "error"
-        lines.append("::\(level) title=\(githubProperty("cotaudit check"))::\(githubData(verdict.summaryLine))")
+        lines.append("::\(level) title=\(githubProperty("cotaudit check"))::\(githubData(t(verdict.summaryLine)))")
         return lines.joined(separator: "\n") + "\n"
     }
 

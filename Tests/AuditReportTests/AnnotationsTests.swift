@@ -19,9 +19,10 @@ final class AnnotationsTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasPrefix("::error file") }.count, 1 + 3, "la ligne rejetée et les 3 constats certains")
         XCTAssertEqual(lines.filter { $0.hasPrefix("::warning file") }.count, 2, "le probable et le possible ne bloquent pas")
         XCTAssertEqual(lines.last, "::error title=cotaudit check::" + verdict.summaryLine)
-        // The message's line break and percent are escaped; its colons and commas are not.
+        // The message's line break is shown as the text report shows it, its percent escaped for
+        // GitHub; its colons and commas are not escaped.
         let overCoding = lines.first { $0.contains("meg-over-age") } ?? ""
-        XCTAssertTrue(overCoding.hasSuffix("MEG <à retirer> & \"vite\"%0Aligne 2; fin"), overCoding)
+        XCTAssertTrue(overCoding.hasSuffix("MEG <à retirer> & \"vite\"\\x0Aligne 2; fin"), overCoding)
 
         let passing = CheckGate(maxRejected: 1, failOn: nil).decide(outcome)
         let passed = Annotations.github(outcome, verdict: passing, paths: paths).split(separator: "\n")
@@ -38,7 +39,7 @@ final class AnnotationsTests: XCTestCase {
         outcome.findings = [CheckGateTests.finding("missing-meg", .certain, lost: 500, file: "a,b:c.csv", line: 2, message: "100%\nfait")]
         let text = Annotations.github(outcome, verdict: CheckGate().decide(outcome), paths: [:])
         XCTAssertTrue(text.contains("::error file=a%2Cb%3Ac.csv,line=2,title=cotaudit missing-meg (certain)::a,b:c.csv:2 · "), text)
-        XCTAssertTrue(text.contains("100%25%0Afait\n"), text)
+        XCTAssertTrue(text.contains("100%25\\x0Afait\n"), text)
     }
 
     func testAcceptedFindingsAreNotAnnotated() {

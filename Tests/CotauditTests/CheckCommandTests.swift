@@ -204,6 +204,20 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 64, "les annotations demandent le verdict de check")
     }
 
+    /// An invoice number holding ESC and a right-to-left override, from the export: the runner gets
+    /// them as the visible escapes the text report shows, never raw (GitHub would decode %1B too).
+    func testGitHubAnnotationsEscapeControlCharactersFromTheData() throws {
+        let file = try batch([Self.megRow.replacingOccurrences(of: "F2;", with: "F\u{1B}[2J\u{202E}9;")])
+        let github = try CommandLineTests.run(["check", file.path, "--format", "github"])
+        XCTAssertEqual(github.status, 1, github.stderr)
+        XCTAssertFalse(github.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" },
+                       github.stdout)
+        let finding = try XCTUnwrap(github.stdout.split(separator: "\n").first { $0.contains("missing-meg") }, github.stdout)
+        XCTAssertTrue(finding.contains(" · facture F\\x1B[2J\\u202E9 · "), String(finding))
+        let text = try CommandLineTests.run(["audit", file.path])
+        XCTAssertTrue(text.stdout.contains("F\\x1B[2J\\u202E9"), "the text report shows the number the same way: \(text.stdout)")
+    }
+
     // MARK: Baseline
 
     /// Another G for a child without MEG, on another invoice: a finding the baseline does not know.
