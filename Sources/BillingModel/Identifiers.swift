@@ -118,6 +118,18 @@ public struct Specialty: Hashable, Sendable, CustomStringConvertible {
     public static let paediatrics = Specialty("12")!
     public static let nurse = Specialty("24")!
 
+    /// The profession in French for the specialties the contract names (§1), nil for another code.
+    public var french: String? {
+        switch code {
+        case "01": return "médecin généraliste"
+        case "12": return "pédiatre"
+        case "21": return "sage-femme"
+        case "24": return "infirmier"
+        case "26": return "masseur-kinésithérapeute"
+        default: return nil
+        }
+    }
+
     public var description: String { code }
 }
 
