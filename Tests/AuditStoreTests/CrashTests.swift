@@ -17,17 +17,24 @@ final class CrashTests: XCTestCase {
         return bundle.deletingLastPathComponent().appendingPathComponent("cotaudit")
     }
 
-    func nightly(_ folder: URL, store: String) throws -> Process {
+    /// The binary set up with the store tests' pseudonym key, not started; its outputs go nowhere
+    /// until the caller says otherwise.
+    static func process(_ arguments: [String]) -> Process {
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["nightly", folder.appendingPathComponent("exports").path, "--store", store,
-                             "--roster", folder.appendingPathComponent("roster.csv").path,
-                             "--rules", StoreTests.root.appendingPathComponent("Rules").path]
+        process.executableURL = binary
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["COTAUDIT_PSEUDONYM_KEY"] = String(decoding: StoreTests.key, as: UTF8.self)
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        return process
+    }
+
+    func nightly(_ folder: URL, store: String) throws -> Process {
+        let process = Self.process(["nightly", folder.appendingPathComponent("exports").path, "--store", store,
+                                    "--roster", folder.appendingPathComponent("roster.csv").path,
+                                    "--rules", StoreTests.root.appendingPathComponent("Rules").path])
         try process.run()
         return process
     }

@@ -422,15 +422,9 @@ final class StoreReportTests: XCTestCase {
         for file in months[3...] { try FileManager.default.removeItem(at: file) }
         let store = folder.appendingPathComponent("store/cotaudit.sqlite").path
         func cotaudit(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
-            let process = Process()
-            process.executableURL = CrashTests.binary
-            process.arguments = arguments + ["--store", store]
-            var environment = ProcessInfo.processInfo.environment
-            environment["COTAUDIT_PSEUDONYM_KEY"] = String(decoding: StoreTests.key, as: UTF8.self)
-            process.environment = environment
+            let process = CrashTests.process(arguments + ["--store", store])
             let out = Pipe()
             process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
             try process.run()
             let data = out.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()

@@ -18,7 +18,7 @@ final class BoundedIssuesTests: XCTestCase {
         try Data(text.utf8).write(to: input)
         let report = folder.appendingPathComponent("rapport.json")
         let all = folder.appendingPathComponent("anomalies.txt")
-        let run = try CommandLineTests.run(["audit", input.path, "--format", "json", "-o", report.path, "--all-issues", all.path])
+        let run = try ChildProcess.run(["audit", input.path, "--format", "json", "-o", report.path, "--all-issues", all.path])
         XCTAssertEqual(run.status, 0, run.stderr)
 
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
@@ -49,7 +49,7 @@ final class BoundedIssuesTests: XCTestCase {
         try Data(text.utf8).write(to: input)
         let report = folder.appendingPathComponent("rapport.json")
         let all = folder.appendingPathComponent("anomalies.txt")
-        let run = try CommandLineTests.run(["audit", input.path, "--format", "json", "-o", report.path, "--all-issues", all.path])
+        let run = try ChildProcess.run(["audit", input.path, "--format", "json", "-o", report.path, "--all-issues", all.path])
         XCTAssertEqual(run.status, 0, run.stderr)
 
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])

@@ -54,7 +54,7 @@ final class CIExamplesTests: XCTestCase {
     func runsAsWritten(_ command: String, expectFormat format: String) throws {
         let scratch = try CommandLineTests.temporaryDirectory()
         let baseline = scratch.appendingPathComponent("cotaudit-reference.json")
-        let written = try CommandLineTests.run(["baseline", "SampleBatches/csv", "--profile", "export-fr", "-o", baseline.path])
+        let written = try ChildProcess.run(["baseline", "SampleBatches/csv", "--profile", "export-fr", "-o", baseline.path])
         XCTAssertEqual(written.status, 0, written.stderr)
         var arguments = command.split(separator: " ").map(String.init).dropFirst().map { argument -> String in
             switch argument {
@@ -64,7 +64,7 @@ final class CIExamplesTests: XCTestCase {
             }
         }
         arguments += ["--profile", "export-fr", "--max-rejected", "3"]
-        let result = try CommandLineTests.run(arguments)
+        let result = try ChildProcess.run(arguments)
         XCTAssertEqual(result.status, 0, "\(arguments) : \(result.stderr)")
         let lastLine = result.stderr.split(separator: "\n").last.map(String.init) ?? ""
         XCTAssertTrue(lastLine.hasPrefix("cotaudit : lot accepté ("), "les constats des échantillons sont dans la référence : \(lastLine)")

@@ -38,7 +38,7 @@ final class CheckCommandTests: XCTestCase {
     }
 
     func shell(_ executable: String, _ arguments: [String]) throws -> Run {
-        try CommandLineTests.run(arguments, executable: executable)
+        try ChildProcess.run(arguments, onPath: executable)
     }
 
     /// The JUnit file as junitparser reads it (Scripts/junit-summary.py), which also checks that the
@@ -86,7 +86,7 @@ final class CheckCommandTests: XCTestCase {
     /// last line, and JUnit failures and errors all say the same thing.
     func check(_ arguments: [String], expect status: Int32, file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
         let junit = try CommandLineTests.temporaryDirectory().appendingPathComponent("junit.xml")
-        let run = try CommandLineTests.run(["check"] + arguments + ["--junit", junit.path, "-o", "/dev/null"])
+        let run = try ChildProcess.run(["check"] + arguments + ["--junit", junit.path, "-o", "/dev/null"])
         let outcome = Outcome(run: run, junit: try readWithJunitparser(junit))
         XCTAssertEqual(run.status, status, run.stderr, file: file, line: line)
         XCTAssertEqual(outcome.failures + outcome.errors == 0, status == 0,
@@ -183,7 +183,7 @@ final class CheckCommandTests: XCTestCase {
     }
 
     func testAnnotationFormatsOnTheSamples() throws {
-        let github = try CommandLineTests.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--format", "github"])
+        let github = try ChildProcess.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--format", "github"])
         XCTAssertEqual(github.status, 1, github.stderr)
         let lines = github.stdout.split(separator: "\n").map(String.init)
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("::error ") || $0.hasPrefix("::warning ") }, github.stdout)
@@ -194,13 +194,13 @@ final class CheckCommandTests: XCTestCase {
                        "la dernière annotation est le verdict, le même que la dernière ligne")
 
         let output = try CommandLineTests.temporaryDirectory().appendingPathComponent("gl-code-quality-report.json")
-        let gitlab = try CommandLineTests.run(["check", "SampleBatches/xml", "--format", "gitlab", "-o", output.path])
+        let gitlab = try ChildProcess.run(["check", "SampleBatches/xml", "--format", "gitlab", "-o", output.path])
         XCTAssertEqual(gitlab.status, 1, gitlab.stderr)
         let issues = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String: Any]])
         XCTAssertFalse(issues.isEmpty)
         XCTAssertTrue(issues.allSatisfy { (($0["location"] as? [String: Any])?["path"] as? String)?.hasPrefix("SampleBatches/xml/") ?? false })
 
-        let refused = try CommandLineTests.run(["audit", "SampleBatches/csv", "--format", "github"])
+        let refused = try ChildProcess.run(["audit", "SampleBatches/csv", "--format", "github"])
         XCTAssertEqual(refused.status, 64, "les annotations demandent le verdict de check")
     }
 
@@ -208,13 +208,13 @@ final class CheckCommandTests: XCTestCase {
     /// them as the visible escapes the text report shows, never raw (GitHub would decode %1B too).
     func testGitHubAnnotationsEscapeControlCharactersFromTheData() throws {
         let file = try batch([Self.megRow.replacingOccurrences(of: "F2;", with: "F\u{1B}[2J\u{202E}9;")])
-        let github = try CommandLineTests.run(["check", file.path, "--format", "github"])
+        let github = try ChildProcess.run(["check", file.path, "--format", "github"])
         XCTAssertEqual(github.status, 1, github.stderr)
         XCTAssertFalse(github.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" },
                        github.stdout)
         let finding = try XCTUnwrap(github.stdout.split(separator: "\n").first { $0.contains("missing-meg") }, github.stdout)
         XCTAssertTrue(finding.contains(" · facture F\\x1B[2J\\u202E9 · "), String(finding))
-        let text = try CommandLineTests.run(["audit", file.path])
+        let text = try ChildProcess.run(["audit", file.path])
         XCTAssertTrue(text.stdout.contains("F\\x1B[2J\\u202E9"), "the text report shows the number the same way: \(text.stdout)")
     }
 
@@ -225,7 +225,7 @@ final class CheckCommandTests: XCTestCase {
 
     func writeBaseline(_ arguments: [String]) throws -> URL {
         let file = try CommandLineTests.temporaryDirectory().appendingPathComponent("reference.json")
-        let result = try CommandLineTests.run(["baseline"] + arguments + ["-o", file.path])
+        let result = try ChildProcess.run(["baseline"] + arguments + ["-o", file.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         return file
     }
@@ -277,11 +277,11 @@ final class CheckCommandTests: XCTestCase {
 
         let broken = try CommandLineTests.temporaryDirectory().appendingPathComponent("faux.json")
         try #"{"schema": "autre"}"#.write(to: broken, atomically: true, encoding: .utf8)
-        let refused = try CommandLineTests.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--baseline", broken.path])
+        let refused = try ChildProcess.run(["check", "SampleBatches/csv", "--profile", "export-fr", "--baseline", broken.path])
         XCTAssertEqual(refused.status, 2, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("référence illisible"), refused.stderr)
-        let notABaseline = try CommandLineTests.run(["baseline", "SampleBatches/csv", "-o", "SampleBatches/roster.csv"])
+        let notABaseline = try ChildProcess.run(["baseline", "SampleBatches/csv", "-o", "SampleBatches/roster.csv"])
         XCTAssertEqual(notABaseline.status, 2, "un fichier qui n'est pas une référence n'est jamais écrasé")
-        XCTAssertEqual(try CommandLineTests.run(["baseline", "SampleBatches/csv"]).status, 64, "-o est requis")
+        XCTAssertEqual(try ChildProcess.run(["baseline", "SampleBatches/csv"]).status, 64, "-o est requis")
     }
 }

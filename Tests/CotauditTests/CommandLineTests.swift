@@ -2,51 +2,9 @@ import Foundation
 import XCTest
 
 /// The `cotaudit` binary run as a user or a CI job runs it: exit statuses and outputs.
-final class CommandLineTests: XCTestCase {
+final class CommandLineTests: XCTestCase, RunsCotaudit {
+    typealias Run = ChildProcess.Run
     static let root = SampleBatchesTests.root
-
-    /// `swift test` builds the executable beside the test bundle.
-    static var binary: URL {
-        // On Linux the bundle URL is the products folder itself; elsewhere the bundle sits in it.
-        let bundle = Bundle(for: CommandLineTests.self).bundleURL
-        let beside = bundle.appendingPathComponent("cotaudit")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return bundle.deletingLastPathComponent().appendingPathComponent("cotaudit")
-    }
-
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String]) throws -> Run { try Self.run(arguments) }
-
-    /// Runs `cotaudit` (or, with `executable`, another program found on the PATH) in the checkout.
-    static func run(_ arguments: [String], executable: String? = nil) throws -> Run {
-        let process = Process()
-        if let executable {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
-        } else {
-            process.executableURL = Self.binary
-            process.arguments = arguments
-        }
-        process.currentDirectoryURL = Self.root
-        var environment = ProcessInfo.processInfo.environment
-        environment["COTAUDIT_PSEUDONYM_KEY"] = "cotaudit-ci-key-not-secret"
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
 
     func temporaryDirectory() throws -> URL { try Self.temporaryDirectory() }
 

@@ -3,34 +3,8 @@ import XCTest
 
 /// The command line as staff and IT meet it: French usage and file errors, --version, the
 /// install script, periods, duplicates, profile suggestions, the pseudonym key notice.
-final class FrenchCommandLineTests: XCTestCase {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String], executable: URL = CommandLineTests.binary, in directory: URL = CommandLineTests.root,
-             environment changes: [String: String?] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["COTAUDIT_PSEUDONYM_KEY"] = "cotaudit-ci-key-not-secret"
-        for (key, value) in changes { environment[key] = value }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+final class FrenchCommandLineTests: XCTestCase, RunsCotaudit {
+    typealias Run = ChildProcess.Run
 
     func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-fr-\(UUID().uuidString)")
@@ -224,7 +198,7 @@ final class FrenchCommandLineTests: XCTestCase {
         let install = Process()
         install.executableURL = URL(fileURLWithPath: "/bin/bash")
         install.arguments = [CommandLineTests.root.appendingPathComponent("Scripts/install.sh").path,
-                             "--prefix", prefix.path, "--binary", CommandLineTests.binary.path]
+                             "--prefix", prefix.path, "--binary", ChildProcess.cotaudit.path]
         install.standardOutput = FileHandle.nullDevice
         try install.run()
         install.waitUntilExit()

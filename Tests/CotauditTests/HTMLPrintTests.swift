@@ -54,9 +54,9 @@ final class HTMLPrintTests: XCTestCase {
     func runChromium(_ arguments: [String], in folder: URL) throws -> Run {
         let browser = try chromium()
         let profile = folder.appendingPathComponent("profil-\(UUID().uuidString)")
-        let result = try CommandLineTests.run(
+        let result = try ChildProcess.run(
             ["120", browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--user-data-dir=\(profile.path)"] + arguments, executable: "timeout")
+             "--user-data-dir=\(profile.path)"] + arguments, onPath: "timeout")
         XCTAssertNotEqual(result.status, 124, "Chromium arrêté après 2 minutes")
         return result
     }
@@ -64,7 +64,7 @@ final class HTMLPrintTests: XCTestCase {
     /// The README's sample month, as the director receives it.
     func renderSample(in folder: URL) throws -> URL {
         let html = folder.appendingPathComponent("rapport.html")
-        let result = try CommandLineTests.run(["audit", "SampleBatches/csv", "--profile", "export-fr",
+        let result = try ChildProcess.run(["audit", "SampleBatches/csv", "--profile", "export-fr",
                                                "--roster", "SampleBatches/roster.csv", "--as-of", "2025-01-15",
                                                "--centre", "Centre de santé des Lilas (exemple)",
                                                "--format", "html", "-o", html.path])
@@ -109,7 +109,7 @@ final class HTMLPrintTests: XCTestCase {
         }
         // poppler's own count, where it is installed, agrees with ours.
         if let pdfinfo = onPath(["pdfinfo"]) {
-            let info = try CommandLineTests.run([pdf.path], executable: pdfinfo)
+            let info = try ChildProcess.run([pdf.path], onPath: pdfinfo)
             let counted = info.stdout.split(separator: "\n").first { $0.hasPrefix("Pages:") }
                 .flatMap { Int($0.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)) }
             XCTAssertEqual(counted, pages, info.stdout)
@@ -123,7 +123,7 @@ final class HTMLPrintTests: XCTestCase {
         let pdf = try printToPDF(try renderSample(in: folder), in: folder)
         let pdftotext = onPath(["pdftotext"])
         try need(pdftotext != nil, "apt-get install poppler-utils")
-        let result = try CommandLineTests.run(["-enc", "UTF-8", pdf.path, "-"], executable: pdftotext!)
+        let result = try ChildProcess.run(["-enc", "UTF-8", pdf.path, "-"], onPath: pdftotext!)
         XCTAssertEqual(result.status, 0, result.stderr)
         return result.stdout.split(separator: "\u{0C}", omittingEmptySubsequences: false).map {
             $0.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")

@@ -6,41 +6,10 @@ import Glibc
 
 /// The output path of the real binary under careless and hostile use: huge amounts, an output
 /// naming an input, a run that reads nothing, a run killed while writing, first runs at once.
-final class OutputSafetyTests: XCTestCase {
-    struct Run {
-        var status: Int32
-        var signalled: Bool
-        var stdout: String
-        var stderr: String
-    }
+final class OutputSafetyTests: XCTestCase, RunsCotaudit {
+    typealias Run = ChildProcess.Run
 
     let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;mt_status;code;coefficient;quantity;amount"
-
-    func process(_ arguments: [String], environment overrides: [String: String?] = [:]) -> Process {
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = CommandLineTests.root
-        var environment = ProcessInfo.processInfo.environment
-        environment["COTAUDIT_PSEUDONYM_KEY"] = "cotaudit-ci-key-not-secret"
-        for (name, value) in overrides { environment[name] = value }
-        process.environment = environment
-        return process
-    }
-
-    func run(_ arguments: [String], environment: [String: String?] = [:]) throws -> Run {
-        let child = process(arguments, environment: environment)
-        let out = Pipe()
-        let err = Pipe()
-        child.standardOutput = out
-        child.standardError = err
-        try child.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        return Run(status: child.terminationStatus, signalled: child.terminationReason == .uncaughtSignal,
-                   stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
 
     func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-out-\(UUID().uuidString)")
@@ -180,7 +149,7 @@ final class OutputSafetyTests: XCTestCase {
         try write(yesterday, to: report)
         var killed = 0
         for step in 0..<6 {
-            let child = process(["audit", inputs.path, "--format", "json", "-o", report.path])
+            let child = ChildProcess.process(["audit", inputs.path, "--format", "json", "-o", report.path])
             try child.run()
             usleep(useconds_t(duration * (0.5 + 0.1 * Double(step)) * 1_000_000))
             if child.isRunning {
@@ -231,7 +200,7 @@ final class OutputSafetyTests: XCTestCase {
             let environment: [String: String?] = ["COTAUDIT_PSEUDONYM_KEY": nil, "XDG_CONFIG_HOME": home.path]
             var children: [(Process, Pipe)] = []
             for _ in 0..<5 {
-                let child = process(["audit", input.path, "--format", "csv"], environment: environment)
+                let child = ChildProcess.process(["audit", input.path, "--format", "csv"], environment: environment)
                 let pipe = Pipe()
                 child.standardOutput = pipe
                 child.standardError = FileHandle.nullDevice

@@ -39,7 +39,7 @@ final class READMERuleExampleTests: XCTestCase {
     /// The rules of the findings of `audit`, every act of the batch read (none rejected: an
     /// empty list must mean that nothing was found, not that nothing was read).
     func findings(_ arguments: [String], acts: Int) throws -> [String] {
-        let result = try CommandLineTests.run(["audit"] + arguments + ["--format", "json"])
+        let result = try ChildProcess.run(["audit"] + arguments + ["--format", "json"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let summary = try XCTUnwrap(document["summary"] as? [String: Any])
@@ -63,7 +63,7 @@ final class READMERuleExampleTests: XCTestCase {
         let copy = folder.appendingPathComponent("Rules")
         try FileManager.default.copyItem(at: shipped, to: copy)
         try yaml.write(to: copy.appendingPathComponent("rules/\(id).yaml"), atomically: true, encoding: .utf8)
-        let validate = try CommandLineTests.run(["rules", "validate", copy.path])
+        let validate = try ChildProcess.run(["rules", "validate", copy.path])
         XCTAssertEqual(validate.status, 0, validate.stdout + validate.stderr)
         XCTAssertTrue(validate.stdout.contains("\(shippedRules.count + 1) règles"), validate.stdout)
 
