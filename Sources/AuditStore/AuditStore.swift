@@ -47,7 +47,7 @@ public final class AuditStore {
             if let pseudonymCheck { try checkKey(pseudonymCheck) }
         } catch let failure as Failure {
             throw failure
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        } catch let error as DatabaseError where error.isBusy {
             throw Failure(description: Self.busyMessage(path))
         } catch let error as DatabaseError {
             throw Failure(description: "base de suivi \(path) inutilisable : \(error.message ?? "erreur SQLite \(error.resultCode.rawValue)")")
@@ -68,6 +68,15 @@ public final class AuditStore {
 
     static func busyMessage(_ path: String) -> String {
         "la base de suivi \(path) est occupée par un autre passage de cotaudit : réessayez quand il sera terminé"
+    }
+
+    /// A read or a write of the store, with SQLite's "busy" turned into the French message.
+    func busyInFrench<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let error as DatabaseError where error.isBusy {
+            throw Failure(description: Self.busyMessage(path))
+        }
     }
 
     /// The folder 0700 and an empty file 0600 before SQLite opens it (SQLite gives its journal
@@ -233,6 +242,11 @@ public final class AuditStore {
         }
         return migrator
     }
+}
+
+extension DatabaseError {
+    /// Another connection holds the lock the statement needs, past the busy timeout.
+    var isBusy: Bool { resultCode == .SQLITE_BUSY || resultCode == .SQLITE_LOCKED }
 }
 
 /// The store's timestamps: UTC, ISO 8601 to the second, so that text order is time order.

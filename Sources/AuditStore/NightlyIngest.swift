@@ -81,11 +81,7 @@ extension AuditStore {
 
     /// A write transaction, with SQLite's "busy" turned into the French message.
     func storeWrite<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.write(body)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw Failure(description: Self.busyMessage(path))
-        }
+        try busyInFrench { try pool.write(body) }
     }
 
     /// SHA-256 of the file's bytes, read in blocks.

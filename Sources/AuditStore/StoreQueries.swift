@@ -42,12 +42,9 @@ public struct FileRecord: Sendable {
 }
 
 extension AuditStore {
+    /// A read, with SQLite's "busy" turned into the French message.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.read(body)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
-            throw Failure(description: Self.busyMessage(path))
-        }
+        try busyInFrench { try pool.read(body) }
     }
 
     /// The months of act dates the store holds invoices for, ascending.
@@ -70,8 +67,8 @@ extension AuditStore {
             outcome.ruleSetName = ruleSetName
             outcome.ruleSetVersion = ruleSetVersion
             outcome.roster = roster
-            outcome.findings = try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE act_date BETWEEN ? AND ?",
-                                                arguments: [first, last]).map(StoredFinding.finding).sorted(by: Finding.fileOrder)
+            outcome.findings = try StoredFinding.fetch(db, where: "act_date BETWEEN ? AND ?", [first, last])
+                .map(\.finding).sorted(by: Finding.fileOrder)
             let invoiceRow = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS invoices, COALESCE(SUM(acts), 0) AS acts FROM invoice WHERE act_date BETWEEN ? AND ?",
                                               arguments: [first, last])
             outcome.invoices = invoiceRow?["invoices"] ?? 0
@@ -112,17 +109,18 @@ extension AuditStore {
 
     /// Findings that appeared or went in runs after `sinceRunID`, in the order they were recorded.
     public func changes(afterRun sinceRunID: Int64) throws -> [FindingChange] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM finding_change WHERE run_id > ? ORDER BY id", arguments: [sinceRunID]).map(Self.change)
-        }
+        try recordedChanges(where: "run_id > ?", [sinceRunID])
     }
 
     /// Findings that went (fixed by a corrected export) in runs recorded between two instants.
     public func fixes(recordedFrom start: String, before end: String) throws -> [FindingChange] {
+        try recordedChanges(where: "change = 'fixed' AND recorded_at >= ? AND recorded_at < ?", [start, end])
+    }
+
+    /// The logged changes that meet `condition`, in the order they were recorded.
+    func recordedChanges(where condition: String, _ arguments: StatementArguments) throws -> [FindingChange] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM finding_change WHERE change = 'fixed' AND recorded_at >= ? AND recorded_at < ? ORDER BY id
-                """, arguments: [start, end]).map(Self.change)
+            try Row.fetchAll(db, sql: "SELECT * FROM finding_change WHERE \(condition) ORDER BY id", arguments: arguments).map(Self.change)
         }
     }
 
@@ -133,8 +131,7 @@ extension AuditStore {
     public func trendAndFixes(from: YearMonth, to: YearMonth, options: ReportOptions) throws -> TrendAndFixes {
         let last = "\(to.description)-31"
         let (findings, billedByMonth) = try read { db -> ([Finding], [YearMonth: Cents]) in
-            let findings = try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE act_date <= ?", arguments: [last])
-                .map(StoredFinding.finding)
+            let findings = try StoredFinding.fetch(db, where: "act_date <= ?", [last]).map(\.finding)
             var billed: [YearMonth: Cents] = [:]
             // Summed here in saturating cents, as the report's own totals, rather than by SQLite's SUM.
             for row in try Row.fetchAll(db, sql: "SELECT act_date, billed_cents FROM billing WHERE act_date <= ?", arguments: [last]) {
