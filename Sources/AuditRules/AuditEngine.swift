@@ -11,8 +11,8 @@ public final class AuditEngine {
     private var findings: [Finding] = []
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
     private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
-    /// The duplicate rule's memory: per patient, the acts of the few days seen last. A day drops out
-    /// once the patient has been seen on `DuplicateState.daysKept` other days since, so the state
+    /// The duplicate rule's memory: per patient, the acts around the day seen last. A day drops out
+    /// once the patient is seen more than `DuplicateState.windowDays` away from it, so the state
     /// grows with the patients, not with the acts (a duplicate is billed on the same day).
     private var actsByPatient: [PatientRef: DuplicateState] = [:]
 
@@ -277,23 +277,21 @@ public final class AuditEngine {
     private func checkDuplicate(_ rule: Rule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         let invoice = context.invoice
-        var state = actsByPatient[invoice.patient.ref] ?? DuplicateState()
-        var acts = state.take(invoice.date)
-        defer {
-            state.put(invoice.date, acts)
-            actsByPatient[invoice.patient.ref] = state
-        }
+        let day = Int32(clamping: invoice.date.dayNumber)
+        var state = actsByPatient.removeValue(forKey: invoice.patient.ref) ?? DuplicateState()
+        state.forget(awayFrom: day)
+        defer { actsByPatient[invoice.patient.ref] = state }
         for line in invoice.lines where rule.codes.isEmpty || rule.codes.contains(line.code.text) {
-            let key = DuplicateKey(day: line.actDate, practitionerID: line.practitionerID, code: line.code.text,
-                                   coefficient: line.coefficient)
-            if let first = acts[key] {
+            let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
+                                         coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
+            if let first = state.first(matching: act) {
                 guard first.invoiceID != invoice.id else { continue }
                 add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                     "billed": line.amount.euros, "at_risk": line.amount.euros,
                     "first_invoice": first.invoiceID, "first_location": "\(first.location.file) ligne \(first.location.line)",
                 ])
             } else {
-                acts[key] = ActSeen(invoiceID: invoice.id, location: line.location)
+                state.keep(act)
             }
         }
     }
@@ -525,38 +523,40 @@ struct RegularPatientState {
     init(ageAtYearEnd: Int) { self.ageAtYearEnd = ageAtYearEnd }
 }
 
-struct DuplicateKey: Hashable {
-    var day: CalendarDay
-    var practitionerID: String
-    var code: String
-    var coefficient: Coefficient
-}
-
-struct ActSeen {
-    var invoiceID: String
-    var location: SourceLocation
-}
-
-/// One patient's acts on the days seen last, most recent last. Exports come sorted by date, invoice
-/// or practitioner, so the acts of one day arrive close together; eight days is ample.
+/// One patient's acts around the day seen last: the acts of a day are forgotten once the patient
+/// is seen on a day more than `windowDays` away. Whatever the export's order (by date, invoice or
+/// practitioner), the invoices of one patient, practitioner and day arrive close together, so the
+/// state holds a day or two per patient, not the patient's year. Flat values without a dictionary
+/// per day: a 1M-line file with 100 000 patients kept 160 MB in per-day dictionaries.
 struct DuplicateState {
-    static let daysKept = 8
-    private var days: [(day: CalendarDay, acts: [DuplicateKey: ActSeen])] = []
+    static let windowDays: Int32 = 7
 
-    var dayCount: Int { days.count }
+    /// What identifies an act (day, practitioner, code, coefficient) and where it was first billed.
+    struct Act {
+        var day: Int32
+        var practitionerID: String
+        var code: String
+        var coefficient: Coefficient
+        var invoiceID: String
+        var location: SourceLocation
 
-    /// Removes and returns the acts kept for `day` (empty when none).
-    mutating func take(_ day: CalendarDay) -> [DuplicateKey: ActSeen] {
-        guard let index = days.firstIndex(where: { $0.day == day }) else { return [:] }
-        return days.remove(at: index).acts
+        func isSameAct(as other: Act) -> Bool {
+            day == other.day && code == other.code && coefficient == other.coefficient && practitionerID == other.practitionerID
+        }
     }
 
-    /// Keeps `acts` as the most recent day, dropping the day seen longest ago beyond `daysKept`.
-    mutating func put(_ day: CalendarDay, _ acts: [DuplicateKey: ActSeen]) {
-        guard !acts.isEmpty else { return }
-        days.append((day, acts))
-        if days.count > DuplicateState.daysKept { days.removeFirst() }
+    private var acts: [Act] = []
+
+    var dayCount: Int { Set(acts.map(\.day)).count }
+
+    /// Drops the acts of days more than `windowDays` before or after `day`.
+    mutating func forget(awayFrom day: Int32) {
+        acts.removeAll { abs($0.day - day) > DuplicateState.windowDays }
     }
+
+    func first(matching act: Act) -> Act? { acts.first { $0.isSameAct(as: act) } }
+
+    mutating func keep(_ act: Act) { acts.append(act) }
 }
 
 /// `{name}` placeholders in a rule's message, filled from the finding.
