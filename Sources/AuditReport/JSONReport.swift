@@ -9,6 +9,22 @@ public enum JSONReport {
     /// report`, whose document adds the months held (`trend`) and the fixes (`fixed_by_practitioner`).
     public static func render(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
                               verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil) -> String {
+        let json = JSONWriter()
+        document(json, outcome, totals: totals, options: options, verdict: verdict, trendAndFixes: trendAndFixes)
+        return json.text + "\n"
+    }
+
+    /// The same document handed to `sink` a part at a time as it is written, so a report of many
+    /// findings is never held whole (the parts, joined, are `render`'s text).
+    public static func write(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
+                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping (String) -> Void) {
+        let json = JSONWriter(sink: sink)
+        document(json, outcome, totals: totals, options: options, verdict: verdict, trendAndFixes: trendAndFixes)
+        sink(json.text + "\n")
+    }
+
+    private static func document(_ json: JSONWriter, _ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
+                                 verdict: CheckVerdict?, trendAndFixes: TrendAndFixes?) {
         var gateStatus: [String: String] = [:]
         for decision in verdict?.decisions ?? [] {
             switch decision.status {
@@ -17,7 +33,6 @@ public enum JSONReport {
             case .accepted: gateStatus[decision.finding.fingerprint] = "accepted"
             }
         }
-        let json = JSONWriter()
         json.object {
             json.field("schema", "cotaudit.audit/1")
             json.field("summary") {
@@ -152,7 +167,6 @@ public enum JSONReport {
                 }
             }
         }
-        return json.text + "\n"
     }
 
     /// The store report's additions: every month held up to the period's end, and per practitioner
@@ -208,6 +222,12 @@ final class JSONWriter {
     private(set) var text = ""
     private var depth = 0
     private var needsComma = false
+    /// Where the text written so far goes once it passes `JSONWriter.partSize`, between two items of
+    /// an array; nil keeps the whole document in `text`.
+    private let sink: ((String) -> Void)?
+    static let partSize = 1 << 20
+
+    init(sink: ((String) -> Void)? = nil) { self.sink = sink }
 
     private func newline() {
         text += "\n" + String(repeating: "  ", count: depth)
@@ -241,6 +261,10 @@ final class JSONWriter {
             let saved = needsComma
             body(item)
             needsComma = saved
+            if let sink, text.utf8.count >= JSONWriter.partSize {
+                sink(text)
+                text = ""
+            }
         }
         depth -= 1
         newline()

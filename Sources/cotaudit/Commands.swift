@@ -24,12 +24,12 @@ struct Audit: ParsableCommand {
         if readable == 0 {
             // Nothing was read: yesterday's report in `-o` is worth more than an empty one.
             if options.report.output == nil {
-                try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions), to: nil)
+                try Wiring.emit(outcome, options: options.report, reportOptions: setup.reportOptions, to: nil)
             }
             for issue in outcome.inputErrors { StandardError.write(issue.description) }
             throw CommandFailure(message: "aucune entrée n'a pu être lue", status: 2)
         }
-        try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions), to: options.report.output)
+        try Wiring.emit(outcome, options: options.report, reportOptions: setup.reportOptions, to: options.report.output)
     }
 }
 
@@ -79,8 +79,8 @@ struct Check: ParsableCommand {
         // As for `audit`: a report file is replaced only when some input was read. The JUnit file
         // is always written: it is how the CI job shows why the batch was refused.
         if readable > 0 || options.report.output == nil {
-            try Wiring.write(Wiring.render(outcome, options: options.report, reportOptions: setup.reportOptions, verdict: verdict),
-                             to: options.report.output)
+            try Wiring.emit(outcome, options: options.report, reportOptions: setup.reportOptions, verdict: verdict,
+                            to: options.report.output)
         }
         if let junit {
             let xml = JUnitReport.render(outcome, verdict: verdict, rules: setup.ruleSet.rules.map(\.id))

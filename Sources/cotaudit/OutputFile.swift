@@ -41,63 +41,111 @@ enum OutputFile {
         }
     }
 
-    /// Replaces `path` with `data` atomically: a reader, or the next run, sees yesterday's file or
-    /// today's whole file, never a part. On Linux the bytes go to an unnamed file (`O_TMPFILE`)
-    /// that is given a name only once complete, so a run killed while writing leaves nothing
-    /// behind; elsewhere, or where the file system has no unnamed files, a hidden temporary
-    /// `.NAME.cotaudit-PID.tmp` is used, and the next run removes those of dead processes.
-    /// A device or a pipe (`/dev/null`, `/dev/stdout`) is written in place.
+    /// Replaces `path` with `data` atomically (see `Stream`).
     static func write(_ data: Data, to path: String) throws {
-        // Said in French, with what to do, as every other file error staff read.
-        func failure(_ code: Int32) -> CommandFailure {
-            CommandFailure(message: FileErrorText.describe(NSError(domain: NSPOSIXErrorDomain, code: Int(code)), path: path, writing: true),
-                           status: 2)
-        }
-        var existing = stat()
-        let exists = stat(path, &existing) == 0
-        if exists && (existing.st_mode & S_IFMT) != S_IFREG {
-            let descriptor = open(path, O_WRONLY | O_TRUNC)
-            guard descriptor >= 0 else { throw failure(lastError()) }
-            defer { close(descriptor) }
-            guard writeAll(data, to: descriptor) else { throw failure(lastError()) }
-            return
-        }
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        let temporaryPrefix = ".\(name).cotaudit-"
-        TemporaryFiles.removeStale(prefix: temporaryPrefix, in: directory)
-        // A replaced report keeps its permissions; a new one gets the usual 0666 less the umask.
-        let mode = exists ? mode_t(existing.st_mode & 0o7777) : 0o666
-        let temporary = directory + "/" + TemporaryFiles.name(prefix: temporaryPrefix)
-        unlink(temporary)  // ours by its pid: left by an earlier process that had the same pid
-        #if os(Linux)
-        let unnamed = open(directory, O_TMPFILE_WRONLY, mode)
-        if unnamed >= 0 {
-            defer { close(unnamed) }
-            if exists { fchmod(unnamed, mode) }
-            guard writeAll(data, to: unnamed), fsync(unnamed) == 0 else { throw failure(lastError()) }
-            // Named only now, complete; the rename then replaces the report in one step.
-            if linkat(AT_FDCWD, "/proc/self/fd/\(unnamed)", AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 {
-                guard rename(temporary, path) == 0 else {
-                    let reason = lastError()
-                    unlink(temporary)
-                    throw failure(reason)
-                }
+        let stream = try Stream(path: path)
+        stream.write(data)
+        try stream.finish()
+    }
+
+    /// A report file being written, a part at a time, that replaces `path` atomically: a reader,
+    /// or the next run, sees yesterday's file or today's whole file, never a part. On Linux the
+    /// bytes go to an unnamed file (`O_TMPFILE`) that is given a name only once complete, so a run
+    /// killed while writing leaves nothing behind; elsewhere, or where the file system has no
+    /// unnamed files, a hidden temporary `.NAME.cotaudit-PID.tmp` is used, and the next run removes
+    /// those of dead processes. A device or a pipe (`/dev/null`, `/dev/stdout`) is written in place.
+    final class Stream {
+        private let path: String
+        private var descriptor: Int32 = -1
+        /// Set for a regular file: the hidden temporary name, and whether the bytes are in an
+        /// unnamed file (Linux) still to be linked there.
+        private var temporary: String?
+        private var unnamed = false
+        private var failed: Int32?
+        private var finished = false
+
+        init(path: String) throws {
+            self.path = path
+            var existing = stat()
+            let exists = stat(path, &existing) == 0
+            if exists && (existing.st_mode & S_IFMT) != S_IFREG {
+                descriptor = open(path, O_WRONLY | O_TRUNC)
+                guard descriptor >= 0 else { throw Stream.failure(lastError(), path) }
                 return
             }
+            let url = URL(fileURLWithPath: path)
+            let directory = url.deletingLastPathComponent().path
+            let temporaryPrefix = ".\(url.lastPathComponent).cotaudit-"
+            TemporaryFiles.removeStale(prefix: temporaryPrefix, in: directory)
+            // A replaced report keeps its permissions; a new one gets the usual 0666 less the umask.
+            let mode = exists ? mode_t(existing.st_mode & 0o7777) : 0o666
+            let temporary = directory + "/" + TemporaryFiles.name(prefix: temporaryPrefix)
+            self.temporary = temporary
+            unlink(temporary)  // ours by its pid: left by an earlier process that had the same pid
+            #if os(Linux)
+            descriptor = open(directory, O_TMPFILE_WRONLY, mode)
+            // The unnamed file is named through /proc: without it, the hidden temporary is used.
+            if descriptor >= 0 && access("/proc/self/fd/\(descriptor)", F_OK) == 0 {
+                unnamed = true
+                if exists { fchmod(descriptor, mode) }
+                return
+            }
+            if descriptor >= 0 { close(descriptor) }
+            #endif
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
+            guard descriptor >= 0 else { throw Stream.failure(lastError(), path) }
+            if exists { fchmod(descriptor, mode) }
         }
-        #endif
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
-        guard descriptor >= 0 else { throw failure(lastError()) }
-        if exists { fchmod(descriptor, mode) }
-        let written = writeAll(data, to: descriptor) && fsync(descriptor) == 0
-        let reason = lastError()
-        close(descriptor)
-        guard written, rename(temporary, path) == 0 else {
-            let renameReason = written ? lastError() : reason
-            unlink(temporary)
-            throw failure(renameReason)
+
+        /// Writes a part; the first failure (a full disk) is kept and thrown by `finish`.
+        func write(_ data: Data) {
+            guard failed == nil, !finished else { return }
+            if !writeAll(data, to: descriptor) { failed = lastError() }
+        }
+
+        func write(_ text: String) { write(Data(text.utf8)) }
+
+        /// Puts the complete file in place of `path`, or throws (in French) and leaves `path` as it was.
+        func finish() throws {
+            guard !finished else { return }
+            finished = true
+            defer { close(descriptor) }
+            if let failed {
+                if let temporary, !unnamed { unlink(temporary) }
+                throw Stream.failure(failed, path)
+            }
+            guard let temporary else { return }  // a device or a pipe, written in place
+            guard fsync(descriptor) == 0 else {
+                let reason = lastError()
+                if !unnamed { unlink(temporary) }
+                throw Stream.failure(reason, path)
+            }
+            #if os(Linux)
+            // Named only now, complete; the rename then replaces the report in one step.
+            if unnamed {
+                guard linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 else {
+                    throw Stream.failure(lastError(), path)
+                }
+            }
+            #endif
+            guard rename(temporary, path) == 0 else {
+                let reason = lastError()
+                unlink(temporary)
+                throw Stream.failure(reason, path)
+            }
+        }
+
+        deinit {
+            // Abandoned (the run stopped with an error): an unnamed file vanishes with its descriptor.
+            guard !finished else { return }
+            close(descriptor)
+            if let temporary, !unnamed { unlink(temporary) }
+        }
+
+        /// Said in French, with what to do, as every other file error staff read.
+        static func failure(_ code: Int32, _ path: String) -> CommandFailure {
+            CommandFailure(message: FileErrorText.describe(NSError(domain: NSPOSIXErrorDomain, code: Int(code)), path: path, writing: true),
+                           status: 2)
         }
     }
 

@@ -237,7 +237,7 @@ struct Report: ParsableCommand {
         } catch let failure as AuditStore.Failure {
             throw CommandFailure(message: failure.description, status: 2)
         }
-        try Wiring.write(Wiring.render(outcome, options: report, reportOptions: options, trendAndFixes: trendAndFixes), to: report.output)
+        try Wiring.emit(outcome, options: report, reportOptions: options, trendAndFixes: trendAndFixes, to: report.output)
     }
 }
 

@@ -160,6 +160,30 @@ enum Wiring {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
+    /// Writes the report to `path` (standard output when nil). JSON goes out a part at a time as
+    /// it is written, so a report of many findings is never held whole; the file is replaced only
+    /// once complete (`OutputFile.Stream`).
+    static func emit(_ outcome: AuditOutcome, options: ReportFormatOptions, reportOptions: ReportOptions,
+                     verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to path: String?) throws {
+        guard options.format == .json else {
+            try write(render(outcome, options: options, reportOptions: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes),
+                      to: path)
+            return
+        }
+        let totals = AuditTotals(outcome, options: reportOptions)
+        guard let path else {
+            JSONReport.write(outcome, totals: totals, options: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes) {
+                FileHandle.standardOutput.write(Data($0.utf8))
+            }
+            return
+        }
+        let stream = try OutputFile.Stream(path: path)
+        JSONReport.write(outcome, totals: totals, options: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes) {
+            stream.write($0)
+        }
+        try stream.finish()
+    }
+
     /// `trendAndFixes`: only for `report`, from the store.
     static func render(_ outcome: AuditOutcome, options: ReportFormatOptions, reportOptions: ReportOptions,
                        verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil) -> Data {
