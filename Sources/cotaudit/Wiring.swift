@@ -170,18 +170,12 @@ enum Wiring {
                       to: path)
             return
         }
-        let totals = AuditTotals(outcome, options: reportOptions)
-        guard let path else {
-            JSONReport.write(outcome, totals: totals, options: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes) {
-                FileHandle.standardOutput.write(Data($0.utf8))
-            }
-            return
+        let stream = try path.map(OutputFile.Stream.init(path:))
+        JSONReport.write(outcome, totals: AuditTotals(outcome, options: reportOptions), options: reportOptions, verdict: verdict,
+                         trendAndFixes: trendAndFixes) { part in
+            if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part.utf8)) }
         }
-        let stream = try OutputFile.Stream(path: path)
-        JSONReport.write(outcome, totals: totals, options: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes) {
-            stream.write($0)
-        }
-        try stream.finish()
+        try stream?.finish()
     }
 
     /// `trendAndFixes`: only for `report`, from the store.

@@ -4,9 +4,14 @@ import XCTest
 /// A file of thousands of bad rows: the report keeps a bounded list per kind and says how many more
 /// there were, `rejected_lines` stays exact, and `--all-issues FILE` lists every one of them.
 final class BoundedIssuesTests: XCTestCase {
-    func testReportsKeepTwoHundredPerKindAndAllIssuesListsThemAll() throws {
+    private func temporaryFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-bounded-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    func testReportsKeepTwoHundredPerKindAndAllIssuesListsThemAll() throws {
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var text = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount\n"
         for index in 0..<1_500 {
@@ -36,8 +41,7 @@ final class BoundedIssuesTests: XCTestCase {
     /// A file of a thousand made-up codes: each is listed once up to the cap, the lines with further
     /// codes are counted in one warning, and every line is still audited.
     func testDistinctUnknownCodesAreListedUpToACapAndTheRestCounted() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-codes-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         var text = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;code;amount\n"
