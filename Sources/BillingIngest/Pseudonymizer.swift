@@ -12,9 +12,25 @@ import Darwin
 /// front desk follow a patient without knowing who they are.
 public struct Pseudonymizer: Sendable {
     private let keyBytes: Data
+    /// Shared by copies, which share the key: a patient's rows cost one NIR check and one HMAC.
+    private let cache = PatientIDCache()
 
     public init(key: Data) {
         self.keyBytes = key
+    }
+
+    /// The pseudonym of a patient identifier, or nil when it is a NIR whose key does not check
+    /// (`NIR.check` gives `.badKey`). Worked out once per distinct identifier: a patient has many
+    /// rows, and the NIR check and the HMAC were most of the time spent per row.
+    public func checkedRef(for patientID: String) -> PatientRef? {
+        if let known = cache.lookup(patientID) { return known.ref }
+        let ref: PatientRef?
+        switch NIR.check(patientID) {
+        case .valid, .notNIR: ref = self.ref(for: patientID)
+        case .badKey: ref = nil
+        }
+        cache.store(patientID, ref)
+        return ref
     }
 
     /// The environment variable that overrides the key file (CI, tests, several machines sharing one key).
@@ -117,5 +133,27 @@ public struct Pseudonymizer: Sendable {
             throw KeyError(description: "la clé de pseudonymisation \(file.path) est trop courte (16 octets au moins)")
         }
         return data
+    }
+}
+
+/// Identifier → pseudonym (nil for a bad NIR key), for the run's distinct patients. Capped, so that a
+/// hostile file of made-up identifiers cannot grow it with its rows: past the cap, identifiers are
+/// worked out again each time, with the same result. Locked: a validator may be shared by threads.
+final class PatientIDCache: @unchecked Sendable {
+    static let capacity = 500_000
+    struct Entry { var ref: PatientRef? }
+    private var entries: [String: Entry] = [:]
+    private let lock = NSLock()
+
+    func lookup(_ patientID: String) -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[patientID]
+    }
+
+    func store(_ patientID: String, _ ref: PatientRef?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count < PatientIDCache.capacity { entries[patientID] = Entry(ref: ref) }
     }
 }

@@ -81,6 +81,11 @@ public protocol RecordReader: AnyObject {
 
 extension String {
     func trimmingCharactersInWhitespace() -> String {
+        // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
+        let utf8 = self.utf8
+        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x7F, last > 0x20 && last < 0x7F {
+            return self
+        }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }

@@ -18,9 +18,11 @@ public struct RecordValidator: Sendable {
         let file = record.location.file
         let line = record.location.line
 
-        // Identity values are never echoed, in any column a shift may have moved them to.
-        let identities = [record[.patientID], record[.patientBirthDate]].compactMap { $0 }
-        func quoted(_ text: String) -> String { QuotedValue.inline(text, identities: identities) }
+        // Identity values are never echoed, in any column a shift may have moved them to. Gathered
+        // only when a message is written: most rows have none.
+        func quoted(_ text: String) -> String {
+            QuotedValue.inline(text, identities: [record[.patientID], record[.patientBirthDate]].compactMap { $0 })
+        }
 
         func fail(_ column: Column, _ message: String) {
             issues.append(InputIssue(file: file, line: line, column: column.rawValue, message: message))
@@ -86,10 +88,8 @@ public struct RecordValidator: Sendable {
 
         var patientRef: PatientRef?
         if let text = required(.patientID, "l'identifiant du patient") {
-            switch NIR.check(text) {
-            case .valid, .notNIR:
-                patientRef = pseudonymizer.ref(for: text)
-            case .badKey:
+            patientRef = pseudonymizer.checkedRef(for: text)
+            if patientRef == nil {
                 // The NIR itself never goes into a message: staff find the row by file and line.
                 fail(.patientID, "clé du NIR incorrecte : les deux derniers chiffres ne correspondent pas au numéro (erreur de saisie probable)")
             }

@@ -18,8 +18,9 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (the two spellings exports use). Nil for anything else
     /// or for a day that does not exist.
     public init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let bytes = Array(trimmed.utf8)
+        // Already trimmed ASCII (nearly every value): its bytes as they are, without Foundation.
+        let bytes = ASCIIText.isTrimmedPrintableASCII(text)
+            ? Array(text.utf8) : Array(text.trimmingCharacters(in: .whitespaces).utf8)
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for index in range {
@@ -190,6 +191,15 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses `HH:MM` (also `H:MM`, `HHhMM`, and `HH:MM:SS` with the seconds ignored).
     public init?(parsing text: String) {
+        // `HH:MM` in ASCII (nearly every value): read from its bytes, without Foundation.
+        if ASCIIText.isTrimmedPrintableASCII(text) {
+            let b = Array(text.utf8)
+            if b.count == 5 && b[2] == UInt8(ascii: ":") && ASCIIText.isDigit(b[0]) && ASCIIText.isDigit(b[1])
+                && ASCIIText.isDigit(b[3]) && ASCIIText.isDigit(b[4]) {
+                self.init(hour: Int(b[0] - 48) * 10 + Int(b[1] - 48), minute: Int(b[3] - 48) * 10 + Int(b[4] - 48))
+                return
+            }
+        }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "h" || $0 == "H" })
         guard parts.count == 2 || parts.count == 3,

@@ -53,6 +53,11 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
     /// Parses an amount in euros as exports write it: `26.50`, `26,50`, `26`, `1 234,50`, `-3,00`.
     /// Returns nil for anything that is not a number with at most two decimals.
     public init?(euros text: String) {
+        if ASCIIText.isTrimmedPrintableASCII(text) {
+            guard let cents = Cents.parseASCII(Array(text.utf8)) else { return nil }
+            value = cents
+            return
+        }
         var digits = Substring(text.trimmingCharacters(in: .whitespaces))
         // Thousands separators seen in French exports: spaces, no-break spaces, narrow no-break spaces.
         digits = Substring(digits.filter { $0 != " " && $0 != "\u{00A0}" && $0 != "\u{202F}" })
@@ -73,6 +78,46 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
         if fraction.count == 1 { fractionValue *= 10 }
         let cents = wholeValue * 100 + fractionValue
         self.value = negative ? -cents : cents
+    }
+
+    /// `init?(euros:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation
+    /// (no `€` or no-break space can be in ASCII; plain spaces are thousands separators).
+    static func parseASCII(_ text: [UInt8]) -> Int64? {
+        var bytes = text.filter { $0 != 0x20 }
+        var negative = false
+        if bytes.first == UInt8(ascii: "-") {
+            negative = true
+            bytes.removeFirst()
+        } else if bytes.first == UInt8(ascii: "+") {
+            bytes.removeFirst()
+        }
+        guard !bytes.isEmpty else { return nil }
+        let separator = bytes.contains(UInt8(ascii: ",")) ? UInt8(ascii: ",") : UInt8(ascii: ".")
+        var whole: Int64 = 0, wholeCount = 0
+        var fraction: Int64 = 0, fractionCount = 0
+        var inFraction = false
+        for byte in bytes {
+            if byte == separator {
+                if inFraction { return nil }  // three parts
+                inFraction = true
+            } else if ASCIIText.isDigit(byte) {
+                if inFraction {
+                    fractionCount += 1
+                    if fractionCount > 2 { return nil }
+                    fraction = fraction * 10 + Int64(byte - 48)
+                } else {
+                    wholeCount += 1
+                    if wholeCount > 15 { return nil }
+                    whole = whole * 10 + Int64(byte - 48)
+                }
+            } else {
+                return nil
+            }
+        }
+        guard wholeCount > 0 || fractionCount > 0 else { return nil }
+        if fractionCount == 1 { fraction *= 10 }
+        let cents = whole * 100 + fraction
+        return negative ? -cents : cents
     }
 
     /// `26,50 €`, the way a French reader expects an amount.

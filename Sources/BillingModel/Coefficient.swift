@@ -12,6 +12,11 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses `1`, `1.5`, `1,5`, `0.25`; at most three decimals, never negative.
     public init?(_ text: String) {
+        if ASCIIText.isTrimmedPrintableASCII(text) {
+            guard let value = Coefficient.parseASCII(Array(text.utf8)) else { return nil }
+            thousandths = value
+            return
+        }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: trimmed.contains(",") ? "," : ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty,
@@ -21,6 +26,35 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
         var fractionValue = Int64(fraction) ?? 0
         for _ in fraction.count..<3 { fractionValue *= 10 }
         thousandths = (Int64(whole) ?? 0) * 1000 + fractionValue
+    }
+
+    /// `init?(_:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation.
+    static func parseASCII(_ bytes: [UInt8]) -> Int64? {
+        let separator = bytes.contains(UInt8(ascii: ",")) ? UInt8(ascii: ",") : UInt8(ascii: ".")
+        var whole: Int64 = 0, wholeCount = 0
+        var fraction: Int64 = 0, fractionCount = 0
+        var inFraction = false
+        for byte in bytes {
+            if byte == separator {
+                if inFraction { return nil }  // three parts
+                inFraction = true
+            } else if ASCIIText.isDigit(byte) {
+                if inFraction {
+                    fractionCount += 1
+                    if fractionCount > 3 { return nil }
+                    fraction = fraction * 10 + Int64(byte - 48)
+                } else {
+                    wholeCount += 1
+                    if wholeCount > 6 { return nil }
+                    whole = whole * 10 + Int64(byte - 48)
+                }
+            } else {
+                return nil
+            }
+        }
+        guard wholeCount > 0 else { return nil }
+        for _ in fractionCount..<3 { fraction *= 10 }
+        return whole * 1000 + fraction
     }
 
     /// `amount × coefficient`, rounded to the nearest cent, halves away from zero, as billing does.

@@ -109,6 +109,13 @@ public struct Specialty: Hashable, Sendable, CustomStringConvertible {
     public let code: String
 
     public init?(_ raw: String) {
+        // `01`, `1` (nearly every value): read from its bytes, without Foundation.
+        if ASCIIText.isTrimmedPrintableASCII(raw) {
+            let count = raw.utf8.count
+            guard count <= 2, raw.utf8.allSatisfy(ASCIIText.isDigit) else { return nil }
+            code = count == 1 ? "0" + raw : raw
+            return
+        }
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
         guard (1...2).contains(trimmed.count), trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         code = trimmed.count == 1 ? "0" + trimmed : trimmed
