@@ -129,11 +129,11 @@ public final class CSVRecordReader: RecordReader {
                         message: "la ligne compte \(values.count) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
                 }
             }
-            var fields: [Column: String] = [:]
+            var fields = [String?](repeating: nil, count: Column.count)
             for (position, value) in zip(columnsByPosition.indices, values) {
-                if let column = columnsByPosition[position] { fields[column] = value }
+                if let column = columnsByPosition[position] { fields[column.ordinal] = value }
             }
-            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields, physicalLines: physicalLines))
+            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), values: fields, physicalLines: physicalLines))
         }
     }
 }

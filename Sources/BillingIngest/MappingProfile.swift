@@ -56,7 +56,8 @@ public struct MappingProfile: Sendable {
 
     /// The contract spelling of a vendor value, or the value unchanged.
     public func value(_ raw: String, for column: Column) -> String {
-        guard let table = values[column] else { return raw }
+        // Most profiles map no values: no lookup (a column's name is hashed as a String) per value.
+        guard !values.isEmpty, let table = values[column] else { return raw }
         return table[MappingProfile.normalizeHeader(raw)] ?? raw
     }
 

@@ -28,25 +28,78 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
     ]
 
     public var isRequired: Bool { Column.required.contains(self) }
+
+    /// The column's place in `allCases`: records keep their values in an array indexed by it, since
+    /// a `[Column: String]` per row hashed the column names (a String raw value) on every access.
+    @inlinable public var ordinal: Int {
+        switch self {
+        case .invoiceID: return 0
+        case .actDate: return 1
+        case .actTime: return 2
+        case .place: return 3
+        case .practitionerID: return 4
+        case .practitionerSpecialty: return 5
+        case .patientID: return 6
+        case .patientBirthDate: return 7
+        case .patientSex: return 8
+        case .patientALD: return 9
+        case .patientCoverage: return 10
+        case .mtStatus: return 11
+        case .mtPractitionerID: return 12
+        case .code: return 13
+        case .coefficient: return 14
+        case .quantity: return 15
+        case .modifiers: return 16
+        case .association: return 17
+        case .amount: return 18
+        }
+    }
+
+    public static let count = 19
 }
 
 /// One row (CSV) or one `<act>` with its invoice and patient (XML), before validation.
 /// Values are the text as read, after the profile's header mapping; empty values may be absent.
 public struct RawRecord: Sendable {
     public var location: SourceLocation
-    public var fields: [Column: String]
+    /// Each column's value, by `Column.ordinal`.
+    public var values: [String?]
+    public var fields: [Column: String] {
+        get {
+            var fields: [Column: String] = [:]
+            for column in Column.allCases { if let value = values[column.ordinal] { fields[column] = value } }
+            return fields
+        }
+        set {
+            values = RawRecord.slots(newValue)
+        }
+    }
     /// How many physical lines the record covers from `location.line` (a quoted CSV value may hold
     /// line breaks); 1 for XML. Lets a check prove that every line of a file was read.
     public var physicalLines: Int
 
     public init(location: SourceLocation, fields: [Column: String], physicalLines: Int = 1) {
         self.location = location
-        self.fields = fields
+        self.values = RawRecord.slots(fields)
         self.physicalLines = physicalLines
     }
 
+    /// `values` holds `Column.count` entries, by `Column.ordinal`.
+    public init(location: SourceLocation, values: [String?], physicalLines: Int = 1) {
+        precondition(values.count == Column.count, "one value slot per column")
+        self.location = location
+        self.values = values
+        self.physicalLines = physicalLines
+    }
+
+    static func slots(_ fields: [Column: String]) -> [String?] {
+        var values = [String?](repeating: nil, count: Column.count)
+        for (column, value) in fields { values[column.ordinal] = value }
+        return values
+    }
+
     public subscript(column: Column) -> String? {
-        guard let value = fields[column]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
+        guard let value = values[column.ordinal]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
         return value
     }
 }

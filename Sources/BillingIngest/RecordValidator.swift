@@ -41,7 +41,8 @@ public struct RecordValidator: Sendable {
         func day(_ column: Column, _ what: String, in range: ClosedRange<CalendarDay>) -> CalendarDay? {
             guard let text = required(column, what) else { return nil }
             // A birth date is described, never shown; an act date is shown when it cannot identify anyone.
-            let shown = column == .patientBirthDate ? "" : quoted(text)
+            // Worked out only for a message: quoting a value costs more than parsing it.
+            var shown: String { column == .patientBirthDate ? "" : quoted(text) }
             guard let parsed = CalendarDay(parsing: text) else {
                 fail(column, "date invalide\(shown) : \(what) attendue au format AAAA-MM-JJ ou JJ/MM/AAAA, jour existant")
                 return nil

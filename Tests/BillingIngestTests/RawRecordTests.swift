@@ -1,0 +1,23 @@
+@testable import BillingIngest
+import BillingModel
+import XCTest
+
+final class RawRecordTests: XCTestCase {
+    /// Records keep their values by ordinal: every column has its own slot, in `allCases` order.
+    func testEachColumnHasItsOwnSlot() {
+        XCTAssertEqual(Column.allCases.map(\.ordinal), Array(0..<Column.count))
+    }
+
+    func testValuesReadTheSameByDictionaryOrSlots() {
+        let location = SourceLocation(file: "f.csv", line: 2)
+        let fields: [Column: String] = [.code: " G ", .amount: "30,00", .place: "  ", .invoiceID: "F1"]
+        var record = RawRecord(location: location, fields: fields)
+        XCTAssertEqual(record.fields, fields)
+        XCTAssertEqual(record[.code], "G")
+        XCTAssertNil(record[.place], "a blank value counts as absent")
+        XCTAssertNil(record[.patientID])
+        record.fields[.patientID] = "P1"
+        XCTAssertEqual(record[.patientID], "P1")
+        XCTAssertEqual(record.values.count, Column.count)
+    }
+}
