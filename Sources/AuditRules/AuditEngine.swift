@@ -25,8 +25,18 @@ public final class AuditEngine {
     /// a fresh engine.
     public var patientYearFactSink: ((PatientYearFact) -> Void)?
 
+    /// The rules, each boxed once: iterating `ruleSet.rules` copied every rule (some twenty fields,
+    /// its conditions and examples) for every invoice.
+    private let boxedRules: [RuleBox]
+
+    private final class RuleBox {
+        let rule: Rule
+        init(_ rule: Rule) { self.rule = rule }
+    }
+
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
+        boxedRules = ruleSet.rules.map(RuleBox.init)
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -39,20 +49,20 @@ public final class AuditEngine {
         let rates = associationRates(invoice, session: session)
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
-        context.categories = Set(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
-        for rule in ruleSet.rules {
-            switch rule.check {
-            case .lineTariff: checkLineTariff(rule, context, rates)
-            case .missingCode: checkMissingCode(rule, context)
-            case .substitution: checkSubstitution(rule, context)
-            case .forbiddenCode: checkForbiddenCode(rule, context)
-            case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
-            case .repeatedCode: checkRepeatedCode(rule, context)
-            case .ccamAssociation: checkAssociation(rule, context, rates)
-            case .duplicateAct: checkDuplicate(rule, context)
-            case .mtDeclaration: regularPatientFact(rule, context).map(hand)
-            case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
-            case .rosterDates: checkRosterDates(rule, context)
+        context.categories = InvoiceContext.distinct(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
+        for box in boxedRules {
+            switch box.rule.check {
+            case .lineTariff: checkLineTariff(box.rule, context, rates)
+            case .missingCode: checkMissingCode(box.rule, context)
+            case .substitution: checkSubstitution(box.rule, context)
+            case .forbiddenCode: checkForbiddenCode(box.rule, context)
+            case .lineAboveTariff: checkLineAboveTariff(box.rule, context, rates)
+            case .repeatedCode: checkRepeatedCode(box.rule, context)
+            case .ccamAssociation: checkAssociation(box.rule, context, rates)
+            case .duplicateAct: checkDuplicate(box.rule, context)
+            case .mtDeclaration: regularPatientFact(box.rule, context).map(hand)
+            case .mtDeparted: departedDeclarationFact(box.rule, context).map(hand)
+            case .rosterDates: checkRosterDates(box.rule, context)
             }
         }
     }

@@ -3,7 +3,9 @@ import BillingModel
 /// What the conditions ask of an invoice, worked out once per invoice.
 struct InvoiceContext {
     let invoice: Invoice
-    let codes: Set<String>
+    /// The invoice's distinct codes. An invoice has a few: comparing a few short strings costs less
+    /// than hashing each one, which a `Set` did for every condition of every rule.
+    let codes: [String]
     let ageYears: Int
     let ageMonths: Int
     let ageDays: Int
@@ -12,16 +14,23 @@ struct InvoiceContext {
     /// consultation billed with one that has no III-3 A derogation, the codes' categories.
     var ccamActs = 0
     var consultationWithTechnicalActWithoutCumul = false
-    var categories: Set<String> = []
+    var categories: [String] = []
 
     init(invoice: Invoice, holidays: PublicHolidays) {
         self.invoice = invoice
-        codes = Set(invoice.lines.map(\.code.text))
+        codes = InvoiceContext.distinct(invoice.lines.map(\.code.text))
         let birth = invoice.patient.birthDate
         ageYears = birth.completedYears(on: invoice.date)
         ageMonths = birth.completedMonths(on: invoice.date)
         ageDays = birth.days(until: invoice.date)
         isPublicHoliday = holidays.contains(invoice.date)
+    }
+
+    static func distinct(_ values: [String]) -> [String] {
+        var result: [String] = []
+        result.reserveCapacity(values.count)
+        for value in values where !result.contains(value) { result.append(value) }
+        return result
     }
 
     /// The line a finding points at: the first whose code is in `codes`, or the first line.
