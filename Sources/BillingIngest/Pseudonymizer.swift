@@ -12,11 +12,14 @@ import Darwin
 /// front desk follow a patient without knowing who they are.
 public struct Pseudonymizer: Sendable {
     private let keyBytes: Data
+    /// Made once: a `SymmetricKey` per pseudonym cost as much as the HMAC.
+    private let key: MACKey
     /// Shared by copies, which share the key: a patient's rows cost one NIR check and one HMAC.
     private let cache = PatientIDCache()
 
     public init(key: Data) {
         self.keyBytes = key
+        self.key = MACKey(SymmetricKey(data: key))
     }
 
     /// The pseudonym of a patient identifier, or nil when it is a NIR whose key does not check
@@ -39,16 +42,25 @@ public struct Pseudonymizer: Sendable {
     /// `p-` and 16 hex digits (64 bits): no collision to fear within a centre's patients.
     public func ref(for patientID: String) -> PatientRef {
         let normalized = Pseudonymizer.normalize(patientID)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(normalized.utf8), using: SymmetricKey(data: keyBytes))
-        let hex = mac.prefix(8).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
-        return PatientRef("p-" + hex)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(normalized.utf8), using: key.key)
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = Array("p-".utf8)
+        for byte in mac.prefix(8) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return PatientRef(String(decoding: text, as: UTF8.self))
     }
 
     /// A NIR with and without its key is the same patient; spaces and case do not matter.
     static func normalize(_ patientID: String) -> String {
+        // Printable ASCII and spaces (nearly every identifier): the same steps on bytes.
+        if patientID.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            let bytes = patientID.utf8.filter { $0 != 0x20 }.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+            let compact = String(decoding: bytes, as: UTF8.self)
+            if bytes.count == 15, NIR.check(compact) == .valid { return String(decoding: bytes[0..<13], as: UTF8.self) }
+            return compact
+        }
         let compact = patientID.filter { !$0.isWhitespace }.uppercased()
         if compact.count == 15, NIR.check(compact) == .valid { return String(compact.prefix(13)) }
         return compact
@@ -134,6 +146,13 @@ public struct Pseudonymizer: Sendable {
         }
         return data
     }
+}
+
+/// The HMAC key, made once. `SymmetricKey` is not marked Sendable; this one is never changed after
+/// it is made, so sharing it between threads is safe.
+final class MACKey: @unchecked Sendable {
+    let key: SymmetricKey
+    init(_ key: SymmetricKey) { self.key = key }
 }
 
 /// Identifier → pseudonym (nil for a bad NIR key), for the run's distinct patients. Capped, so that a

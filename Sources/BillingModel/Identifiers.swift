@@ -3,7 +3,8 @@ import Foundation
 /// RPPS number of a health professional: 11 digits, the last one a Luhn check digit.
 public enum RPPS {
     public static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        // On the UTF-8 view itself: two RPPS per row, no array each.
+        let bytes = text.utf8
         guard bytes.count == 11, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         var sum = 0
         for (offset, byte) in bytes.reversed().enumerated() {
@@ -40,6 +41,7 @@ public enum NIR {
     /// with a sex digit, digits throughout except `2A`/`2B` for Corsica. A 15-character NIR must have
     /// the right key; anything else is a local patient number.
     public static func check(_ raw: String) -> Verdict {
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) { return checkASCII(raw.utf8) }
         let text = raw.replacingOccurrences(of: " ", with: "").uppercased()
         let chars = Array(text)
         guard chars.count == 13 || chars.count == 15, let first = chars.first, "12345678".contains(first) else { return .notNIR }
@@ -55,6 +57,32 @@ public enum NIR {
         let expected = Int(97 - body % 97)
         return key == expected ? .valid : .badKey(expected: expected)
     }
+
+    /// `check` for ASCII text, on bytes: the same steps without Foundation (Foundation's
+    /// `replacingOccurrences` and `uppercased` cost some forty thousand instructions a call). In
+    /// ASCII every character is one byte, and any byte other than a digit (or `A`/`B` in the
+    /// Corsican department) makes the text a local number, as in the general path.
+    static func checkASCII(_ raw: String.UTF8View) -> Verdict {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(15)
+        for byte in raw where byte != 0x20 {
+            guard digits.count < 15 else { return .notNIR }
+            digits.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+        }
+        guard digits.count == 13 || digits.count == 15, digits[0] >= 0x31 && digits[0] <= 0x38 else { return .notNIR }
+        // Corsica: 2A counts as 19 and 2B as 18 in the key computation.
+        if digits[5] == 0x32 && (digits[6] == 0x41 || digits[6] == 0x42) {
+            digits[5] = 0x31
+            digits[6] = digits[6] == 0x41 ? 0x39 : 0x38
+        }
+        guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return .notNIR }
+        guard digits.count == 15 else { return .valid }
+        var body: Int64 = 0
+        for digit in digits[0..<13] { body = body * 10 + Int64(digit - 0x30) }
+        let key = Int(digits[13] - 0x30) * 10 + Int(digits[14] - 0x30)
+        let expected = Int(97 - body % 97)
+        return key == expected ? .valid : .badKey(expected: expected)
+    }
 }
 
 /// A billed act code: an NGAP letter key or a CCAM code.
@@ -64,16 +92,20 @@ public enum ActCode: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Well-formed CCAM code: 4 uppercase letters then 3 digits (`DEQP003`).
     public static func isCCAM(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        // On the UTF-8 view itself: one code per row, no array each.
+        let bytes = text.utf8
         guard bytes.count == 7 else { return false }
-        return bytes[0..<4].allSatisfy { $0 >= 65 && $0 <= 90 } && bytes[4..<7].allSatisfy { $0 >= 48 && $0 <= 57 }
+        for (offset, byte) in bytes.enumerated() {
+            guard offset < 4 ? (byte >= 65 && byte <= 90) : (byte >= 48 && byte <= 57) else { return false }
+        }
+        return true
     }
 
     /// Well-formed NGAP letter key: a letter followed by at most 5 letters or digits (`G`, `TCG`,
     /// `GL1`, `VRN`), uppercase ASCII (contract §1.2).
     public static func isNGAPKey(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...6).contains(bytes.count), bytes[0] >= 65 && bytes[0] <= 90 else { return false }
+        let bytes = text.utf8
+        guard (1...6).contains(bytes.count), let first = bytes.first, first >= 65 && first <= 90 else { return false }
         return bytes.dropFirst().allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) }
     }
 

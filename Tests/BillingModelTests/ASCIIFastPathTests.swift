@@ -42,4 +42,35 @@ final class ASCIIFastPathTests: XCTestCase {
             XCTAssertEqual(Specialty(text), Specialty("\u{00A0}" + text), text)
         }
     }
+
+    /// The general NIR check as it was before the byte-level one, kept here as the reference.
+    static func referenceCheck(_ raw: String) -> NIR.Verdict {
+        let text = raw.replacingOccurrences(of: " ", with: "").uppercased()
+        let chars = Array(text)
+        guard chars.count == 13 || chars.count == 15, let first = chars.first, "12345678".contains(first) else { return .notNIR }
+        var digits = chars
+        if chars[5] == "2" && (chars[6] == "A" || chars[6] == "B") {
+            digits[5] = "1"
+            digits[6] = chars[6] == "A" ? "9" : "8"
+        }
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .notNIR }
+        guard chars.count == 15 else { return .valid }
+        guard let body = Int64(String(digits[0..<13])), let key = Int(String(digits[13..<15])) else { return .notNIR }
+        let expected = Int(97 - body % 97)
+        return key == expected ? .valid : .badKey(expected: expected)
+    }
+
+    func testNIRCheckAgreesWithTheGeneralPath() {
+        let values = ["1850775123457", "185077512345726", "185077512345727", "1 85 07 75 123 457 26", "185077512345726 ",
+                      "2850720A12345", "285072a12345", "2850720a12345", "185072A12345678", "1850720B1234567", "18507 2A 123 456 78",
+                      "9850775123457", "0850775123457", "185077512345", "18507751234572", "1850775123457266", "P000123",
+                      "185077512345\t7", "18507751234-7", "", "  ", "1850775123457\r\n", "12345678901234567890", "2A50775123457"]
+        var keyed = values
+        for body in ["1850775123457", "2850720A12345", "2850720B12345", "1990199123456"] {
+            for key in 0...99 { keyed.append(body + (key < 10 ? "0" : "") + String(key)) }
+        }
+        for text in keyed {
+            XCTAssertEqual(NIR.check(text), Self.referenceCheck(text), text)
+        }
+    }
 }
