@@ -25,18 +25,13 @@ public final class AuditEngine {
     /// a fresh engine.
     public var patientYearFactSink: ((PatientYearFact) -> Void)?
 
-    /// The rules, each boxed once: iterating `ruleSet.rules` copied every rule (some twenty fields,
-    /// its conditions and examples) for every invoice.
-    private let boxedRules: [RuleBox]
-
-    private final class RuleBox {
-        let rule: Rule
-        init(_ rule: Rule) { self.rule = rule }
-    }
+    /// The rules, for `audit`: iterating `ruleSet.rules` copied every rule (some twenty fields, its
+    /// conditions and examples) for every invoice; read through a buffer pointer, each is borrowed.
+    private let rules: ContiguousArray<Rule>
 
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
-        boxedRules = ruleSet.rules.map(RuleBox.init)
+        rules = ContiguousArray(ruleSet.rules)
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -50,19 +45,21 @@ public final class AuditEngine {
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         context.categories = InvoiceContext.distinct(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
-        for box in boxedRules {
-            switch box.rule.check {
-            case .lineTariff: checkLineTariff(box.rule, context, rates)
-            case .missingCode: checkMissingCode(box.rule, context)
-            case .substitution: checkSubstitution(box.rule, context)
-            case .forbiddenCode: checkForbiddenCode(box.rule, context)
-            case .lineAboveTariff: checkLineAboveTariff(box.rule, context, rates)
-            case .repeatedCode: checkRepeatedCode(box.rule, context)
-            case .ccamAssociation: checkAssociation(box.rule, context, rates)
-            case .duplicateAct: checkDuplicate(box.rule, context)
-            case .mtDeclaration: regularPatientFact(box.rule, context).map(hand)
-            case .mtDeparted: departedDeclarationFact(box.rule, context).map(hand)
-            case .rosterDates: checkRosterDates(box.rule, context)
+        rules.withUnsafeBufferPointer { rules in
+            for index in rules.indices {
+                switch rules[index].check {
+                case .lineTariff: checkLineTariff(rules[index], context, rates)
+                case .missingCode: checkMissingCode(rules[index], context)
+                case .substitution: checkSubstitution(rules[index], context)
+                case .forbiddenCode: checkForbiddenCode(rules[index], context)
+                case .lineAboveTariff: checkLineAboveTariff(rules[index], context, rates)
+                case .repeatedCode: checkRepeatedCode(rules[index], context)
+                case .ccamAssociation: checkAssociation(rules[index], context, rates)
+                case .duplicateAct: checkDuplicate(rules[index], context)
+                case .mtDeclaration: if let fact = regularPatientFact(rules[index], context) { hand(fact) }
+                case .mtDeparted: if let fact = departedDeclarationFact(rules[index], context) { hand(fact) }
+                case .rosterDates: checkRosterDates(rules[index], context)
+                }
             }
         }
     }
@@ -121,14 +118,14 @@ public final class AuditEngine {
             return category == "consultation" || category == "visit"
         }
         for (index, line) in invoice.lines.enumerated() where line.code.isCCAM {
-            let flags = tariffs[line.code.text]?.ccamFlags ?? []
-            if flags.contains("complementary") || flags.contains("supplement") { continue }
+            if let flags = tariffs.box(line.code.text)?.entry.ccamFlags,
+               flags.contains("complementary") || flags.contains("supplement") { continue }
             session.technical.append(index)
         }
         guard !consultations.isEmpty else { return session }
         for index in session.technical {
             let line = invoice.lines[index]
-            let cumul = tariffs[line.code.text]?.consultationCumuls.first { cumul in
+            let cumul = tariffs.box(line.code.text)?.entry.consultationCumuls.first { cumul in
                 cumul.covers(line.actDate) && (!cumul.soleTechnicalAct || session.technical.count == 1)
                     && (cumul.with.isEmpty || consultations.contains(where: cumul.with.contains))
             }
@@ -179,7 +176,7 @@ public final class AuditEngine {
                 rates[index] = rate
             } else if let stated = Self.statedAssociationRate(line.association) {
                 rates[index] = stated
-            } else if let price = tariffs[line.code.text]?.value(on: line.actDate, zone: zone) {
+            } else if let price = tariffs.box(line.code.text)?.entry.value(on: line.actDate, zone: zone) {
                 ranked.append((index, price))
             } else {
                 unranked.append(index)
@@ -210,7 +207,7 @@ public final class AuditEngine {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() {
             if !rule.codes.isEmpty && !rule.codes.contains(line.code.text) { continue }
-            guard let entry = ruleSet.tariffs[line.code.text], entry.nomenclature == .ngap || entry.nomenclature == .ccam,
+            guard let nomenclature = ruleSet.tariffs.box(line.code.text)?.entry.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
                   let rate = rates[index] else { continue }
             guard let expected = scheduledAmount(line, rate: rate), line.amount < expected else { continue }
             let lost = expected - line.amount

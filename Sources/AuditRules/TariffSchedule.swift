@@ -79,15 +79,27 @@ public struct TariffEntry: Sendable {
 /// Every priced code, by code.
 public struct TariffSchedule: Sendable {
     public private(set) var entries: [String: TariffEntry] = [:]
+    /// The same entries, boxed: the audit looks codes up several times per line, and reading a field
+    /// of a boxed entry does not copy the whole entry (a dozen references to retain and release).
+    private var boxes: [String: Box] = [:]
+
+    final class Box: Sendable {
+        let entry: TariffEntry
+        init(_ entry: TariffEntry) { self.entry = entry }
+    }
 
     public init(_ entries: [TariffEntry] = []) {
         for entry in entries { self.entries[entry.code] = entry }
+        for (code, entry) in self.entries { boxes[code] = Box(entry) }
     }
 
     public subscript(code: String) -> TariffEntry? { entries[code] }
 
+    /// The entry of a code, boxed, for the audit's lookups.
+    func box(_ code: String) -> Box? { boxes[code] }
+
     public func value(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
-        entries[code]?.value(on: day, zone: zone, specialty: specialty)
+        boxes[code]?.entry.value(on: day, zone: zone, specialty: specialty)
     }
 
     /// What the rule set knows of a billed code on a day: an unknown or unpriced code keeps its line
@@ -101,8 +113,8 @@ public struct TariffSchedule: Sendable {
     }
 
     public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        guard let entry = entries[code] else { return .unknown }
-        return entry.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+        guard let box = boxes[code] else { return .unknown }
+        return box.entry.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
     }
 
     /// NGAP letter keys the rule set knows, priced or not.
@@ -110,5 +122,5 @@ public struct TariffSchedule: Sendable {
         Set(entries.values.filter { $0.nomenclature == .ngap }.map(\.code))
     }
 
-    public func category(of code: String) -> String? { entries[code]?.category }
+    public func category(of code: String) -> String? { boxes[code]?.entry.category }
 }
