@@ -25,13 +25,38 @@ public final class AuditEngine {
     /// a fresh engine.
     public var patientYearFactSink: ((PatientYearFact) -> Void)?
 
-    /// The rules, for `audit`: iterating `ruleSet.rules` copied every rule (some twenty fields, its
-    /// conditions and examples) for every invoice; read through a buffer pointer, each is borrowed.
-    private let rules: ContiguousArray<Rule>
+    /// The rules as the checks read them, made once: handing a `Rule` to a check copied it (some
+    /// twenty fields, its conditions and examples) for every rule of every invoice, even from a box
+    /// or a buffer pointer; a class is handed over by reference.
+    private let rules: [EngineRule]
+
+    final class EngineRule {
+        let id: String
+        let kind: FindingKind
+        let certainty: Certainty
+        let check: RuleCheck
+        let message: String
+        let when: Conditions
+        let expect: String?
+        let codes: [String]
+        let minInvoices: Int
+
+        init(_ rule: Rule) {
+            id = rule.id
+            kind = rule.kind
+            certainty = rule.certainty
+            check = rule.check
+            message = rule.message
+            when = rule.when
+            expect = rule.expect
+            codes = rule.codes
+            minInvoices = rule.minInvoices
+        }
+    }
 
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
-        rules = ContiguousArray(ruleSet.rules)
+        rules = ruleSet.rules.map(EngineRule.init)
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -45,28 +70,26 @@ public final class AuditEngine {
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         context.categories = InvoiceContext.distinct(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
-        rules.withUnsafeBufferPointer { rules in
-            for index in rules.indices {
-                switch rules[index].check {
-                case .lineTariff: checkLineTariff(rules[index], context, rates)
-                case .missingCode: checkMissingCode(rules[index], context)
-                case .substitution: checkSubstitution(rules[index], context)
-                case .forbiddenCode: checkForbiddenCode(rules[index], context)
-                case .lineAboveTariff: checkLineAboveTariff(rules[index], context, rates)
-                case .repeatedCode: checkRepeatedCode(rules[index], context)
-                case .ccamAssociation: checkAssociation(rules[index], context, rates)
-                case .duplicateAct: checkDuplicate(rules[index], context)
-                case .mtDeclaration: if let fact = regularPatientFact(rules[index], context) { hand(fact) }
-                case .mtDeparted: if let fact = departedDeclarationFact(rules[index], context) { hand(fact) }
-                case .rosterDates: checkRosterDates(rules[index], context)
-                }
+        for rule in rules {
+            switch rule.check {
+            case .lineTariff: checkLineTariff(rule, context, rates)
+            case .missingCode: checkMissingCode(rule, context)
+            case .substitution: checkSubstitution(rule, context)
+            case .forbiddenCode: checkForbiddenCode(rule, context)
+            case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
+            case .repeatedCode: checkRepeatedCode(rule, context)
+            case .ccamAssociation: checkAssociation(rule, context, rates)
+            case .duplicateAct: checkDuplicate(rule, context)
+            case .mtDeclaration: regularPatientFact(rule, context).map(hand)
+            case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
+            case .rosterDates: checkRosterDates(rule, context)
             }
         }
     }
 
     /// Settles the per-patient rules and returns every finding in file order.
     public func finish() -> [Finding] {
-        for rule in ruleSet.rules {
+        for rule in rules {
             switch rule.check {
             case .mtDeclaration: settleRegularPatients(rule)
             case .mtDeparted: settleDepartedDeclarations(rule)
@@ -203,7 +226,7 @@ public final class AuditEngine {
 
     // MARK: Checks
 
-    private func checkLineTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkLineTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() {
             if !rule.codes.isEmpty && !rule.codes.contains(line.code.text) { continue }
@@ -218,7 +241,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkMissingCode(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkMissingCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when),
               let anchor = context.anchor(rule.codes),
               let value = tariff(expect, on: context.invoice.date, specialty: anchor.specialty) else { return }
@@ -227,7 +250,7 @@ public final class AuditEngine {
         ])
     }
 
-    private func checkSubstitution(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkSubstitution(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when) else { return }
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
             guard let value = tariff(expect, on: line.actDate, specialty: line.specialty), value > line.amount else { continue }
@@ -238,7 +261,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkForbiddenCode(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkForbiddenCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
@@ -247,7 +270,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkLineAboveTariff(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() where rule.codes.contains(line.code.text) {
             guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
@@ -258,7 +281,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkRepeatedCode(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkRepeatedCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         var seen: Set<String> = []
         for line in context.invoice.lines where rule.codes.contains(line.code.text) {
@@ -269,7 +292,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkAssociation(_ rule: Rule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkAssociation(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() where line.code.isCCAM && line.modifiers.isEmpty {
             guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
@@ -281,7 +304,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkDuplicate(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkDuplicate(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         let invoice = context.invoice
         let day = Int32(clamping: invoice.date.dayNumber)
@@ -303,7 +326,7 @@ public final class AuditEngine {
         }
     }
 
-    private func checkRosterDates(_ rule: Rule, _ context: InvoiceContext) {
+    private func checkRosterDates(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let roster, !roster.isEmpty, context.matches(rule.when) else { return }
         let invoice = context.invoice
         let line = invoice.lines[0]
@@ -327,7 +350,7 @@ public final class AuditEngine {
     }
 
     /// What an invoice tells a per-patient-year rule, with ages instead of the birth date.
-    private func fact(_ rule: Rule, _ context: InvoiceContext, departure: Departure? = nil) -> PatientYearFact {
+    private func fact(_ rule: EngineRule, _ context: InvoiceContext, departure: Departure? = nil) -> PatientYearFact {
         let invoice = context.invoice
         let yearEnd = CalendarDay(year: invoice.date.year, month: 12, day: 31)!
         return PatientYearFact(rule: rule.id, patient: invoice.patient.ref, year: invoice.date.year, invoiceID: invoice.id,
@@ -337,12 +360,12 @@ public final class AuditEngine {
                                ageOnDate: context.ageYears, departure: departure)
     }
 
-    private func regularPatientFact(_ rule: Rule, _ context: InvoiceContext) -> PatientYearFact? {
+    private func regularPatientFact(_ rule: EngineRule, _ context: InvoiceContext) -> PatientYearFact? {
         guard context.matches(rule.when) else { return nil }
         return fact(rule, context)
     }
 
-    private func departedDeclarationFact(_ rule: Rule, _ context: InvoiceContext) -> PatientYearFact? {
+    private func departedDeclarationFact(_ rule: EngineRule, _ context: InvoiceContext) -> PatientYearFact? {
         let invoice = context.invoice
         guard let roster, invoice.patient.mtStatus == .centre, let declared = invoice.patient.mtPractitionerID,
               let entry = roster[declared], let end = entry.endDate, end < invoice.date, context.matches(rule.when) else { return nil }
@@ -380,7 +403,7 @@ public final class AuditEngine {
         }
     }
 
-    private func settleRegularPatients(_ rule: Rule) {
+    private func settleRegularPatients(_ rule: EngineRule) {
         for (key, state) in regularPatients[rule.id] ?? [:] where state.invoices >= rule.minInvoices {
             // The doctor who saw the patient most that year; ties go to the most recent.
             guard let (practitionerID, seen) = state.byPractitioner.max(by: { lhs, rhs in
@@ -393,7 +416,7 @@ public final class AuditEngine {
         }
     }
 
-    private func settleDepartedDeclarations(_ rule: Rule) {
+    private func settleDepartedDeclarations(_ rule: EngineRule) {
         for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
             guard let departure = declaration.departure else { continue }
             addForfaitFinding(rule, patient: key, ageAtYearEnd: declaration.ageAtYearEnd, ald: declaration.ald,
@@ -405,7 +428,7 @@ public final class AuditEngine {
 
     /// The forfait of the patient's category for the year (valued on 31 December, the day the
     /// patientèle is counted), plus the supplements of the patient's cover (C2S from 2026).
-    private func addForfaitFinding(_ rule: Rule, patient key: PatientYear, ageAtYearEnd: Int, ald: Bool, coverage: Coverage?,
+    private func addForfaitFinding(_ rule: EngineRule, patient key: PatientYear, ageAtYearEnd: Int, ald: Bool, coverage: Coverage?,
                                    practitionerID: String, anchor: PatientYearFact, extra: [String: String]) {
         guard let category = ruleSet.forfait(ageAtYearEnd: ageAtYearEnd, ald: ald, year: key.year) else { return }
         let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
@@ -429,14 +452,14 @@ public final class AuditEngine {
 
     // MARK: Findings
 
-    private func add(_ rule: Rule, _ context: InvoiceContext, line: ActLine, code: String, expected: String?,
+    private func add(_ rule: EngineRule, _ context: InvoiceContext, line: ActLine, code: String, expected: String?,
                      lost: Cents, atRisk: Cents, values: [String: String]) {
         findings.append(makeFinding(rule, location: line.location, invoiceID: line.invoiceID, actDate: line.actDate,
                                     practitionerID: line.practitionerID, patient: line.patient.ref, code: code, expected: expected, lost: lost, atRisk: atRisk,
                                     age: context.ageYears, values: values))
     }
 
-    private func makeFinding(_ rule: Rule, location: SourceLocation, invoiceID: String, actDate: CalendarDay,
+    private func makeFinding(_ rule: EngineRule, location: SourceLocation, invoiceID: String, actDate: CalendarDay,
                              practitionerID: String, patient: PatientRef, code: String,
                              expected: String?, lost: Cents, atRisk: Cents, age: Int, values: [String: String]) -> Finding {
         var all = values
