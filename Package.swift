@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "BillingIngestTests", dependencies: ["BillingIngest"]),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "BillingIngest"]),
         .testTarget(name: "AuditReportTests", dependencies: ["AuditReport", "AuditRules"]),
-        .testTarget(name: "BatchGeneratorTests", dependencies: ["BatchGenerator", "AuditRules", "BillingIngest"]),
+        .testTarget(name: "BatchGeneratorTests", dependencies: ["BatchGenerator", "AuditRules", "AuditReport", "BillingIngest"]),
         .testTarget(name: "AuditStoreTests", dependencies: ["AuditStore", "AuditReport", "AuditRules", "BillingIngest"]),
         .testTarget(name: "CotauditTests", dependencies: [
             "AuditReport", "AuditRules", "BillingIngest",

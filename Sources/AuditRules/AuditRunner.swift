@@ -23,6 +23,10 @@ public struct AuditRunner {
     /// Called with every input error and warning as it is found, including those the outcome only
     /// counts (`--all-issues FILE`).
     public var issueSink: ((InputIssue) -> Void)?
+    /// Threads: 1 reads, validates and audits in turn; 2 or more read and validate the files on one
+    /// thread while the audit runs on this one, through a bounded queue that keeps the file order,
+    /// so the outcome is the same.
+    public var jobs = 1
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -58,91 +62,79 @@ public struct AuditRunner {
         let (files, issues) = ExportFiles.collect(paths: paths)
         for issue in issues { collector.add(issue, to: &outcome) }
         let names = Self.displayNames(files)
-        var readable = 0
-        var linesRead = 0
         // How each file names the code column, for the code warnings given after every file is read.
         var codeColumnInFile: [String: String] = [:]
-        for (url, name) in zip(files, names) {
-            outcome.files.append(name)
-            outcome.filePaths[name] = url.standardizedFileURL.path
-            var assembler = InvoiceAssembler()
-            func take(_ invoice: Invoice?) {
-                guard let invoice else { return }
-                outcome.invoices += 1
-                outcome.acts += invoice.lines.count
-                for line in invoice.lines {
-                    outcome.billedByPractitioner[line.practitionerID, default: .zero] += line.amount
-                    outcome.billedByMonth[line.actDate.yearMonth, default: .zero] += line.amount
-                    outcome.specialtyByPractitioner[line.practitionerID] = line.specialty
-                    if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
-                    if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
-                    let code = line.code.text
-                    switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone, specialty: line.specialty.code) {
-                    case .priced: break
-                    case .unknown where unknownCodes[code] != nil, .unpriced where unpricedCodes[code] != nil: break
-                    case .unknown where unknownCodes.count < Self.distinctCodesListed: unknownCodes[code] = line.location
-                    case .unpriced where unpricedCodes.count < Self.distinctCodesListed: unpricedCodes[code] = line.location
-                    case .unknown, .unpriced: linesWithUncountedCodes += 1
-                    }
+        func take(_ invoice: Invoice) {
+            outcome.invoices += 1
+            outcome.acts += invoice.lines.count
+            for line in invoice.lines {
+                outcome.billedByPractitioner[line.practitionerID, default: .zero] += line.amount
+                outcome.billedByMonth[line.actDate.yearMonth, default: .zero] += line.amount
+                outcome.specialtyByPractitioner[line.practitionerID] = line.specialty
+                if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
+                if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
+                let code = line.code.text
+                switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone, specialty: line.specialty.code) {
+                case .priced: break
+                case .unknown where unknownCodes[code] != nil, .unpriced where unpricedCodes[code] != nil: break
+                case .unknown where unknownCodes.count < Self.distinctCodesListed: unknownCodes[code] = line.location
+                case .unpriced where unpricedCodes.count < Self.distinctCodesListed: unpricedCodes[code] = line.location
+                case .unknown, .unpriced: linesWithUncountedCodes += 1
                 }
-                invoiceSink?(invoice)
-                engine.audit(invoice)
             }
-            var reader: RecordReader?
-            // Messages name the column as the file does (`Montant`), not as the contract does (`amount`).
-            func named(_ issue: InputIssue) -> InputIssue {
-                guard issue.columnInFile == nil, let reader, let column = issue.column.flatMap(Column.init(rawValue:)) else { return issue }
-                var named = issue
-                named.columnInFile = reader.columnInFile(column)
-                return named
-            }
-            func reject(_ issues: [InputIssue]) {
-                outcome.rejectedLines += 1
-                for issue in issues { collector.add(named(issue), to: &outcome) }
-            }
-            var readToEnd = false
-            var gaveRows = false
-            do {
-                let opened = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
-                                                        suggestedProfiles: suggestedProfiles)
-                reader = opened
-                while let event = try opened.next() {
-                    switch event {
-                    case .record(let record):
-                        gaveRows = true
-                        linesRead += 1
-                        if linesRead % 50_000 == 0 { progress?(linesRead) }
-                        switch validator.validate(record) {
-                        case .failure(let rejected): reject(rejected.issues)
-                        case .success(let line):
-                            if let period, !period.contains(line.actDate) {
-                                outcome.actsOutsidePeriod += 1
-                                continue
-                            }
-                            switch assembler.add(line) {
-                            case .failure(let rejected): reject(rejected.issues)
-                            case .success(let closed): take(closed)
-                            }
-                        }
-                    case .rejected(let issue):
-                        gaveRows = true
-                        reject([issue])
-                    case .warning(let issue): collector.add(named(issue), to: &outcome)
-                    }
-                }
-                readToEnd = true
-            } catch let unreadable as UnreadableFile {
-                outcome.unreadableFiles.append(name)
-                collector.add(unreadable.issue, to: &outcome)
-            } catch {
-                outcome.unreadableFiles.append(name)
-                collector.add(InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name)), to: &outcome)
-            }
-            if let code = reader?.columnInFile(.code) { codeColumnInFile[name] = code }
-            if readToEnd || gaveRows { readable += 1 }
-            // What was read before a file broke off is still audited: nothing read is dropped.
-            take(assembler.flush())
+            invoiceSink?(invoice)
+            engine.audit(invoice)
         }
+        // Everything that touches the outcome and the engine, in the order the files give it.
+        func handle(_ event: FileEvent) {
+            switch event {
+            case .invoice(let invoice): take(invoice)
+            case .rejected(let issues):
+                outcome.rejectedLines += 1
+                for issue in issues { collector.add(issue, to: &outcome) }
+            case .issue(let issue): collector.add(issue, to: &outcome)
+            case .outsidePeriod: outcome.actsOutsidePeriod += 1
+            case .progress(let lines): progress?(lines)
+            case .fileStart(let url, let name):
+                outcome.files.append(name)
+                outcome.filePaths[name] = url.standardizedFileURL.path
+            case .fileEnd(let name, let readable, let unreadable, let codeColumn):
+                if let unreadable {
+                    outcome.unreadableFiles.append(name)
+                    collector.add(unreadable, to: &outcome)
+                }
+                if let codeColumn { codeColumnInFile[name] = codeColumn }
+                if readable { readableCount += 1 }
+            }
+        }
+        var readableCount = 0
+        let reader = FileAuditReader(profile: profile, encoding: encoding, suggestedProfiles: suggestedProfiles,
+                                     validator: validator, period: period)
+        let inputs = Array(zip(files, names))
+        if jobs > 1 {
+            let queue = EventQueue(capacity: Self.queuedBatches)
+            let thread = Thread {
+                var batch: [FileEvent] = []
+                batch.reserveCapacity(Self.batchSize)
+                reader.read(inputs) { event in
+                    batch.append(event)
+                    if batch.count == Self.batchSize {
+                        queue.push(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { queue.push(batch) }
+                queue.close()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+            while let batch = queue.pop() {
+                for event in batch { handle(event) }
+            }
+        } else {
+            reader.read(inputs, emit: handle)
+        }
+        let readable = readableCount
         outcome.findings = engine.finish()
         // Said before the per-code warnings, so it is among those a report keeps.
         if linesWithUncountedCodes > 0 {
@@ -184,5 +176,145 @@ public struct AuditRunner {
         var counts: [String: Int] = [:]
         for file in files { counts[file.lastPathComponent, default: 0] += 1 }
         return files.map { counts[$0.lastPathComponent]! > 1 ? $0.relativePath : $0.lastPathComponent }
+    }
+}
+
+extension AuditRunner {
+    /// Events per batch handed between the threads, and batches the queue holds: the reading thread
+    /// stays at most this far ahead, so memory stays flat whatever the size of the files.
+    static let batchSize = 512
+    static let queuedBatches = 8
+}
+
+/// What reading the files hands to the audit, in file order.
+enum FileEvent: Sendable {
+    case fileStart(URL, String)
+    case invoice(Invoice)
+    /// A row that was rejected, with every problem found in it (named as the file names its columns).
+    case rejected([InputIssue])
+    case issue(InputIssue)
+    case outsidePeriod
+    case progress(Int)
+    /// `unreadable`: why the file broke off; `codeColumn`: how the file names the code column.
+    case fileEnd(name: String, readable: Bool, unreadable: InputIssue?, codeColumn: String?)
+}
+
+/// Reads, validates and groups into invoices the rows of the files, one file after the other, and
+/// hands over what it finds in file order. It touches nothing of the audit, so it may run on its
+/// own thread (the pseudonym cache it shares is locked).
+final class FileAuditReader: @unchecked Sendable {
+    let profile: MappingProfile
+    let encoding: TextEncodingChoice?
+    let suggestedProfiles: [MappingProfile]
+    let validator: RecordValidator
+    let period: ActPeriod?
+    private(set) var linesRead = 0
+
+    init(profile: MappingProfile, encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile],
+         validator: RecordValidator, period: ActPeriod?) {
+        self.profile = profile
+        self.encoding = encoding
+        self.suggestedProfiles = suggestedProfiles
+        self.validator = validator
+        self.period = period
+    }
+
+    func read(_ inputs: [(URL, String)], emit: (FileEvent) -> Void) {
+        for (url, name) in inputs {
+            emit(.fileStart(url, name))
+            var assembler = InvoiceAssembler()
+            var reader: RecordReader?
+            // Messages name the column as the file does (`Montant`), not as the contract does (`amount`).
+            func named(_ issue: InputIssue) -> InputIssue {
+                guard issue.columnInFile == nil, let reader, let column = issue.column.flatMap(Column.init(rawValue:)) else { return issue }
+                var named = issue
+                named.columnInFile = reader.columnInFile(column)
+                return named
+            }
+            var readToEnd = false
+            var gaveRows = false
+            var unreadable: InputIssue?
+            do {
+                let opened = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
+                                                        suggestedProfiles: suggestedProfiles)
+                reader = opened
+                while let event = try opened.next() {
+                    switch event {
+                    case .record(let record):
+                        gaveRows = true
+                        linesRead += 1
+                        if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
+                        switch validator.validate(record) {
+                        case .failure(let rejected): emit(.rejected(rejected.issues.map(named)))
+                        case .success(let line):
+                            if let period, !period.contains(line.actDate) {
+                                emit(.outsidePeriod)
+                                continue
+                            }
+                            switch assembler.add(line) {
+                            case .failure(let rejected): emit(.rejected(rejected.issues.map(named)))
+                            case .success(let closed): if let closed { emit(.invoice(closed)) }
+                            }
+                        }
+                    case .rejected(let issue):
+                        gaveRows = true
+                        emit(.rejected([named(issue)]))
+                    case .warning(let issue): emit(.issue(named(issue)))
+                    }
+                }
+                readToEnd = true
+            } catch let failure as UnreadableFile {
+                unreadable = failure.issue
+            } catch {
+                unreadable = InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name))
+            }
+            // What was read before a file broke off is still audited: nothing read is dropped.
+            let last = assembler.flush()
+            emit(.fileEnd(name: name, readable: readToEnd || gaveRows, unreadable: unreadable,
+                          codeColumn: reader?.columnInFile(.code)))
+            if let last { emit(.invoice(last)) }
+        }
+    }
+}
+
+/// A bounded first-in first-out queue of event batches between one reading thread and the audit.
+final class EventQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var batches: [[FileEvent]] = []
+    private var head = 0
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ batch: [FileEvent]) {
+        condition.lock()
+        while batches.count - head >= capacity { condition.wait() }
+        batches.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, or nil once the reader closed the queue and every batch was taken.
+    func pop() -> [FileEvent]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == batches.count && !closed { condition.wait() }
+        guard head < batches.count else { return nil }
+        let batch = batches[head]
+        head += 1
+        if head == batches.count {
+            batches.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        condition.broadcast()
+        return batch
     }
 }

@@ -128,6 +128,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("N'audite que les actes jusqu'à ce jour (AAAA-MM-JJ, inclus).", valueName: "AAAA-MM-JJ"))
     var to: String?
 
+    @Option(help: ArgumentHelp("Fils d'exécution : 1 lit et audite à la suite ; 2 ou plus lisent les fichiers pendant que l'audit avance, même résultat (par défaut : le nombre de cœurs).", valueName: "N"))
+    var jobs: Int?
+
     /// The act dates to audit, from `--month` or `--from`/`--to`; nil for the whole export.
     var period: ActPeriod? {
         if let month, let parsed = ActPeriod(month: month) { return parsed }
@@ -137,6 +140,7 @@ struct InputOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs : nombre positif attendu") }
         if let month, ActPeriod(month: month) == nil { throw ValidationError("--month : mois AAAA-MM attendu (ex. 2024-12)") }
         if month != nil && (from != nil || to != nil) { throw ValidationError("--month ou --from/--to, pas les deux") }
         if let from, CalendarDay(parsing: from) == nil { throw ValidationError("--from : date AAAA-MM-JJ attendue") }

@@ -77,6 +77,7 @@ enum Wiring {
         var runner = AuditRunner(ruleSet: ruleSet, profile: profile, encoding: options.encoding?.choice, roster: try loadRoster(options.roster),
                                  pseudonymizer: Pseudonymizer(key: key), zone: options.zone)
         runner.period = options.period
+        runner.jobs = options.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         if let path = options.allIssues {
             let file = try IssueFile(path: path)
             runner.issueSink = { file.write($0) }
