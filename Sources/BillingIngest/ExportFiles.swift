@@ -1,6 +1,11 @@
 import BillingModel
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Finds the export files a command line names and opens each with the right reader.
 public enum ExportFiles {
@@ -76,7 +81,16 @@ public enum ExportFiles {
         var firstWithDigest: [Data: URL] = [:]
         var kept: [URL] = []
         var issues = issues
-        for file in files {
+        // Only files of the same size can hold the same bytes: a file whose size no other shares is
+        // not read an extra time to be hashed (a whole pass over a single export, 7 % of an audit).
+        let sizes = files.map(regularFileSize)
+        var filesOfSize: [Int64: Int] = [:]
+        for case let size? in sizes { filesOfSize[size, default: 0] += 1 }
+        for (file, size) in zip(files, sizes) {
+            if let size, filesOfSize[size] == 1 {
+                kept.append(file)
+                continue
+            }
             guard let digest = contentDigest(file) else {
                 kept.append(file)  // unreadable: the reader says why
                 continue
@@ -91,6 +105,13 @@ public enum ExportFiles {
             }
         }
         return (kept, issues)
+    }
+
+    /// The size of a regular file (links followed), nil for anything else or when it cannot be read.
+    static func regularFileSize(_ url: URL) -> Int64? {
+        var info = stat()
+        guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
     }
 
     /// SHA-256 of the file, read in 1 MiB blocks (memory stays flat in file size).
