@@ -203,7 +203,7 @@ public struct MTWorkItem: Sendable, Equatable {
         }
         return rows.values.sorted {
             if $0.forfaitCents != $1.forfaitCents { return $0.forfaitCents > $1.forfaitCents }
-            return ($0.practitionerID, $0.patientRef.value, $0.rule) < ($1.practitionerID, $1.patientRef.value, $1.rule)
+            return ($0.practitionerID, $0.patientRef, $0.rule) < ($1.practitionerID, $1.patientRef, $1.rule)
         }
     }
 }

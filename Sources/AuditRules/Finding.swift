@@ -114,8 +114,8 @@ public struct Finding: Sendable, Hashable {
 
     /// Findings are listed in file order, then by rule, so outputs are stable run to run.
     public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        (lhs.location.file, lhs.location.line, lhs.rule, lhs.invoiceID, lhs.patientRef.value)
-            < (rhs.location.file, rhs.location.line, rhs.rule, rhs.invoiceID, rhs.patientRef.value)
+        (lhs.location.file, lhs.location.line, lhs.rule, lhs.invoiceID, lhs.patientRef)
+            < (rhs.location.file, rhs.location.line, rhs.rule, rhs.invoiceID, rhs.patientRef)
     }
 }
 

@@ -14,12 +14,63 @@ public struct SourceLocation: Hashable, Comparable, Sendable, CustomStringConver
 }
 
 /// A keyed pseudonym standing for a patient everywhere after ingest: the NIR is never kept.
+///
+/// A pseudonym as the tool makes it (`p-` and 16 lowercase hex digits) is held as its 64 bits, so
+/// that the per-patient state of a run (a key in several tables for each of hundreds of thousands
+/// of patients) costs 8 bytes a patient and no heap string; any other text is held as it is.
 public struct PatientRef: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let value: String
+    private enum Storage: Hashable, Sendable {
+        case bits(UInt64)
+        case text(String)
+    }
 
-    public init(_ value: String) { self.value = value }
+    private let storage: Storage
 
-    public static func < (lhs: PatientRef, rhs: PatientRef) -> Bool { lhs.value < rhs.value }
+    public init(_ value: String) {
+        storage = PatientRef.bits(of: value).map(Storage.bits) ?? .text(value)
+    }
+
+    /// The pseudonym `p-` followed by these 64 bits in hex.
+    public init(bits: UInt64) { storage = .bits(bits) }
+
+    public var value: String {
+        switch storage {
+        case .text(let text): return text
+        case .bits(let bits):
+            let digits: StaticString = "0123456789abcdef"
+            return String(unsafeUninitializedCapacity: 18) { buffer in
+                buffer[0] = UInt8(ascii: "p")
+                buffer[1] = UInt8(ascii: "-")
+                for index in 0..<16 {
+                    let nibble = Int((bits >> UInt64(60 - 4 * index)) & 0xF)
+                    buffer[2 + index] = digits.utf8Start[nibble]
+                }
+                return 18
+            }
+        }
+    }
+
+    /// The bits of `p-` and exactly 16 lowercase hex digits; nil for any other text, which then
+    /// stays text (upper case would not give back the same text).
+    private static func bits(of text: String) -> UInt64? {
+        let utf8 = text.utf8
+        guard utf8.count == 18, utf8.starts(with: "p-".utf8) else { return nil }
+        var bits: UInt64 = 0
+        for byte in utf8.dropFirst(2) {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): bits = bits << 4 | UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): bits = bits << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return bits
+    }
+
+    /// The order of `value`: for two pseudonyms of bits, fixed-width lowercase hex sorts as the numbers do.
+    public static func < (lhs: PatientRef, rhs: PatientRef) -> Bool {
+        if case .bits(let left) = lhs.storage, case .bits(let right) = rhs.storage { return left < right }
+        return lhs.value < rhs.value
+    }
 
     public var description: String { value }
 }

@@ -37,4 +37,39 @@ final class PseudonymizerTests: XCTestCase {
         XCTAssertTrue(one.ref(for: "P000123").value.hasPrefix("p-"))
         XCTAssertEqual(one.ref(for: "P000123").value.count, 18)
     }
+
+    /// A pseudonym is held as its 64 bits: its text, its order and its equality are those of the
+    /// text it stands for, and a pseudonym read back from the store is the same value.
+    func testAPseudonymHeldAsBitsReadsAndSortsAsItsText() {
+        let pseudonymizer = Pseudonymizer(key: Data(repeating: 7, count: 32))
+        let refs = (0..<200).map { pseudonymizer.ref(for: "P\($0)") }
+        for ref in refs {
+            XCTAssertTrue(ref.value.hasPrefix("p-"))
+            XCTAssertEqual(ref.value.count, 18)
+            XCTAssertTrue(ref.value.dropFirst(2).allSatisfy { "0123456789abcdef".contains($0) })
+            XCTAssertEqual(PatientRef(ref.value), ref, "relu du magasin, c'est le même patient")
+            XCTAssertEqual(PatientRef(ref.value).hashValue, ref.hashValue)
+        }
+        XCTAssertEqual(refs.sorted().map(\.value), refs.map(\.value).sorted())
+        XCTAssertEqual(PatientRef(bits: 0xAB).value, "p-00000000000000ab")
+        // Any other text stays text, and sorts among the pseudonyms by its text.
+        XCTAssertEqual(PatientRef("p-ABCDEF0123456789").value, "p-ABCDEF0123456789")
+        XCTAssertEqual(PatientRef("p-1").value, "p-1")
+        let mixed = [PatientRef("p-1"), PatientRef(bits: 5), PatientRef("p-zzz"), PatientRef(bits: .max)]
+        XCTAssertEqual(mixed.sorted().map(\.value), mixed.map(\.value).sorted())
+    }
+
+    /// More distinct identifiers than the cache holds: the cache starts again and every pseudonym,
+    /// and every refused NIR key, is still the same.
+    func testPastTheCacheCapThePseudonymsAreUnchanged() {
+        let cached = Pseudonymizer(key: Data(repeating: 3, count: 32))
+        let fresh = Pseudonymizer(key: Data(repeating: 3, count: 32))
+        let count = 200_000 + 1_000
+        for index in 0..<count { _ = cached.checkedRef(for: "ID\(index)") }
+        for index in stride(from: 0, to: count, by: 997) {
+            XCTAssertEqual(cached.checkedRef(for: "ID\(index)"), fresh.ref(for: "ID\(index)"))
+        }
+        XCTAssertNil(cached.checkedRef(for: "185077512345600"), "une clé de NIR fausse reste refusée")
+        XCTAssertNil(cached.checkedRef(for: "185077512345600"))
+    }
 }
