@@ -89,6 +89,8 @@ public final class AuditEngine {
 
     /// Settles the per-patient rules and returns every finding in file order.
     public func finish() -> [Finding] {
+        // No invoice comes after this: the duplicate rule's acts are freed before the findings grow.
+        actsByPatient = [:]
         for rule in rules {
             switch rule.check {
             case .mtDeclaration: settleRegularPatients(rule)
@@ -98,7 +100,11 @@ public final class AuditEngine {
         }
         regularPatients = [:]
         departedDeclarations = [:]
-        return findings.sorted(by: Finding.fileOrder)
+        // Sorted in place and handed over: `sorted` kept the engine's array and a copy at once.
+        var all = findings
+        findings = []
+        all.sort(by: Finding.fileOrder)
+        return all
     }
 
     // MARK: Prices
