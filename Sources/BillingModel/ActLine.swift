@@ -17,7 +17,7 @@ public struct SourceLocation: Hashable, Comparable, Sendable, CustomStringConver
 ///
 /// A pseudonym as the tool makes it (`p-` and 16 lowercase hex digits) is held as its 64 bits, so
 /// that the per-patient state of a run (a key in several tables for each of hundreds of thousands
-/// of patients) costs 8 bytes a patient and no heap string; any other text is held as it is.
+/// of patients) holds no heap string per patient; any other text is held as it is.
 public struct PatientRef: Hashable, Comparable, Sendable, CustomStringConvertible {
     private enum Storage: Hashable, Sendable {
         case bits(UInt64)
