@@ -2,17 +2,25 @@ import Foundation
 
 /// A calendar day with no time and no time zone: the date of care, a birth date, a validity bound.
 public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let year: Int
-    public let month: Int
-    public let day: Int
+    /// `year × 512 + month × 32 + day` in 4 bytes rather than three Ints in 24: a day sits in every
+    /// act line, finding and per-patient fact, hundreds of thousands of them held at once. The
+    /// packing keeps the calendar order, so equality, hashing and `<` work on it directly.
+    private let packed: Int32
+
+    public var year: Int { Int(packed >> 9) }
+    public var month: Int { Int((packed >> 5) & 0xF) }
+    public var day: Int { Int(packed & 0x1F) }
 
     /// Nil when the day does not exist (31 April, 29 February of a common year).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               day >= 1, day <= CalendarDay.daysIn(month: month, year: year) else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        self.init(checkedYear: year, month: month, day: day)
+    }
+
+    /// Years beyond ±4 million (only reachable by arithmetic far outside any billing) are clamped.
+    private init(checkedYear year: Int, month: Int, day: Int) {
+        packed = Int32(clamping: year) << 9 | Int32(month) << 5 | Int32(day)
     }
 
     /// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (the two spellings exports use). Nil for anything else
@@ -54,9 +62,7 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
         }
     }
 
-    public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
-        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
-    }
+    public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool { lhs.packed < rhs.packed }
 
     /// Days since 1970-01-01 (proleptic Gregorian), for arithmetic between days.
     public var dayNumber: Int {
@@ -79,9 +85,7 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
         let monthIndex = (5 * dayOfYear + 2) / 153
         let d = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let m = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        self.year = yearOfEra + era * 400 + (m <= 2 ? 1 : 0)
-        self.month = m
-        self.day = d
+        self.init(checkedYear: min(max(yearOfEra + era * 400 + (m <= 2 ? 1 : 0), -4_000_000), 4_000_000), month: m, day: d)
     }
 
     public func adding(days: Int) -> CalendarDay { CalendarDay(dayNumber: dayNumber + days) }
