@@ -11,13 +11,20 @@ public final class AuditEngine {
     private var findings: [Finding] = []
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
     private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
-    /// The duplicate rule's memory: per patient, the acts around the day seen last. A day drops out
-    /// once the patient is seen more than `DuplicateState.windowDays` away from it, so the state
-    /// grows with the patients, not with the acts (a duplicate is billed on the same day).
-    private var actsByPatient: [PatientRef: DuplicateState] = [:]
+    /// The duplicate rule's memory: per patient, the acts around the day seen last (see
+    /// `DuplicateMemory`): it holds the patients seen lately or on days still open, not every
+    /// patient of the run.
+    private var duplicates = DuplicateMemory()
+    /// For the tests: a short sweep interval shows the sweeps without a hundred thousand invoices.
+    var duplicateSweepInterval: Int {
+        get { duplicates.sweepInterval }
+        set { duplicates.sweepInterval = newValue }
+    }
 
     /// Days held by the duplicate rule across all patients (for the test that it stays bounded).
-    var duplicateDaysKept: Int { actsByPatient.values.reduce(0) { $0 + $1.dayCount } }
+    var duplicateDaysKept: Int { duplicates.dayCount }
+    /// Patients held by the duplicate rule (for the test that closed days are dropped).
+    var duplicatePatientsKept: Int { duplicates.patientCount }
 
     /// When set, the facts of the rules settled per patient and year (médecin traitant) go here
     /// instead of into this run's state, and `finish` settles none of them: the nightly store keeps
@@ -90,7 +97,17 @@ public final class AuditEngine {
     /// Settles the per-patient rules and returns every finding in file order.
     public func finish() -> [Finding] {
         // No invoice comes after this: the duplicate rule's acts are freed before the findings grow.
-        actsByPatient = [:]
+        duplicates = DuplicateMemory()
+        // Room for every finding to settle, made once: growing by doubling left up to twice the
+        // findings' size reserved (46 MB for 150 000 findings instead of 26).
+        let settling = rules.reduce(0) { count, rule in
+            switch rule.check {
+            case .mtDeclaration: return count + (regularPatients[rule.id]?.count ?? 0)
+            case .mtDeparted: return count + (departedDeclarations[rule.id]?.count ?? 0)
+            default: return count
+            }
+        }
+        findings.reserveCapacity(findings.count + settling)
         for rule in rules {
             switch rule.check {
             case .mtDeclaration: settleRegularPatients(rule)
@@ -314,9 +331,9 @@ public final class AuditEngine {
         guard context.matches(rule.when) else { return }
         let invoice = context.invoice
         let day = Int32(clamping: invoice.date.dayNumber)
-        var state = actsByPatient.removeValue(forKey: invoice.patient.ref) ?? DuplicateState()
+        var state = duplicates.take(invoice.patient.ref)
         state.forget(awayFrom: day)
-        defer { actsByPatient[invoice.patient.ref] = state }
+        defer { duplicates.put(state, for: invoice.patient.ref, day: day) }
         for line in invoice.lines where rule.codes.isEmpty || rule.codes.contains(line.code.text) {
             let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
                                          coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
@@ -386,20 +403,8 @@ public final class AuditEngine {
         let key = PatientYear(patient: fact.patient, year: fact.year)
         switch rule.check {
         case .mtDeclaration:
-            var state = regularPatients[rule.id]?[key] ?? RegularPatientState(ageAtYearEnd: fact.ageAtYearEnd)
-            state.invoices += 1
-            var seen = state.byPractitioner[fact.practitionerID] ?? PractitionerSeen(count: 0, latest: fact)
-            seen.count += 1
-            if !fact.isBefore(seen.latest) { seen.latest = fact }
-            state.byPractitioner[fact.practitionerID] = seen
-            // The ALD flag and the cover of the latest encounter decide the forfait category.
-            if state.latest.map({ !fact.isBefore($0) }) ?? true {
-                state.latest = fact
-                state.ald = fact.ald
-                state.coverage = fact.coverage
-                state.ageAtYearEnd = fact.ageAtYearEnd
-            }
-            regularPatients[rule.id, default: [:]][key] = state
+            let anchor = FactAnchor(fact)
+            regularPatients[rule.id, default: [:]][key, default: RegularPatientState(first: fact, anchor: anchor)].fold(fact, anchor)
         case .mtDeparted:
             // The first encounter after the departure is the one the finding points at.
             if let first = departedDeclarations[rule.id]?[key], !fact.isBefore(first) { return }
@@ -412,13 +417,13 @@ public final class AuditEngine {
     private func settleRegularPatients(_ rule: EngineRule) {
         for (key, state) in regularPatients[rule.id] ?? [:] where state.invoices >= rule.minInvoices {
             // The doctor who saw the patient most that year; ties go to the most recent.
-            guard let (practitionerID, seen) = state.byPractitioner.max(by: { lhs, rhs in
-                if lhs.value.count != rhs.value.count { return lhs.value.count < rhs.value.count }
-                if lhs.value.latest.date != rhs.value.latest.date { return lhs.value.latest.date < rhs.value.latest.date }
-                return lhs.key > rhs.key
-            }) else { continue }
+            let seen = state.others.reduce(state.first) { best, candidate in
+                if best.count != candidate.count { return best.count < candidate.count ? candidate : best }
+                if best.latest.date != candidate.latest.date { return best.latest.date < candidate.latest.date ? candidate : best }
+                return best.practitionerID > candidate.practitionerID ? candidate : best
+            }
             addForfaitFinding(rule, patient: key, ageAtYearEnd: state.ageAtYearEnd, ald: state.ald, coverage: state.coverage,
-                              practitionerID: practitionerID, anchor: seen.latest, extra: ["invoices": String(state.invoices)])
+                              practitionerID: seen.practitionerID, anchor: seen.latest, extra: ["invoices": String(state.invoices)])
         }
     }
 
@@ -426,7 +431,7 @@ public final class AuditEngine {
         for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
             guard let departure = declaration.departure else { continue }
             addForfaitFinding(rule, patient: key, ageAtYearEnd: declaration.ageAtYearEnd, ald: declaration.ald,
-                              coverage: declaration.coverage, practitionerID: departure.practitionerID, anchor: declaration,
+                              coverage: declaration.coverage, practitionerID: departure.practitionerID, anchor: FactAnchor(declaration),
                               extra: ["departed": departure.name.isEmpty ? departure.practitionerID : departure.name,
                                       "end_date": departure.endDate.french])
         }
@@ -435,7 +440,7 @@ public final class AuditEngine {
     /// The forfait of the patient's category for the year (valued on 31 December, the day the
     /// patientèle is counted), plus the supplements of the patient's cover (C2S from 2026).
     private func addForfaitFinding(_ rule: EngineRule, patient key: PatientYear, ageAtYearEnd: Int, ald: Bool, coverage: Coverage?,
-                                   practitionerID: String, anchor: PatientYearFact, extra: [String: String]) {
+                                   practitionerID: String, anchor: FactAnchor, extra: [String: String]) {
         guard let category = ruleSet.forfait(ageAtYearEnd: ageAtYearEnd, ald: ald, year: key.year) else { return }
         let yearEnd = CalendarDay(year: key.year, month: 12, day: 31)!
         guard var value = tariff(category.code, on: yearEnd) else { return }
@@ -542,21 +547,133 @@ public struct Departure: Sendable, Hashable {
     }
 }
 
-struct PractitionerSeen {
-    var count: Int
-    /// The practitioner's latest invoice that year.
-    var latest: PatientYearFact
+/// What of an invoice a forfait finding points at, without the rest of its fact.
+struct FactAnchor {
+    var invoiceID: String
+    var date: CalendarDay
+    var location: SourceLocation
+    var code: String
+    var ageOnDate: Int
+
+    init(_ fact: PatientYearFact) {
+        invoiceID = fact.invoiceID
+        date = fact.date
+        location = fact.location
+        code = fact.code
+        ageOnDate = fact.ageOnDate
+    }
+
+    /// Earlier date, or the same date earlier in the files (as `PatientYearFact.isBefore`).
+    func isBefore(_ other: FactAnchor) -> Bool { (date, location) < (other.date, other.location) }
 }
 
+struct PractitionerSeen {
+    var practitionerID: String
+    var count: Int
+    /// The practitioner's latest invoice that year.
+    var latest: FactAnchor
+
+    mutating func see(_ anchor: FactAnchor) {
+        count += 1
+        if !anchor.isBefore(latest) { latest = anchor }
+    }
+}
+
+/// One patient-year of the médecin traitant rule, held compact: a patient sees one or two doctors a
+/// year, so the first is held in place and any other in a small array (a dictionary per
+/// patient-year, each entry a whole fact, took some 650 bytes per patient-year).
 struct RegularPatientState {
     var ageAtYearEnd: Int
     var invoices = 0
-    var ald = false
+    var ald: Bool
     var coverage: Coverage?
-    var latest: PatientYearFact?
-    var byPractitioner: [String: PractitionerSeen] = [:]
+    /// The latest encounter: its ALD flag, cover and age decide the forfait category.
+    var latest: FactAnchor
+    var first: PractitionerSeen
+    var others: [PractitionerSeen] = []
 
-    init(ageAtYearEnd: Int) { self.ageAtYearEnd = ageAtYearEnd }
+    init(first fact: PatientYearFact, anchor: FactAnchor) {
+        ageAtYearEnd = fact.ageAtYearEnd
+        ald = fact.ald
+        coverage = fact.coverage
+        latest = anchor
+        first = PractitionerSeen(practitionerID: fact.practitionerID, count: 0, latest: anchor)
+    }
+
+    /// Folds one more invoice in; the result does not depend on the order invoices come in.
+    mutating func fold(_ fact: PatientYearFact, _ anchor: FactAnchor) {
+        invoices += 1
+        if first.practitionerID == fact.practitionerID {
+            first.see(anchor)
+        } else if let index = others.firstIndex(where: { $0.practitionerID == fact.practitionerID }) {
+            others[index].see(anchor)
+        } else {
+            var seen = PractitionerSeen(practitionerID: fact.practitionerID, count: 0, latest: anchor)
+            seen.see(anchor)
+            others.append(seen)
+        }
+        if !anchor.isBefore(latest) {
+            latest = anchor
+            ald = fact.ald
+            coverage = fact.coverage
+            ageAtYearEnd = fact.ageAtYearEnd
+        }
+    }
+}
+
+/// The duplicate rule's acts of every patient still in play. Per patient, a `DuplicateState`; the
+/// patients are held in two generations so that a patient who can no longer bring a duplicate is
+/// dropped without a scan per invoice. Every `sweepInterval` invoices, a patient not seen since the
+/// last sweep is dropped
+/// - when all their days are closed: more than `windowDays` before the latest day of the run. In an
+///   export sorted by date, that is a day closing: no later invoice can fall on it.
+/// - whatever their days, when not seen for `idleSweepsKept` sweeps (262 144 invoices): in an
+///   export sorted by patient or practitioner, the patient's block ended long ago.
+/// So the state follows the patients seen lately, not all the patients of a run (a 5M-line file's
+/// 500 000 patients held 100 MB to its end). What is lost: two copies of an act more than that far
+/// apart in a file not sorted by date, with no invoice of the patient between them.
+struct DuplicateMemory {
+    /// 65 536 invoices: a day of a federation of some fifty centres.
+    var sweepInterval = 65_536
+    static let idleSweepsKept: UInt8 = 4
+
+    private var current: [PatientRef: DuplicateState] = [:]
+    private var previous: [PatientRef: DuplicateState] = [:]
+    private var invoicesSinceSweep = 0
+    private var latestDay = Int32.min
+
+    var dayCount: Int { (current.values.map(\.dayCount) + previous.values.map(\.dayCount)).reduce(0, +) }
+    var patientCount: Int { current.count + previous.count }
+
+    /// The patient's acts, taken out (an empty state for a patient not held).
+    mutating func take(_ patient: PatientRef) -> DuplicateState {
+        current.removeValue(forKey: patient) ?? previous.removeValue(forKey: patient) ?? DuplicateState()
+    }
+
+    mutating func put(_ state: DuplicateState, for patient: PatientRef, day: Int32) {
+        // A patient none of whose acts the rule keeps needs no entry.
+        if !state.isEmpty {
+            var state = state
+            state.idleSweeps = 0
+            current[patient] = state
+        }
+        latestDay = max(latestDay, day)
+        invoicesSinceSweep += 1
+        if invoicesSinceSweep >= sweepInterval { sweep() }
+    }
+
+    private mutating func sweep() {
+        invoicesSinceSweep = 0
+        // `previous` holds the patients untouched since the last sweep: those with an open day stay.
+        var kept = current
+        let closedBefore = latestDay &- DuplicateState.windowDays
+        for (patient, var state) in previous {
+            state.idleSweeps += 1
+            if state.lastDay >= closedBefore && state.idleSweeps < DuplicateMemory.idleSweepsKept { kept[patient] = state }
+        }
+        previous = kept
+        current = [:]
+    }
 }
 
 /// One patient's acts around the day seen last: the acts of a day are forgotten once the patient
@@ -582,8 +699,12 @@ struct DuplicateState {
     }
 
     private var acts: [Act] = []
+    /// Sweeps since the patient was last seen (`DuplicateMemory`).
+    var idleSweeps: UInt8 = 0
 
     var dayCount: Int { Set(acts.map(\.day)).count }
+    var lastDay: Int32 { acts.map(\.day).max() ?? .min }
+    var isEmpty: Bool { acts.isEmpty }
 
     /// Drops the acts of days more than `windowDays` before or after `day`.
     mutating func forget(awayFrom day: Int32) {
