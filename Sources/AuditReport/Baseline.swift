@@ -55,7 +55,7 @@ public struct Baseline: Sendable, Equatable {
         for entry in previous?.entries ?? [] { kept[entry.fingerprint] = entry }
         var seen: Set<String> = []
         var entries: [Entry] = []
-        for finding in outcome.findings.sorted(by: Finding.fileOrder) where seen.insert(finding.fingerprint).inserted {
+        for finding in outcome.findings.inFileOrder() where seen.insert(finding.fingerprint).inserted {
             let earlier = kept[finding.fingerprint]
             entries.append(Entry(fingerprint: finding.fingerprint, rule: finding.rule, certainty: finding.certainty.rawValue,
                                  invoiceID: finding.invoiceID, actDate: finding.actDate.iso, code: finding.code,

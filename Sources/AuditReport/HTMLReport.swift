@@ -91,7 +91,7 @@ public enum HTMLReport {
         html += "<table class=\"rules\"><thead><tr><th class=\"rule\">Règle</th><th class=\"num\">À refacturer</th><th class=\"num\">À obtenir</th><th class=\"num\">À vérifier</th><th class=\"num\">À risque</th><th class=\"num\">Constats</th><th class=\"advice\">Ce qu'il faut changer</th></tr></thead><tbody>\n"
         // The rule set's advice; without one, the message of the rule's first finding in file order.
         var firstMessage: [String: String] = [:]
-        for finding in outcome.findings.sorted(by: Finding.fileOrder) where firstMessage[finding.rule] == nil {
+        for finding in outcome.findings.inFileOrder() where firstMessage[finding.rule] == nil {
             firstMessage[finding.rule] = finding.message
         }
         for line in totals.byRule {

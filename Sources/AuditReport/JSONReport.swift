@@ -93,7 +93,7 @@ public enum JSONReport {
                 }
             }
             json.field("findings") {
-                json.array(outcome.findings.sorted(by: Finding.fileOrder)) { finding in
+                json.array(outcome.findings.inFileOrder()) { finding in
                     json.object {
                         json.field("rule", finding.rule)
                         json.field("kind", finding.kind.rawValue)

@@ -62,7 +62,7 @@ public enum TextReport {
             lines.append("")
             lines.append(style.bold("À corriger"))
             // Largest amount first; ties in file order, so the list is the same run to run.
-            let ranked = outcome.findings.sorted(by: Finding.fileOrder).enumerated().sorted { lhs, rhs in
+            let ranked = outcome.findings.inFileOrder().enumerated().sorted { lhs, rhs in
                 let (a, b) = (lhs.element.lostCents + lhs.element.atRiskCents, rhs.element.lostCents + rhs.element.atRiskCents)
                 return a != b ? a > b : lhs.offset < rhs.offset
             }.map(\.element)

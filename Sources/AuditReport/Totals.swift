@@ -180,7 +180,7 @@ public struct MTWorkItem: Sendable, Equatable {
     /// Rows sorted by forfait at stake (largest first), then practitioner and pseudonym.
     static func worklist(_ outcome: AuditOutcome) -> [MTWorkItem] {
         var rows: [String: MTWorkItem] = [:]
-        for finding in outcome.findings.sorted(by: Finding.fileOrder) where finding.kind == .missingMT {
+        for finding in outcome.findings.inFileOrder() where finding.kind == .missingMT {
             // "\u{1F}" cannot occur in a pseudonym or a rule id: the key is unambiguous.
             let key = finding.patientRef.value + "\u{1F}" + finding.rule
             guard var row = rows[key] else {
