@@ -66,6 +66,7 @@ public struct AuditRunner {
         var codeColumnInFile: [String: String] = [:]
         func take(_ invoice: Invoice) {
             outcome.invoices += 1
+            if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
             outcome.acts += invoice.lines.count
             for line in invoice.lines {
                 outcome.billedByPractitioner[line.practitionerID, default: .zero] += line.amount
@@ -112,6 +113,7 @@ public struct AuditRunner {
                                      validator: validator, period: period)
         let inputs = Array(zip(files, names))
         if jobs > 1 {
+            FreedMemory.shareOneArena()
             let queue = EventQueue(capacity: Self.queuedBatches)
             let thread = Thread {
                 var batch: [FileEvent] = []
@@ -309,9 +311,15 @@ final class EventQueue: @unchecked Sendable {
         while head == batches.count && !closed { condition.wait() }
         guard head < batches.count else { return nil }
         let batch = batches[head]
+        // Let go of the batch now: kept until the queue ran empty, which a reader ahead of the
+        // audit never lets happen, the batches taken piled up with the file's rows.
+        batches[head] = []
         head += 1
         if head == batches.count {
             batches.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= capacity {
+            batches.removeFirst(head)
             head = 0
         }
         condition.broadcast()
