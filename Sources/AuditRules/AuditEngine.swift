@@ -8,7 +8,7 @@ public final class AuditEngine {
     public let roster: Roster?
     public let zone: String
 
-    private var findings: [Finding] = []
+    private var findings = FindingList()
     private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
     private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
     /// The duplicate rule's memory: per patient, the acts around the day seen last (see
@@ -98,16 +98,11 @@ public final class AuditEngine {
     public func finish() -> [Finding] {
         // No invoice comes after this: the duplicate rule's acts are freed before the findings grow.
         duplicates = DuplicateMemory()
-        // Room for every finding to settle, made once: growing by doubling left up to twice the
-        // findings' size reserved (46 MB for 150 000 findings instead of 26).
-        let settling = rules.reduce(0) { count, rule in
-            switch rule.check {
-            case .mtDeclaration: return count + (regularPatients[rule.id]?.count ?? 0)
-            case .mtDeparted: return count + (departedDeclarations[rule.id]?.count ?? 0)
-            default: return count
-            }
-        }
-        findings.reserveCapacity(findings.count + settling)
+        FreedMemory.release()
+        // The per-patient findings are settled once that state is the last thing held, and the
+        // findings are joined into one array of their exact size, chunk by chunk, and sorted without
+        // a copy: growing one array by doubling, then sorting it, took up to 64 MB at the end of a
+        // 5M-line file.
         for rule in rules {
             switch rule.check {
             case .mtDeclaration: settleRegularPatients(rule)
@@ -117,10 +112,9 @@ public final class AuditEngine {
         }
         regularPatients = [:]
         departedDeclarations = [:]
-        // Sorted in place and handed over: `sorted` kept the engine's array and a copy at once.
-        var all = findings
-        findings = []
-        all.sort(by: Finding.fileOrder)
+        FreedMemory.release()
+        var all = findings.drain()
+        all.sortInPlaceByPermutation(by: Finding.fileOrder)
         return all
     }
 
@@ -714,6 +708,73 @@ struct DuplicateState {
     func first(matching act: Act) -> Act? { acts.first { $0.isSameAct(as: act) } }
 
     mutating func keep(_ act: Act) { acts.append(act) }
+}
+
+/// The findings of a run as they come, in chunks: no array is ever grown by copying.
+struct FindingList {
+    static let chunkSize = 4_096
+
+    private var full: [[Finding]] = []
+    private var open: [Finding] = []
+
+    var count: Int { full.count * FindingList.chunkSize + open.count }
+
+    mutating func append(_ finding: Finding) {
+        if open.isEmpty { open.reserveCapacity(FindingList.chunkSize) }
+        open.append(finding)
+        if open.count == FindingList.chunkSize {
+            full.append(open)
+            open = []
+        }
+    }
+
+    /// Every finding in one array of exact size, each chunk freed once copied; the list is left empty.
+    mutating func drain() -> [Finding] {
+        var all: [Finding] = []
+        all.reserveCapacity(count)
+        for index in full.indices {
+            all.append(contentsOf: full[index])
+            full[index] = []
+        }
+        all.append(contentsOf: open)
+        full = []
+        open = []
+        return all
+    }
+}
+
+extension Array {
+    /// Sorts in place through a sorted permutation of indices: the standard sort's buffer of half
+    /// the elements (13 MB for 150 000 findings) becomes one of 32-bit indices. Stable, as `sort`.
+    mutating func sortInPlaceByPermutation(by areInIncreasingOrder: (Element, Element) -> Bool) {
+        guard count > 1, count <= Int(Int32.max) else {
+            sort(by: areInIncreasingOrder)
+            return
+        }
+        // order[i]: the index of the element that belongs at position i.
+        var order = (0..<Int32(count)).map { $0 }
+        order.sort { lhs, rhs in
+            let (a, b) = (self[Int(lhs)], self[Int(rhs)])
+            if areInIncreasingOrder(a, b) { return true }
+            if areInIncreasingOrder(b, a) { return false }
+            return lhs < rhs
+        }
+        // Each cycle of the permutation is walked once; a placed position is marked by order[i] == i.
+        for start in indices where Int(order[start]) != start {
+            let saved = self[start]
+            var position = start
+            while true {
+                let source = Int(order[position])
+                order[position] = Int32(position)
+                if source == start {
+                    self[position] = saved
+                    break
+                }
+                self[position] = self[source]
+                position = source
+            }
+        }
+    }
 }
 
 /// `{name}` placeholders in a rule's message, filled from the finding.
