@@ -33,9 +33,23 @@ public enum QuotedValue {
         guard !looksLikeADate(value) else { return false }
         for identity in identities {
             let trimmed = identity.trimmingCharacters(in: .whitespaces)
-            if trimmed.count >= 4 && value.contains(trimmed) { return false }
+            if trimmed.count >= 4 && holds(value, trimmed) { return false }
         }
         return true
+    }
+
+    /// Whether `text` holds `part`, byte for byte. Not Foundation's `contains`: it stops the process
+    /// (String index out of bounds) when `part` holds a NUL character and `text` is not ASCII, and a
+    /// patient id full of NULs is what a hostile file gives (found by FuzzCSV).
+    public static func holds(_ text: String, _ part: String) -> Bool {
+        let haystack = Array(text.utf8)
+        let needle = Array(part.utf8)
+        guard let first = needle.first else { return true }
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     /// The shape of a value, never its content: `valeur de 15 caractères, chiffres seulement`.

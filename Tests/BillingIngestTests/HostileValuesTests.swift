@@ -110,6 +110,19 @@ final class HostileValuesTests: XCTestCase {
         }
     }
 
+    /// FuzzCSV, 2026-11-23: a patient id of a digit and NUL bytes made the gate's identity check
+    /// (Foundation's `contains`) stop the process on any non-ASCII value; it is a byte search now.
+    func testAnIdentityFullOfNULsDoesNotStopTheGate() {
+        let identity = "2" + String(repeating: "\0", count: 64)
+        XCTAssertEqual(QuotedValue.inline("é", identities: [identity]), " « é »")
+        XCTAssertEqual(QuotedValue.inline("Cabinet médical", identities: [identity, "1954"]), " « Cabinet médical »")
+        XCTAssertEqual(QuotedValue.inline("à 1954 près", identities: [identity, "1954"]), " (\(QuotedValue.describe("à 1954 près")))")
+        XCTAssertTrue(QuotedValue.holds("sexe é \(identity) fin", identity))
+        XCTAssertFalse(QuotedValue.holds("sexe é 2 fin", identity))
+        XCTAssertTrue(QuotedValue.holds("abc", ""))
+        XCTAssertFalse(QuotedValue.holds("ab", "abc"))
+    }
+
     func testQuotedValueGate() {
         XCTAssertEqual(QuotedValue.quote("XYZ"), "« XYZ »")
         XCTAssertEqual(QuotedValue.quote("185077512345678"), "valeur de 15 caractères, chiffres seulement")
