@@ -27,7 +27,19 @@ public struct MappingProfile: Sendable {
 
     /// Header names are matched case-insensitively, ignoring surrounding spaces and a BOM.
     public static func normalizeHeader(_ raw: String) -> String {
-        raw.trimmingCharactersInWhitespace().replacingOccurrences(of: "\u{FEFF}", with: "").lowercased()
+        // Printable ASCII (nearly every name and value): trimmed and lowercased byte by byte, since the
+        // Foundation path below cost more than the rest of reading an XML act (it runs per attribute).
+        let utf8 = raw.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            guard let first = utf8.firstIndex(where: { $0 != 0x20 }) else { return "" }
+            let last = utf8.lastIndex(where: { $0 != 0x20 })!
+            let trimmed = utf8[first...last]
+            if !trimmed.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) {
+                return first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) ? raw : String(decoding: trimmed, as: UTF8.self)
+            }
+            return String(decoding: trimmed.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        }
+        return raw.trimmingCharactersInWhitespace().replacingOccurrences(of: "\u{FEFF}", with: "").lowercased()
     }
 
     /// The column a header names: the profile's aliases first, then the contract's own names.

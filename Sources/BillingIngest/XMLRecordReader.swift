@@ -25,18 +25,31 @@ public final class XMLRecordReader: RecordReader {
     private var finished = false
     private var sawRoot = false
 
-    /// Attributes of the enclosing `<invoice>` and of its `<patient>`, already mapped to columns.
-    private var invoiceFields: [Column: String]?
+    /// Attributes of the enclosing `<invoice>` and of its `<patient>`, already mapped to columns, by
+    /// `Column.ordinal` (nil: not given).
+    private var invoiceFields: [String?]?
     private var invoiceDepth = -1
-    private var patientFields: [Column: String] = [:]
+    private var patientFields = XMLRecordReader.noFields
+    private static let noFields = [String?](repeating: nil, count: Column.count)
 
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
     /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
     private var reportedUnknownElements: Set<String> = []
     private var reportedUnknownAttributes: Set<String> = []
-    /// The attribute each column was first read from (`amount` of `act`), for messages.
-    private var attributeNames: [Column: (element: String, attribute: String)] = [:]
+    /// The attribute each column was first read from (`amount` of `act`), for messages; by `Column.ordinal`.
+    private var attributeNames = [(element: String, attribute: String)?](repeating: nil, count: Column.count)
+    /// The column each attribute name of an element maps to (nil: none) with the name, once worked
+    /// out: the same few names come on every act. Keyed by libxml2's pointer to the name, which its
+    /// reader interns and frees only with itself, so a pointer always means the same name here.
+    /// Bounded, so a file of made-up names cannot grow it.
+    private var resolvedAttributes: [InternedAttribute: (name: String, column: Column?)] = [:]
+    private struct InternedAttribute: Hashable {
+        var element: ElementKind
+        var name: UnsafeRawPointer
+    }
+    private enum ElementKind { case batch, invoice, patient, act }
+    private static let maxResolvedAttributes = 256
 
     public init(url: URL, displayName: String, profile: MappingProfile) throws {
         _ = XMLRecordReader.prepareLibxml2
@@ -142,7 +155,8 @@ public final class XMLRecordReader: RecordReader {
                 finished = true
                 throw unreadable(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
             }
-            readAttributes(of: name, line: line, mapping: [:], known: XMLRecordReader.batchAttributes)
+            var ignored = XMLRecordReader.noFields
+            readAttributes(of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
             return
         }
 
@@ -154,12 +168,15 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
                     severity: .warning)))
             }
-            invoiceFields = readAttributes(of: name, line: line, mapping: XMLRecordReader.invoiceAttributes)
-            patientFields = [:]
+            var fields = XMLRecordReader.noFields
+            readAttributes(of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
+            invoiceFields = fields
+            patientFields = XMLRecordReader.noFields
             invoiceDepth = Int(depth)
             if isEmpty { leaveInvoice() }
         case "patient":
-            let fields = readAttributes(of: name, line: line, mapping: XMLRecordReader.patientAttributes)
+            var fields = XMLRecordReader.noFields
+            readAttributes(of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
             if invoiceFields != nil {
                 patientFields = fields
             } else {
@@ -169,18 +186,18 @@ public final class XMLRecordReader: RecordReader {
                     severity: .warning)))
             }
         case "act":
-            let actFields = readAttributes(of: name, line: line, mapping: XMLRecordReader.actAttributes)
-            guard let invoiceFields else {
+            // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
+            // element speaks. The act's are read straight into the record, its one array.
+            var fields = invoiceFields ?? XMLRecordReader.noFields
+            for index in 0..<Column.count where patientFields[index] != nil { fields[index] = patientFields[index] }
+            readAttributes(of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
+            guard invoiceFields != nil else {
                 pending.append(.rejected(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
-            // Act attributes win over the invoice's, the patient's over the invoice's: the most specific element speaks.
-            var fields = invoiceFields
-            fields.merge(patientFields) { _, patient in patient }
-            fields.merge(actFields) { _, act in act }
-            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), fields: fields)))
+            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), values: fields)))
         default:
             // Once many names were seen the set stops growing; later unknown elements are each reported.
             if reportedUnknownElements.count >= XMLRecordReader.maxRememberedNames || reportedUnknownElements.insert(name).inserted {
@@ -195,24 +212,22 @@ public final class XMLRecordReader: RecordReader {
     private func leaveInvoice() {
         invoiceFields = nil
         invoiceDepth = -1
-        patientFields = [:]
+        patientFields = XMLRecordReader.noFields
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a
     /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
     /// reported once per element and attribute name.
-    @discardableResult
-    private func readAttributes(of element: String, line: Int, mapping: [String: Column], known: Set<String> = []) -> [Column: String] {
-        var fields: [Column: String] = [:]
-        guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return fields }
+    private func readAttributes(of element: String, kind: ElementKind, line: Int, mapping: [String: Column],
+                                known: Set<String> = [], into fields: inout [String?]) {
+        guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
         repeat {
             if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
-            let name = XMLRecordReader.string(xmlTextReaderConstName(reader)) ?? ""
-            let value = XMLRecordReader.string(xmlTextReaderConstValue(reader)) ?? ""
+            let (name, column) = resolve(xmlTextReaderConstName(reader), of: kind, mapping: mapping)
             if known.contains(name) { continue }
-            if let column = (mapping.isEmpty ? nil : profile.column(forHeader: name)) ?? mapping[name] {
-                fields[column] = value
-                if attributeNames[column] == nil { attributeNames[column] = (element, name) }
+            if let column {
+                fields[column.ordinal] = XMLRecordReader.string(xmlTextReaderConstValue(reader)) ?? ""
+                if attributeNames[column.ordinal] == nil { attributeNames[column.ordinal] = (element, name) }
             } else if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
                         || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
                 pending.append(.warning(InputIssue(
@@ -222,7 +237,18 @@ public final class XMLRecordReader: RecordReader {
             }
         } while xmlTextReaderMoveToNextAttribute(reader) == 1
         xmlTextReaderMoveToElement(reader)
-        return fields
+    }
+
+    /// An attribute's name and column: the profile's names first (so a vendor's attribute names can
+    /// be aliased), then spec §2's.
+    private func resolve(_ pointer: UnsafePointer<xmlChar>?, of kind: ElementKind, mapping: [String: Column]) -> (name: String, column: Column?) {
+        guard let pointer else { return ("", nil) }
+        let key = InternedAttribute(element: kind, name: UnsafeRawPointer(pointer))
+        if let known = resolvedAttributes[key] { return known }
+        let name = XMLRecordReader.string(pointer) ?? ""
+        let column = mapping.isEmpty ? nil : profile.column(forHeader: name) ?? mapping[name]
+        if resolvedAttributes.count < XMLRecordReader.maxResolvedAttributes { resolvedAttributes[key] = (name, column) }
+        return (name, column)
     }
 
     /// The line of the current element's `<`. libxml2 records the line where the start tag *ends*
@@ -241,7 +267,7 @@ public final class XMLRecordReader: RecordReader {
 
     /// The attribute as the file wrote it; for a column not seen yet, its name in spec §2.
     public func columnInFile(_ column: Column) -> String? {
-        let name = attributeNames[column] ?? XMLRecordReader.specAttribute(of: column)
+        let name = attributeNames[column.ordinal] ?? XMLRecordReader.specAttribute(of: column)
         return name.map { "attribut \(QuotedValue.quote($0.attribute)) de <\($0.element)>" }
     }
 
@@ -280,8 +306,10 @@ public final class XMLRecordReader: RecordReader {
         QuotedValue.isSafe(name) ? "<\(name)>" : "(élément : \(QuotedValue.describe(name)))"
     }
 
+    /// libxml2 hands out UTF-8; decoding a buffer takes the standard library's fast path, which
+    /// `String(cString:)` did not (a tenth of an XML run).
     private static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
-        pointer.map { String(cString: $0) }
+        pointer.map { String(decoding: UnsafeBufferPointer(start: $0, count: strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))), as: UTF8.self) }
     }
 
     // MARK: Fixed mapping (spec §2)

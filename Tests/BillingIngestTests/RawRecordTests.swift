@@ -20,4 +20,14 @@ final class RawRecordTests: XCTestCase {
         XCTAssertEqual(record[.patientID], "P1")
         XCTAssertEqual(record.values.count, Column.count)
     }
+
+    /// The ASCII fast path of `normalizeHeader` says what the Foundation path says.
+    func testHeaderNamesNormaliseAlikeOnBothPaths() {
+        let names = ["code", "Code", " MONTANT ", "birth-date", "mt_status", "  ", "", "Date Acte", "a ", " b",
+                     "\u{FEFF}Code", "Date\tActe", "Médecin", " Âge ", "x\u{00A0}", "ID", "@#[]{}~"]
+        for name in names {
+            let general = name.trimmingCharactersInWhitespace().replacingOccurrences(of: "\u{FEFF}", with: "").lowercased()
+            XCTAssertEqual(MappingProfile.normalizeHeader(name), general, "name \(name.debugDescription)")
+        }
+    }
 }
