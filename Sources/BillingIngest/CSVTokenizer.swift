@@ -81,6 +81,7 @@ final class CSVTokenizer {
     /// While a row is read, the buffer keeps its bytes from here on, to read them again from its
     /// second line if its quote turns out to be stray.
     private var retainedFrom: Int?
+    private var previousRowBytes = 64
 
     init(handle: FileHandle, fileName: String) {
         self.handle = handle
@@ -167,6 +168,10 @@ final class CSVTokenizer {
     /// The next row, blank ones included (the caller skips them), or nil at the end of the file.
     func nextRow() throws -> CSVByteRow? {
         var row = CSVByteRow(startLine: line)
+        // Sized like the previous row: one allocation per array instead of one per doubling.
+        row.bytes.reserveCapacity(previousRowBytes)
+        row.fieldEnds.reserveCapacity(headerFieldCount ?? 0)
+        defer { previousRowBytes = min(max(row.bytes.count, 64), 4096) }
         var state = State.fieldStart
         var started = false
         var rowBytes = 0
@@ -217,6 +222,31 @@ final class CSVTokenizer {
                     row.physicalLines = line - row.startLine + 1
                     if row.problem != nil { row.bytes = [] }
                     return row
+                }
+            }
+            // Fast path: an unquoted value's run of plain bytes, up to the next delimiter or line break,
+            // appended at once; the state machine below still takes every byte that means something.
+            // Byte by byte, the tokenizer cost about 75 instructions per byte of the file.
+            if started && state != .quoted && state != .quoteInQuoted {
+                let first = buffer[position]
+                if state == .unquoted || (first != CSVTokenizer.quote && first != CSVTokenizer.space && first != CSVTokenizer.tab) {
+                    let run = buffer.withUnsafeBufferPointer { bytes -> Int in
+                        var scan = position
+                        while scan < bytes.count {
+                            let byte = bytes[scan]
+                            if byte == delimiter || byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn { break }
+                            scan += 1
+                        }
+                        return scan - position
+                    }
+                    if run > 0 && rowBytes + run <= CSVTokenizer.maxRowBytes {
+                        row.bytes.append(contentsOf: buffer[position..<(position + run)])
+                        position += run
+                        rowBytes += run
+                        previousWasCarriageReturn = false
+                        state = .unquoted
+                        continue
+                    }
                 }
             }
             let byte = buffer[position]
@@ -483,8 +513,11 @@ final class CSVTextSource {
         }
         var values: [String] = []
         values.reserveCapacity(byteRow.fieldCount)
-        for bytes in byteRow.fields {
-            switch decoder.decode(bytes) {
+        // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
+        var decoder = self.decoder
+        defer { self.decoder = decoder }
+        for index in 0..<byteRow.fieldCount {
+            switch decoder.decode(byteRow.field(index)) {
             case .text(let text): values.append(text)
             case .switchedToWindows1252(let text):
                 values.append(text)

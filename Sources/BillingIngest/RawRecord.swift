@@ -136,8 +136,10 @@ extension String {
     func trimmingCharactersInWhitespace() -> String {
         // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
         let utf8 = self.utf8
-        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x7F, last > 0x20 && last < 0x7F {
-            return self
+        if let first = utf8.first, first > 0x20 && first < 0x7F {
+            // Not `utf8.last`: it went through a generic, unspecialised path, 80 instructions a value.
+            let last = utf8[utf8.index(before: utf8.endIndex)]
+            if last > 0x20 && last < 0x7F { return self }
         }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }

@@ -6,8 +6,9 @@ enum ASCIIText {
     /// spaces (`.whitespaces`, Unicode or not) leaves it unchanged.
     static func isTrimmedPrintableASCII(_ text: String) -> Bool {
         let utf8 = text.utf8
-        guard let first = utf8.first, let last = utf8.last,
-              first > 0x20 && first < 0x7F, last > 0x20 && last < 0x7F else { return false }
+        guard let first = utf8.first, first > 0x20 && first < 0x7F else { return false }
+        let last = utf8[utf8.index(before: utf8.endIndex)]
+        guard last > 0x20 && last < 0x7F else { return false }
         return utf8.allSatisfy { $0 < 0x80 }
     }
 

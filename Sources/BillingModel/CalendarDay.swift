@@ -27,6 +27,12 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
     /// or for a day that does not exist.
     public init?(parsing text: String) {
         // Already trimmed ASCII (nearly every value): its bytes as they are, without Foundation.
+        if text.utf8.count == 10, let parsed = text.utf8.withContiguousStorageIfAvailable({ CalendarDay.parse(tenBytes: $0) }) {
+            // Ten bytes (nearly every value): read in place, no array.
+            guard let parsed else { return nil }
+            self = parsed
+            return
+        }
         let bytes = ASCIIText.isTrimmedPrintableASCII(text)
             ? Array(text.utf8) : Array(text.trimmingCharacters(in: .whitespaces).utf8)
         func number(_ range: Range<Int>) -> Int? {
@@ -48,6 +54,27 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
         } else {
             return nil
         }
+    }
+
+    /// `AAAA-MM-JJ` or `JJ/MM/AAAA` in exactly ten bytes; nil for anything else.
+    private static func parse(tenBytes bytes: UnsafeBufferPointer<UInt8>) -> CalendarDay? {
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        if bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") {
+            guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
+            return CalendarDay(year: y, month: m, day: d)
+        } else if bytes[2] == UInt8(ascii: "/") && bytes[5] == UInt8(ascii: "/") {
+            guard let d = number(0..<2), let m = number(3..<5), let y = number(6..<10) else { return nil }
+            return CalendarDay(year: y, month: m, day: d)
+        }
+        return nil
     }
 
     public static func isLeap(_ year: Int) -> Bool {

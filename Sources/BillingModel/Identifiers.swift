@@ -3,7 +3,25 @@ import Foundation
 /// RPPS number of a health professional: 11 digits, the last one a Luhn check digit.
 public enum RPPS {
     public static func isValid(_ text: String) -> Bool {
-        // On the UTF-8 view itself: two RPPS per row, no array each.
+        // Two RPPS per row: on contiguous bytes when the string has them (always, for 11 ASCII digits).
+        if let verdict = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard bytes.count == 11 else { return false }
+            var sum = 0
+            for index in 0..<11 {
+                let byte = bytes[index]
+                guard byte >= 48 && byte <= 57 else { return false }
+                var digit = Int(byte - 48)
+                // Luhn: every second digit from the right, the key (last) digit itself not doubled.
+                if (10 - index) % 2 == 1 {
+                    digit *= 2
+                    if digit > 9 { digit -= 9 }
+                }
+                sum += digit
+            }
+            return sum % 10 == 0
+        }) {
+            return verdict
+        }
         let bytes = text.utf8
         guard bytes.count == 11, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
         var sum = 0
