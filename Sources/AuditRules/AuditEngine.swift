@@ -43,9 +43,12 @@ public final class AuditEngine {
         let certainty: Certainty
         let check: RuleCheck
         let message: String
-        let when: Conditions
+        let when: CompiledConditions
         let expect: String?
-        let codes: [String]
+        /// `expect` packed (`CodeKey`).
+        let expectCode: UInt64?
+        /// The rule's codes packed (`CodeKey`), compared with each line's packed code.
+        let codeKeys: [UInt64]
         let minInvoices: Int
 
         init(_ rule: Rule) {
@@ -54,9 +57,10 @@ public final class AuditEngine {
             certainty = rule.certainty
             check = rule.check
             message = rule.message
-            when = rule.when
+            when = CompiledConditions(rule.when)
             expect = rule.expect
-            codes = rule.codes
+            expectCode = rule.expect.map(CodeKey.of)
+            codeKeys = rule.codes.map(CodeKey.of)
             minInvoices = rule.minInvoices
         }
     }
@@ -246,7 +250,7 @@ public final class AuditEngine {
     private func checkLineTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
         for (index, line) in context.invoice.lines.enumerated() {
-            if !rule.codes.isEmpty && !rule.codes.contains(line.code.text) { continue }
+            if !rule.codeKeys.isEmpty && !rule.codeKeys.contains(context.lineCodes[index]) { continue }
             guard let nomenclature = ruleSet.tariffs.box(line.code.text)?.entry.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
                   let rate = rates[index] else { continue }
             guard let expected = scheduledAmount(line, rate: rate), line.amount < expected else { continue }
@@ -259,8 +263,8 @@ public final class AuditEngine {
     }
 
     private func checkMissingCode(_ rule: EngineRule, _ context: InvoiceContext) {
-        guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when),
-              let anchor = context.anchor(rule.codes),
+        guard let expect = rule.expect, let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when),
+              let anchor = context.anchor(rule.codeKeys),
               let value = tariff(expect, on: context.invoice.date, specialty: anchor.specialty) else { return }
         add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
             "expected_amount": value.euros, "lost": value.euros,
@@ -268,8 +272,8 @@ public final class AuditEngine {
     }
 
     private func checkSubstitution(_ rule: EngineRule, _ context: InvoiceContext) {
-        guard let expect = rule.expect, !context.invoice.contains(expect), context.matches(rule.when) else { return }
-        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+        guard let expect = rule.expect, let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when) else { return }
+        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
             guard let value = tariff(expect, on: line.actDate, specialty: line.specialty), value > line.amount else { continue }
             let lost = value - line.amount
             add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
@@ -280,7 +284,7 @@ public final class AuditEngine {
 
     private func checkForbiddenCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
+        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
@@ -289,7 +293,7 @@ public final class AuditEngine {
 
     private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() where rule.codes.contains(line.code.text) {
+        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
             guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
@@ -300,9 +304,14 @@ public final class AuditEngine {
 
     private func checkRepeatedCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        var seen: Set<String> = []
-        for line in context.invoice.lines where rule.codes.contains(line.code.text) {
-            guard !seen.insert(line.code.text).inserted else { continue }
+        var seen: [UInt64] = []
+        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
+            // The second line of a code is the finding; the first only marks it seen.
+            let code = context.lineCodes[index]
+            guard seen.contains(code) else {
+                seen.append(code)
+                continue
+            }
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
@@ -328,7 +337,7 @@ public final class AuditEngine {
         var state = duplicates.take(invoice.patient.ref)
         state.forget(awayFrom: day)
         defer { duplicates.put(state, for: invoice.patient.ref, day: day) }
-        for line in invoice.lines where rule.codes.isEmpty || rule.codes.contains(line.code.text) {
+        for (index, line) in invoice.lines.enumerated() where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
             let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
                                          coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
             if let first = state.first(matching: act) {
@@ -780,16 +789,21 @@ extension Array {
 /// `{name}` placeholders in a rule's message, filled from the finding.
 public enum MessageTemplate {
     public static func fill(_ template: String, _ values: [String: String]) -> String {
+        // Braces are searched in the UTF-8 bytes: as Characters, each accented letter of a French
+        // message cost a grapheme break, 40 000 instructions a finding. An ASCII byte is never part
+        // of a longer sequence, so its index is a valid place to cut the String.
+        let utf8 = template.utf8
         var result = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let name = String(rest[rest.index(after: open)..<close])
+        result.reserveCapacity(utf8.count + 32)
+        var restStart = utf8.startIndex
+        while let open = utf8[restStart...].firstIndex(of: UInt8(ascii: "{")) {
+            guard let close = utf8[open...].firstIndex(of: UInt8(ascii: "}")) else { break }
+            result += template[restStart..<open]
+            let name = String(template[utf8.index(after: open)..<close])
             result += values[name] ?? "{\(name)}"
-            rest = rest[rest.index(after: close)...]
+            restStart = utf8.index(after: close)
         }
-        result += rest
+        result += template[restStart...]
         return result
     }
 }

@@ -1,11 +1,93 @@
 import BillingModel
 
+/// An act code packed into one integer, so that the rules compare codes as numbers: the Strings
+/// compared for every condition of every rule were the largest cost of the audit proper. Every
+/// well-formed billed code fits (an NGAP key has at most 6 characters, a CCAM code 7). The packing
+/// keeps every byte (none is zero) in order, so two codes share a key only when they are equal.
+enum CodeKey {
+    /// What a rule's code that no billed code can equal packs to (longer than 8 bytes, or not
+    /// ASCII): no byte of a packed code is 0xFF.
+    static let unmatchable = UInt64.max
+
+    static func of(_ text: String) -> UInt64 {
+        var key: UInt64 = 0
+        var count = 0
+        for byte in text.utf8 {
+            guard count < 8, byte != 0, byte < 0x80 else { return unmatchable }
+            key = key << 8 | UInt64(byte)
+            count += 1
+        }
+        return key
+    }
+}
+
+/// A rule's conditions with their code lists packed (`CodeKey`), made once per rule. The others are
+/// copied as they are: read from a class, no condition is copied per invoice (a `Conditions` copy
+/// retained and released each of its lists, for every rule of every invoice).
+final class CompiledConditions {
+    let lineCount: IntRange?
+    let maxCoefficientThousandths: Int64?
+    let specialty: [String]?
+    let place: [Place]?
+    let age: IntRange?
+    let ageMonths: IntRange?
+    let ageDays: IntRange?
+    let ald: Bool?
+    let mtStatus: [String]?
+    let coverage: [String]?
+    let ccamActs: IntRange?
+    let technicalActWithoutCumul: Bool?
+    let categoriesNone: [String]?
+    let weekday: [Int]?
+    let time: TimeBand?
+    let publicHoliday: Bool?
+    let outOfHours: TimeBand?
+    let dateFrom: CalendarDay?
+    let dateUntil: CalendarDay?
+    let codesAny: [UInt64]?
+    let codesAll: [UInt64]?
+    let codesNone: [UInt64]?
+    let codesOnly: [UInt64]?
+    let anyOf: [CompiledConditions]?
+    let noneOf: [CompiledConditions]?
+
+    init(_ conditions: Conditions) {
+        lineCount = conditions.lineCount
+        maxCoefficientThousandths = conditions.maxCoefficientThousandths
+        specialty = conditions.specialty
+        place = conditions.place
+        age = conditions.age
+        ageMonths = conditions.ageMonths
+        ageDays = conditions.ageDays
+        ald = conditions.ald
+        mtStatus = conditions.mtStatus
+        coverage = conditions.coverage
+        ccamActs = conditions.ccamActs
+        technicalActWithoutCumul = conditions.technicalActWithoutCumul
+        categoriesNone = conditions.categoriesNone
+        weekday = conditions.weekday
+        time = conditions.time
+        publicHoliday = conditions.publicHoliday
+        outOfHours = conditions.outOfHours
+        dateFrom = conditions.dateFrom
+        dateUntil = conditions.dateUntil
+        codesAny = conditions.codesAny?.map(CodeKey.of)
+        codesAll = conditions.codesAll?.map(CodeKey.of)
+        codesNone = conditions.codesNone?.map(CodeKey.of)
+        codesOnly = conditions.codesOnly?.map(CodeKey.of)
+        anyOf = conditions.anyOf?.map(CompiledConditions.init)
+        noneOf = conditions.noneOf?.map(CompiledConditions.init)
+    }
+}
+
 /// What the conditions ask of an invoice, worked out once per invoice.
 struct InvoiceContext {
     let invoice: Invoice
-    /// The invoice's distinct codes. An invoice has a few: comparing a few short strings costs less
-    /// than hashing each one, which a `Set` did for every condition of every rule.
-    let codes: [String]
+    /// Each line's code, packed (`CodeKey`), in line order.
+    let lineCodes: [UInt64]
+    /// The invoice's distinct codes, packed. An invoice has a few: comparing a few integers costs
+    /// less than hashing each one, which a `Set` did for every condition of every rule.
+    let codes: [UInt64]
     let ageYears: Int
     let ageMonths: Int
     let ageDays: Int
@@ -18,7 +100,8 @@ struct InvoiceContext {
 
     init(invoice: Invoice, holidays: PublicHolidays) {
         self.invoice = invoice
-        codes = InvoiceContext.distinct(invoice.lines.map(\.code.text))
+        lineCodes = invoice.lines.map { CodeKey.of($0.code.text) }
+        codes = InvoiceContext.distinct(lineCodes)
         let birth = invoice.patient.birthDate
         ageYears = birth.completedYears(on: invoice.date)
         ageMonths = birth.completedMonths(on: invoice.date)
@@ -26,31 +109,36 @@ struct InvoiceContext {
         isPublicHoliday = holidays.contains(invoice.date)
     }
 
-    static func distinct(_ values: [String]) -> [String] {
-        var result: [String] = []
+    static func distinct<Value: Equatable>(_ values: [Value]) -> [Value] {
+        var result: [Value] = []
         result.reserveCapacity(values.count)
         for value in values where !result.contains(value) { result.append(value) }
         return result
     }
 
-    /// The line a finding points at: the first whose code is in `codes`, or the first line.
-    func anchor(_ anchorCodes: [String]) -> ActLine? {
+    /// Whether the invoice bills this code (packed).
+    func bills(_ code: UInt64) -> Bool { codes.contains(code) }
+
+    /// The line a finding points at: the first whose code is in `anchorCodes` (packed), or the first line.
+    func anchor(_ anchorCodes: [UInt64]) -> ActLine? {
         if anchorCodes.isEmpty { return invoice.lines.first }
-        return invoice.lines.first { anchorCodes.contains($0.code.text) }
+        return lineCodes.firstIndex(where: anchorCodes.contains).map { invoice.lines[$0] }
     }
 
-    func matches(_ when: Conditions) -> Bool {
-        if let any = when.codesAny, !any.contains(where: codes.contains) { return false }
-        if let all = when.codesAll, !all.allSatisfy(codes.contains) { return false }
-        if let none = when.codesNone, none.contains(where: codes.contains) { return false }
-        if let only = when.codesOnly, !codes.allSatisfy(only.contains) { return false }
+    func matches(_ compiled: CompiledConditions) -> Bool {
+        let when = compiled
+        if let any = compiled.codesAny, !any.contains(where: codes.contains) { return false }
+        if let all = compiled.codesAll, !all.allSatisfy(codes.contains) { return false }
+        if let none = compiled.codesNone, none.contains(where: codes.contains) { return false }
+        if let only = compiled.codesOnly, !codes.allSatisfy(only.contains) { return false }
         if let count = when.lineCount {
-            let counted = invoice.lines.filter { when.codesAny?.contains($0.code.text) ?? true }.count
+            let counted = lineCodes.filter { compiled.codesAny?.contains($0) ?? true }.count
             if !count.contains(counted) { return false }
         }
         if let limit = when.maxCoefficientThousandths {
-            let relevant = invoice.lines.filter { when.codesAny?.contains($0.code.text) ?? true }
-            if relevant.contains(where: { $0.coefficient.thousandths > limit }) { return false }
+            for (index, line) in invoice.lines.enumerated() where compiled.codesAny?.contains(lineCodes[index]) ?? true {
+                if line.coefficient.thousandths > limit { return false }
+            }
         }
         if let specialties = when.specialty, !specialties.contains(invoice.specialty.code) { return false }
         if let places = when.place, !places.contains(invoice.place) { return false }
@@ -74,8 +162,8 @@ struct InvoiceContext {
         }
         if let from = when.dateFrom, invoice.date < from { return false }
         if let until = when.dateUntil, invoice.date > until { return false }
-        if let any = when.anyOf, !any.contains(where: matches) { return false }
-        if let none = when.noneOf, none.contains(where: matches) { return false }
+        if let any = compiled.anyOf, !any.contains(where: matches) { return false }
+        if let none = compiled.noneOf, none.contains(where: matches) { return false }
         return true
     }
 }

@@ -96,6 +96,11 @@ final class EngineTests: XCTestCase {
 
     func testMessageTemplateFillsKnownPlaceholdersAndKeepsUnknownOnes() {
         XCTAssertEqual(MessageTemplate.fill("{code} à {lost} {inconnu}", ["code": "G", "lost": "3,50 €"]), "G à 3,50 € {inconnu}")
+        XCTAssertEqual(MessageTemplate.fill("« {code} » déjà facturé le {date} : perte {lost}", ["code": "MÉG", "date": "02/01/2026", "lost": "5,00 €"]),
+                       "« MÉG » déjà facturé le 02/01/2026 : perte 5,00 €")
+        // An unclosed brace is text: kept once, as written.
+        XCTAssertEqual(MessageTemplate.fill("écart {lost} puis {reste", ["lost": "1,00 €"]), "écart 1,00 € puis {reste")
+        XCTAssertEqual(MessageTemplate.fill("", [:]), "")
     }
 }
 
