@@ -20,4 +20,17 @@ extension ReportTests {
         XCTAssertTrue(parts.dropLast().allSatisfy { $0.utf8.count < JSONWriter.partSize + 4_096 }, "no part much larger than the bound")
         XCTAssertEqual(parts.joined(), JSONReport.render(outcome, totals: totals, options: options))
     }
+
+    /// Quoting works on bytes; what it writes is JSON that reads back as the same text, with the
+    /// escapes RFC 8259 names and `\u00XX` for the other control characters.
+    func testQuotedStringsReadBackAsTheSameText() throws {
+        let samples = ["", "G", "dépassement « 3,50 € » — Œuvre", "a\"b\\c", "l1\nl2\r\n\tfin", "\u{0}\u{1}\u{1F}\u{7F}", "🩺 ✓", "\u{202F}"]
+        for sample in samples {
+            let quoted = JSONWriter.quote(sample)
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(quoted)]".utf8)) as? [String]
+            XCTAssertEqual(decoded, [sample], "sample \(sample.debugDescription)")
+        }
+        XCTAssertEqual(JSONWriter.quote("a\"\\\n\r\t\u{1}é"), #""a\"\\\n\r\t\u0001é""#)
+    }
 }
+
