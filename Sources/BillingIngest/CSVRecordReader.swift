@@ -9,6 +9,8 @@ public final class CSVRecordReader: RecordReader {
     private let source: CSVTextSource
     /// The contract column of each header position; nil for ignored ones (unknown, empty, repeated).
     private let columnsByPosition: [Column?]
+    /// Each header position's `Column.ordinal`, or -1 when it is not read.
+    private let slotsByPosition: [Int]
     /// Each column's header as the file writes it (`Montant`), for messages.
     private let headerNames: [Column: String]
     /// Events waiting to be handed over (header warnings, the encoding warning before its row).
@@ -54,6 +56,7 @@ public final class CSVRecordReader: RecordReader {
             columns.append(column)
         }
         columnsByPosition = columns
+        slotsByPosition = columns.map { $0?.ordinal ?? -1 }
         headerNames = seen
         source.refuseLineBreaks(inFields: Set(columns.indices.filter { columns[$0] != nil }))
 
@@ -92,7 +95,7 @@ public final class CSVRecordReader: RecordReader {
 
     public func next() throws -> ReadEvent? {
         if let event = dequeue() { return event }
-        guard let row = try source.nextRow() else {
+        guard let row = try source.nextPlacedRow(slots: slotsByPosition, slotCount: Column.count) else {
             queued = source.takeWarnings().map { .warning($0) }
             queuedIndex = 0
             return dequeue()
@@ -115,23 +118,16 @@ public final class CSVRecordReader: RecordReader {
         return queued[queuedIndex]
     }
 
-    private func makeEvent(_ row: CSVTextSource.Row) -> ReadEvent {
+    private func makeEvent(_ row: CSVTextSource.PlacedRow) -> ReadEvent {
         switch row {
         case .problem(let issue):
             return .rejected(issue)
-        case .fields(let line, let physicalLines, let values):
-            if values.count > columnsByPosition.count {
-                let extra = values[columnsByPosition.count...]
-                // Trailing empty fields (`…;26,50;;`) are a common export habit and lose nothing.
-                if extra.contains(where: { !$0.trimmingCharactersInWhitespace().isEmpty }) {
-                    return .rejected(InputIssue(
-                        file: displayName, line: line, column: nil,
-                        message: "la ligne compte \(values.count) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
-                }
-            }
-            var fields = [String?](repeating: nil, count: Column.count)
-            for (position, value) in zip(columnsByPosition.indices, values) {
-                if let column = columnsByPosition[position] { fields[column.ordinal] = value }
+        case .placed(let line, let physicalLines, let fields, let fieldCount, let extraValues):
+            // Trailing empty fields (`…;26,50;;`) are a common export habit and lose nothing.
+            if extraValues.contains(where: { !$0.trimmingCharactersInWhitespace().isEmpty }) {
+                return .rejected(InputIssue(
+                    file: displayName, line: line, column: nil,
+                    message: "la ligne compte \(fieldCount) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
             }
             return .record(RawRecord(location: SourceLocation(file: displayName, line: line), values: fields, physicalLines: physicalLines))
         }

@@ -491,13 +491,72 @@ final class CSVTextSource {
 
     /// The next non-blank row, decoded, or nil at the end of the file.
     func nextRow() throws -> Row? {
+        let byteRow: CSVByteRow
+        switch try nextContentRow() {
+        case nil: return nil
+        case .problem(let issue)?: return .problem(issue)
+        case .bytes(let row)?: byteRow = row
+        }
+        var values: [String] = []
+        values.reserveCapacity(byteRow.fieldCount)
+        // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
+        var decoder = self.decoder
+        defer { self.decoder = decoder }
+        for index in 0..<byteRow.fieldCount {
+            guard let text = decode(byteRow, index, with: &decoder) else { return .problem(invalidUTF8(byteRow.startLine)) }
+            values.append(text)
+        }
+        return .fields(line: byteRow.startLine, physicalLines: byteRow.physicalLines, values: values)
+    }
+
+    /// A row whose values went straight into their slots (`CSVTextSource.nextPlacedRow`).
+    enum PlacedRow {
+        /// `fieldCount`: how many fields the row had; `extraValues`: those past the last slotted position.
+        case placed(line: Int, physicalLines: Int, slots: [String?], fieldCount: Int, extraValues: [String])
+        case problem(InputIssue)
+    }
+
+    /// The next non-blank row, each value put straight into its slot: `slots[position]` is where the
+    /// value at that header position goes (negative: nowhere). Every value is still decoded, so a
+    /// row's bytes are judged the same whichever columns are read. No array of every value on the
+    /// way: it cost an allocation and twenty String releases a row.
+    func nextPlacedRow(slots: [Int], slotCount: Int) throws -> PlacedRow? {
+        let byteRow: CSVByteRow
+        switch try nextContentRow() {
+        case nil: return nil
+        case .problem(let issue)?: return .problem(issue)
+        case .bytes(let row)?: byteRow = row
+        }
+        var placed = [String?](repeating: nil, count: slotCount)
+        var extraValues: [String] = []
+        var decoder = self.decoder
+        defer { self.decoder = decoder }
+        for index in 0..<byteRow.fieldCount {
+            guard let text = decode(byteRow, index, with: &decoder) else { return .problem(invalidUTF8(byteRow.startLine)) }
+            if index >= slots.count {
+                extraValues.append(text)
+            } else if slots[index] >= 0 {
+                placed[slots[index]] = text
+            }
+        }
+        return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed,
+                       fieldCount: byteRow.fieldCount, extraValues: extraValues)
+    }
+
+    private enum ContentRow {
+        case bytes(CSVByteRow)
+        case problem(InputIssue)
+    }
+
+    /// The next row that is not blank, as bytes, or what is wrong with it.
+    private func nextContentRow() throws -> ContentRow? {
         var byteRow: CSVByteRow
         repeat {
             guard let row = try tokenizer.nextRow() else { return nil }
             byteRow = row
         } while byteRow.isBlank
         let line = byteRow.startLine
-        func problem(_ message: String) -> Row { .problem(InputIssue(file: fileName, line: line, column: nil, message: message)) }
+        func problem(_ message: String) -> ContentRow { .problem(InputIssue(file: fileName, line: line, column: nil, message: message)) }
         let resumes = "la ligne est ignorée et la lecture reprend à la ligne suivante"
         switch byteRow.problem {
         case .unterminatedQuote?:
@@ -509,23 +568,26 @@ final class CSVTextSource {
         case .tooManyFields?:
             return problem("ligne de plus de \(CSVTokenizer.maxFieldsPerRow) champs : ce n'est pas une ligne de facturation ; \(resumes)")
         case nil:
-            break
+            return .bytes(byteRow)
         }
-        var values: [String] = []
-        values.reserveCapacity(byteRow.fieldCount)
-        // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
-        var decoder = self.decoder
-        defer { self.decoder = decoder }
-        for index in 0..<byteRow.fieldCount {
-            switch decoder.decode(byteRow.field(index)) {
-            case .text(let text): values.append(text)
-            case .switchedToWindows1252(let text):
-                values.append(text)
-                warnings.append(CSVTextSource.windows1252Warning(file: fileName, line: line))
-            case .invalidUTF8:
-                return problem("caractères illisibles : la ligne n'est pas du texte UTF-8 valide ; si le fichier vient d'un logiciel Windows, relancez avec --encoding windows-1252")
-            }
+    }
+
+    /// One field as text, or nil when it is not UTF-8 while UTF-8 is required; a switch to
+    /// Windows-1252 is noted as a warning.
+    private func decode(_ row: CSVByteRow, _ index: Int, with decoder: inout FieldDecoder) -> String? {
+        switch decoder.decode(row.field(index)) {
+        case .text(let text):
+            return text
+        case .switchedToWindows1252(let text):
+            warnings.append(CSVTextSource.windows1252Warning(file: fileName, line: row.startLine))
+            return text
+        case .invalidUTF8:
+            return nil
         }
-        return .fields(line: line, physicalLines: byteRow.physicalLines, values: values)
+    }
+
+    private func invalidUTF8(_ line: Int) -> InputIssue {
+        InputIssue(file: fileName, line: line, column: nil,
+                   message: "caractères illisibles : la ligne n'est pas du texte UTF-8 valide ; si le fichier vient d'un logiciel Windows, relancez avec --encoding windows-1252")
     }
 }
