@@ -334,21 +334,25 @@ public final class AuditEngine {
         guard context.matches(rule.when) else { return }
         let invoice = context.invoice
         let day = Int32(clamping: invoice.date.dayNumber)
-        var state = duplicates.take(invoice.patient.ref)
-        state.forget(awayFrom: day)
-        defer { duplicates.put(state, for: invoice.patient.ref, day: day) }
-        for (index, line) in invoice.lines.enumerated() where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
-            let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
-                                         coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
-            if let first = state.first(matching: act) {
-                guard first.invoiceID != invoice.id else { continue }
-                add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
-                    "billed": line.amount.euros, "at_risk": line.amount.euros,
-                    "first_invoice": first.invoiceID, "first_location": "\(first.location.file) ligne \(first.location.line)",
-                ])
-            } else {
-                state.keep(act)
+        // The patient's state is changed where it is held; the duplicates found are reported after.
+        var repeats: [(line: ActLine, first: DuplicateState.Act)] = []
+        duplicates.update(invoice.patient.ref, day: day) { state in
+            state.forget(awayFrom: day)
+            for (index, line) in invoice.lines.enumerated() where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
+                let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
+                                             coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
+                if let first = state.first(matching: act) {
+                    if first.invoiceID != invoice.id { repeats.append((line, first)) }
+                } else {
+                    state.keep(act)
+                }
             }
+        }
+        for (line, first) in repeats {
+            add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
+                "billed": line.amount.euros, "at_risk": line.amount.euros,
+                "first_invoice": first.invoiceID, "first_location": "\(first.location.file) ligne \(first.location.line)",
+            ])
         }
     }
 
@@ -648,17 +652,21 @@ struct DuplicateMemory {
     var dayCount: Int { (current.values.map(\.dayCount) + previous.values.map(\.dayCount)).reduce(0, +) }
     var patientCount: Int { current.count + previous.count }
 
-    /// The patient's acts, taken out (an empty state for a patient not held).
-    mutating func take(_ patient: PatientRef) -> DuplicateState {
-        current.removeValue(forKey: patient) ?? previous.removeValue(forKey: patient) ?? DuplicateState()
-    }
-
-    mutating func put(_ state: DuplicateState, for patient: PatientRef, day: Int32) {
-        // A patient none of whose acts the rule keeps needs no entry.
-        if !state.isEmpty {
-            var state = state
-            state.idleSweeps = 0
-            current[patient] = state
+    /// Lets `body` change the patient's acts (an empty state for a patient not held), for an invoice
+    /// of `day`. A patient already in the current generation is changed in place: taking the state
+    /// out and putting it back cost two hash table updates per invoice.
+    mutating func update(_ patient: PatientRef, day: Int32, _ body: (inout DuplicateState) -> Void) {
+        if let index = current.index(forKey: patient) {
+            body(&current.values[index])
+            // A patient none of whose acts the rule keeps needs no entry.
+            if current.values[index].isEmpty { current.remove(at: index) }
+        } else {
+            var state = previous.removeValue(forKey: patient) ?? DuplicateState()
+            body(&state)
+            if !state.isEmpty {
+                state.idleSweeps = 0
+                current[patient] = state
+            }
         }
         latestDay = max(latestDay, day)
         invoicesSinceSweep += 1
@@ -668,14 +676,15 @@ struct DuplicateMemory {
     private mutating func sweep() {
         invoicesSinceSweep = 0
         // `previous` holds the patients untouched since the last sweep: those with an open day stay.
+        // `current` is emptied first, so that `kept` is its only owner and grows without a copy.
         var kept = current
+        current = [:]
         let closedBefore = latestDay &- DuplicateState.windowDays
         for (patient, var state) in previous {
             state.idleSweeps += 1
             if state.lastDay >= closedBefore && state.idleSweeps < DuplicateMemory.idleSweepsKept { kept[patient] = state }
         }
         previous = kept
-        current = [:]
     }
 }
 

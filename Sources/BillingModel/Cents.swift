@@ -54,7 +54,7 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
     /// Returns nil for anything that is not a number with at most two decimals.
     public init?(euros text: String) {
         if ASCIIText.isTrimmedPrintableASCII(text) {
-            guard let cents = Cents.parseASCII(Array(text.utf8)) else { return nil }
+            guard let cents = Cents.parseASCII(text.utf8) else { return nil }
             value = cents
             return
         }
@@ -82,21 +82,22 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
 
     /// `init?(euros:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation
     /// (no `€` or no-break space can be in ASCII; plain spaces are thousands separators).
-    static func parseASCII(_ text: [UInt8]) -> Int64? {
-        var bytes = text.filter { $0 != 0x20 }
+    /// One pass over the bytes, in place (generic, so a String's UTF-8 view is read without an array):
+    /// spaces skipped, a sign only as the first byte that is not a space.
+    static func parseASCII<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {
         var negative = false
-        if bytes.first == UInt8(ascii: "-") {
-            negative = true
-            bytes.removeFirst()
-        } else if bytes.first == UInt8(ascii: "+") {
-            bytes.removeFirst()
-        }
-        guard !bytes.isEmpty else { return nil }
+        var sawContent = false
         let separator = bytes.contains(UInt8(ascii: ",")) ? UInt8(ascii: ",") : UInt8(ascii: ".")
         var whole: Int64 = 0, wholeCount = 0
         var fraction: Int64 = 0, fractionCount = 0
         var inFraction = false
         for byte in bytes {
+            if byte == 0x20 { continue }
+            if !sawContent {
+                sawContent = true
+                if byte == UInt8(ascii: "-") { negative = true; continue }
+                if byte == UInt8(ascii: "+") { continue }
+            }
             if byte == separator {
                 if inFraction { return nil }  // three parts
                 inFraction = true

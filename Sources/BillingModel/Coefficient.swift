@@ -13,7 +13,7 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses `1`, `1.5`, `1,5`, `0.25`; at most three decimals, never negative.
     public init?(_ text: String) {
         if ASCIIText.isTrimmedPrintableASCII(text) {
-            guard let value = Coefficient.parseASCII(Array(text.utf8)) else { return nil }
+            guard let value = Coefficient.parseASCII(text.utf8) else { return nil }
             thousandths = value
             return
         }
@@ -29,7 +29,8 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// `init?(_:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation.
-    static func parseASCII(_ bytes: [UInt8]) -> Int64? {
+    /// Generic so that it reads a String's UTF-8 view in place: an array of it cost an allocation.
+    static func parseASCII<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {
         let separator = bytes.contains(UInt8(ascii: ",")) ? UInt8(ascii: ",") : UInt8(ascii: ".")
         var whole: Int64 = 0, wholeCount = 0
         var fraction: Int64 = 0, fractionCount = 0
