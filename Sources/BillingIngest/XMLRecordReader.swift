@@ -31,6 +31,8 @@ public final class XMLRecordReader: RecordReader {
     private var invoiceDepth = -1
     private var patientFields = XMLRecordReader.noFields
     private static let noFields = [String?](repeating: nil, count: Column.count)
+    /// A new array of empty slots, one per column (not a copy of a shared one: see `element`).
+    private static func emptyFields() -> [String?] { [String?](repeating: nil, count: Column.count) }
 
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
@@ -40,16 +42,19 @@ public final class XMLRecordReader: RecordReader {
     /// The attribute each column was first read from (`amount` of `act`), for messages; by `Column.ordinal`.
     private var attributeNames = [(element: String, attribute: String)?](repeating: nil, count: Column.count)
     /// The column each attribute name of an element maps to (nil: none) with the name, once worked
-    /// out: the same few names come on every act. Keyed by libxml2's pointer to the name, which its
+    /// out: the same few names come on every act. Found by libxml2's pointer to the name, which its
     /// reader interns and frees only with itself, so a pointer always means the same name here.
-    /// Bounded, so a file of made-up names cannot grow it.
-    private var resolvedAttributes: [InternedAttribute: (name: String, column: Column?)] = [:]
-    private struct InternedAttribute: Hashable {
+    /// A short list searched in order (an export has some twenty attribute names; hashing a key per
+    /// attribute cost more), bounded so that a file of made-up names cannot grow it.
+    private var resolvedAttributes: [ResolvedAttribute] = []
+    private struct ResolvedAttribute {
         var element: ElementKind
-        var name: UnsafeRawPointer
+        var pointer: UnsafeRawPointer
+        var name: String
+        var column: Column?
     }
     private enum ElementKind { case batch, invoice, patient, act }
-    private static let maxResolvedAttributes = 256
+    private static let maxResolvedAttributes = 64
 
     public init(url: URL, displayName: String, profile: MappingProfile) throws {
         _ = XMLRecordReader.prepareLibxml2
@@ -155,7 +160,7 @@ public final class XMLRecordReader: RecordReader {
                 finished = true
                 throw unreadable(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
             }
-            var ignored = XMLRecordReader.noFields
+            var ignored = XMLRecordReader.emptyFields()
             readAttributes(of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
             return
         }
@@ -168,14 +173,14 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
                     severity: .warning)))
             }
-            var fields = XMLRecordReader.noFields
+            var fields = XMLRecordReader.emptyFields()
             readAttributes(of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
             invoiceFields = fields
             patientFields = XMLRecordReader.noFields
             invoiceDepth = Int(depth)
             if isEmpty { leaveInvoice() }
         case "patient":
-            var fields = XMLRecordReader.noFields
+            var fields = XMLRecordReader.emptyFields()
             readAttributes(of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
             if invoiceFields != nil {
                 patientFields = fields
@@ -188,8 +193,12 @@ public final class XMLRecordReader: RecordReader {
         case "act":
             // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
             // element speaks. The act's are read straight into the record, its one array.
-            var fields = invoiceFields ?? XMLRecordReader.noFields
-            for index in 0..<Column.count where patientFields[index] != nil { fields[index] = patientFields[index] }
+            // A new array filled slot by slot: a copy of the invoice's array went through the generic
+            // copy-on-write path, some 2 000 instructions an act.
+            var fields = XMLRecordReader.emptyFields()
+            if let invoiceFields {
+                for index in 0..<Column.count { fields[index] = patientFields[index] ?? invoiceFields[index] }
+            }
             readAttributes(of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
             guard invoiceFields != nil else {
                 pending.append(.rejected(InputIssue(
@@ -243,11 +252,13 @@ public final class XMLRecordReader: RecordReader {
     /// be aliased), then spec §2's.
     private func resolve(_ pointer: UnsafePointer<xmlChar>?, of kind: ElementKind, mapping: [String: Column]) -> (name: String, column: Column?) {
         guard let pointer else { return ("", nil) }
-        let key = InternedAttribute(element: kind, name: UnsafeRawPointer(pointer))
-        if let known = resolvedAttributes[key] { return known }
+        let raw = UnsafeRawPointer(pointer)
+        for known in resolvedAttributes where known.pointer == raw && known.element == kind { return (known.name, known.column) }
         let name = XMLRecordReader.string(pointer) ?? ""
         let column = mapping.isEmpty ? nil : profile.column(forHeader: name) ?? mapping[name]
-        if resolvedAttributes.count < XMLRecordReader.maxResolvedAttributes { resolvedAttributes[key] = (name, column) }
+        if resolvedAttributes.count < XMLRecordReader.maxResolvedAttributes {
+            resolvedAttributes.append(ResolvedAttribute(element: kind, pointer: raw, name: name, column: column))
+        }
         return (name, column)
     }
 
