@@ -125,18 +125,17 @@ struct InvoiceContext {
         return lineCodes.firstIndex(where: anchorCodes.contains).map { invoice.lines[$0] }
     }
 
-    func matches(_ compiled: CompiledConditions) -> Bool {
-        let when = compiled
-        if let any = compiled.codesAny, !any.contains(where: codes.contains) { return false }
-        if let all = compiled.codesAll, !all.allSatisfy(codes.contains) { return false }
-        if let none = compiled.codesNone, none.contains(where: codes.contains) { return false }
-        if let only = compiled.codesOnly, !codes.allSatisfy(only.contains) { return false }
+    func matches(_ when: CompiledConditions) -> Bool {
+        if let any = when.codesAny, !any.contains(where: codes.contains) { return false }
+        if let all = when.codesAll, !all.allSatisfy(codes.contains) { return false }
+        if let none = when.codesNone, none.contains(where: codes.contains) { return false }
+        if let only = when.codesOnly, !codes.allSatisfy(only.contains) { return false }
         if let count = when.lineCount {
-            let counted = lineCodes.filter { compiled.codesAny?.contains($0) ?? true }.count
+            let counted = lineCodes.filter { when.codesAny?.contains($0) ?? true }.count
             if !count.contains(counted) { return false }
         }
         if let limit = when.maxCoefficientThousandths {
-            for (index, line) in invoice.lines.enumerated() where compiled.codesAny?.contains(lineCodes[index]) ?? true {
+            for (index, line) in invoice.lines.enumerated() where when.codesAny?.contains(lineCodes[index]) ?? true {
                 if line.coefficient.thousandths > limit { return false }
             }
         }
@@ -162,8 +161,8 @@ struct InvoiceContext {
         }
         if let from = when.dateFrom, invoice.date < from { return false }
         if let until = when.dateUntil, invoice.date > until { return false }
-        if let any = compiled.anyOf, !any.contains(where: matches) { return false }
-        if let none = compiled.noneOf, none.contains(where: matches) { return false }
+        if let any = when.anyOf, !any.contains(where: matches) { return false }
+        if let none = when.noneOf, none.contains(where: matches) { return false }
         return true
     }
 }

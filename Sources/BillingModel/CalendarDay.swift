@@ -26,13 +26,13 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses `YYYY-MM-DD` or `DD/MM/YYYY` (the two spellings exports use). Nil for anything else
     /// or for a day that does not exist.
     public init?(parsing text: String) {
-        // Already trimmed ASCII (nearly every value): its bytes as they are, without Foundation.
+        // Ten bytes (nearly every value): read in place, no array.
         if text.utf8.count == 10, let parsed = text.utf8.withContiguousStorageIfAvailable({ CalendarDay.parse(tenBytes: $0) }) {
-            // Ten bytes (nearly every value): read in place, no array.
             guard let parsed else { return nil }
             self = parsed
             return
         }
+        // Already trimmed ASCII: its bytes as they are, without Foundation.
         let bytes = ASCIIText.isTrimmedPrintableASCII(text)
             ? Array(text.utf8) : Array(text.trimmingCharacters(in: .whitespaces).utf8)
         func number(_ range: Range<Int>) -> Int? {
