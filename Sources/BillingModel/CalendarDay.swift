@@ -32,28 +32,10 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
             self = parsed
             return
         }
-        // Already trimmed ASCII: its bytes as they are, without Foundation.
-        let bytes = ASCIIText.isTrimmedPrintableASCII(text)
-            ? Array(text.utf8) : Array(text.trimmingCharacters(in: .whitespaces).utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                let byte = bytes[index]
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-        guard bytes.count == 10 else { return nil }
-        if bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-") {
-            guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return nil }
-            self.init(year: y, month: m, day: d)
-        } else if bytes[2] == UInt8(ascii: "/") && bytes[5] == UInt8(ascii: "/") {
-            guard let d = number(0..<2), let m = number(3..<5), let y = number(6..<10) else { return nil }
-            self.init(year: y, month: m, day: d)
-        } else {
-            return nil
-        }
+        // Otherwise trimmed first (a value with spaces around it, or another length that is no date).
+        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        guard bytes.count == 10, let parsed = bytes.withUnsafeBufferPointer(CalendarDay.parse(tenBytes:)) else { return nil }
+        self = parsed
     }
 
     /// `AAAA-MM-JJ` or `JJ/MM/AAAA` in exactly ten bytes; nil for anything else.
