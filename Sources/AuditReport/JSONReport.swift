@@ -312,13 +312,6 @@ final class JSONWriter {
         emit(value ? "true" : "false")
     }
 
-    static func quote(_ value: String) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count + 2)
-        appendQuoted(value, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// On the UTF-8 bytes: every byte JSON escapes is ASCII, and never part of a longer sequence, so

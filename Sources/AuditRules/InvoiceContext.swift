@@ -21,29 +21,11 @@ enum CodeKey {
     }
 }
 
-/// A rule's conditions with their code lists packed (`CodeKey`), made once per rule. The others are
-/// copied as they are: read from a class, no condition is copied per invoice (a `Conditions` copy
-/// retained and released each of its lists, for every rule of every invoice).
+/// A rule's conditions with their code lists packed (`CodeKey`), made once per rule. The other
+/// conditions are read in place from `base`, held by a class: a `Conditions` handed over by value
+/// retained and released each of its lists, for every rule of every invoice.
 final class CompiledConditions {
-    let lineCount: IntRange?
-    let maxCoefficientThousandths: Int64?
-    let specialty: [String]?
-    let place: [Place]?
-    let age: IntRange?
-    let ageMonths: IntRange?
-    let ageDays: IntRange?
-    let ald: Bool?
-    let mtStatus: [String]?
-    let coverage: [String]?
-    let ccamActs: IntRange?
-    let technicalActWithoutCumul: Bool?
-    let categoriesNone: [String]?
-    let weekday: [Int]?
-    let time: TimeBand?
-    let publicHoliday: Bool?
-    let outOfHours: TimeBand?
-    let dateFrom: CalendarDay?
-    let dateUntil: CalendarDay?
+    let base: Conditions
     let codesAny: [UInt64]?
     let codesAll: [UInt64]?
     let codesNone: [UInt64]?
@@ -52,25 +34,7 @@ final class CompiledConditions {
     let noneOf: [CompiledConditions]?
 
     init(_ conditions: Conditions) {
-        lineCount = conditions.lineCount
-        maxCoefficientThousandths = conditions.maxCoefficientThousandths
-        specialty = conditions.specialty
-        place = conditions.place
-        age = conditions.age
-        ageMonths = conditions.ageMonths
-        ageDays = conditions.ageDays
-        ald = conditions.ald
-        mtStatus = conditions.mtStatus
-        coverage = conditions.coverage
-        ccamActs = conditions.ccamActs
-        technicalActWithoutCumul = conditions.technicalActWithoutCumul
-        categoriesNone = conditions.categoriesNone
-        weekday = conditions.weekday
-        time = conditions.time
-        publicHoliday = conditions.publicHoliday
-        outOfHours = conditions.outOfHours
-        dateFrom = conditions.dateFrom
-        dateUntil = conditions.dateUntil
+        base = conditions
         codesAny = conditions.codesAny?.map(CodeKey.of)
         codesAll = conditions.codesAll?.map(CodeKey.of)
         codesNone = conditions.codesNone?.map(CodeKey.of)
@@ -130,37 +94,37 @@ struct InvoiceContext {
         if let all = when.codesAll, !all.allSatisfy(codes.contains) { return false }
         if let none = when.codesNone, none.contains(where: codes.contains) { return false }
         if let only = when.codesOnly, !codes.allSatisfy(only.contains) { return false }
-        if let count = when.lineCount {
+        if let count = when.base.lineCount {
             let counted = lineCodes.filter { when.codesAny?.contains($0) ?? true }.count
             if !count.contains(counted) { return false }
         }
-        if let limit = when.maxCoefficientThousandths {
+        if let limit = when.base.maxCoefficientThousandths {
             for (index, line) in invoice.lines.enumerated() where when.codesAny?.contains(lineCodes[index]) ?? true {
                 if line.coefficient.thousandths > limit { return false }
             }
         }
-        if let specialties = when.specialty, !specialties.contains(invoice.specialty.code) { return false }
-        if let places = when.place, !places.contains(invoice.place) { return false }
-        if let age = when.age, !age.contains(ageYears) { return false }
-        if let months = when.ageMonths, !months.contains(ageMonths) { return false }
-        if let days = when.ageDays, !days.contains(ageDays) { return false }
-        if let ald = when.ald, ald != invoice.patient.ald { return false }
-        if let statuses = when.mtStatus, !statuses.contains(invoice.patient.mtStatus?.rawValue ?? "unknown") { return false }
-        if let covers = when.coverage, !covers.contains(invoice.patient.coverage?.rawValue ?? Conditions.ordinaryCoverage) { return false }
-        if let count = when.ccamActs, !count.contains(ccamActs) { return false }
-        if let flag = when.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
-        if let none = when.categoriesNone, none.contains(where: categories.contains) { return false }
-        if let weekdays = when.weekday, !weekdays.contains(invoice.date.isoWeekday) { return false }
-        if let band = when.time {
+        if let specialties = when.base.specialty, !specialties.contains(invoice.specialty.code) { return false }
+        if let places = when.base.place, !places.contains(invoice.place) { return false }
+        if let age = when.base.age, !age.contains(ageYears) { return false }
+        if let months = when.base.ageMonths, !months.contains(ageMonths) { return false }
+        if let days = when.base.ageDays, !days.contains(ageDays) { return false }
+        if let ald = when.base.ald, ald != invoice.patient.ald { return false }
+        if let statuses = when.base.mtStatus, !statuses.contains(invoice.patient.mtStatus?.rawValue ?? "unknown") { return false }
+        if let covers = when.base.coverage, !covers.contains(invoice.patient.coverage?.rawValue ?? Conditions.ordinaryCoverage) { return false }
+        if let count = when.base.ccamActs, !count.contains(ccamActs) { return false }
+        if let flag = when.base.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
+        if let none = when.base.categoriesNone, none.contains(where: categories.contains) { return false }
+        if let weekdays = when.base.weekday, !weekdays.contains(invoice.date.isoWeekday) { return false }
+        if let band = when.base.time {
             guard let time = invoice.time, band.contains(time) else { return false }
         }
-        if let holiday = when.publicHoliday, holiday != isPublicHoliday { return false }
-        if let night = when.outOfHours {
+        if let holiday = when.base.publicHoliday, holiday != isPublicHoliday { return false }
+        if let night = when.base.outOfHours {
             let atNight = invoice.time.map(night.contains) ?? false
             guard atNight || invoice.date.isoWeekday == 7 || isPublicHoliday else { return false }
         }
-        if let from = when.dateFrom, invoice.date < from { return false }
-        if let until = when.dateUntil, invoice.date > until { return false }
+        if let from = when.base.dateFrom, invoice.date < from { return false }
+        if let until = when.base.dateUntil, invoice.date > until { return false }
         if let any = when.anyOf, !any.contains(where: matches) { return false }
         if let none = when.noneOf, none.contains(where: matches) { return false }
         return true

@@ -491,22 +491,12 @@ final class CSVTextSource {
 
     /// The next non-blank row, decoded, or nil at the end of the file.
     func nextRow() throws -> Row? {
-        let byteRow: CSVByteRow
-        switch try nextContentRow() {
+        // No slots: every value is one past the last slotted position.
+        switch try nextPlacedRow(slots: [], slotCount: 0) {
         case nil: return nil
         case .problem(let issue)?: return .problem(issue)
-        case .bytes(let row)?: byteRow = row
+        case .placed(let line, let physicalLines, _, _, let values)?: return .fields(line: line, physicalLines: physicalLines, values: values)
         }
-        var values: [String] = []
-        values.reserveCapacity(byteRow.fieldCount)
-        // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
-        var decoder = self.decoder
-        defer { self.decoder = decoder }
-        for index in 0..<byteRow.fieldCount {
-            guard let text = decode(byteRow, index, with: &decoder) else { return .problem(invalidUTF8(byteRow.startLine)) }
-            values.append(text)
-        }
-        return .fields(line: byteRow.startLine, physicalLines: byteRow.physicalLines, values: values)
     }
 
     /// A row whose values went straight into their slots (`CSVTextSource.nextPlacedRow`).
@@ -529,6 +519,7 @@ final class CSVTextSource {
         }
         var placed = [String?](repeating: nil, count: slotCount)
         var extraValues: [String] = []
+        // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
         var decoder = self.decoder
         defer { self.decoder = decoder }
         for index in 0..<byteRow.fieldCount {

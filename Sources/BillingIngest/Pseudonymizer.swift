@@ -50,13 +50,9 @@ public struct Pseudonymizer: Sendable {
         return mac.withUnsafeBytes { bytes in (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) } }
     }
 
-    /// A NIR with and without its key is the same patient; spaces and case do not matter.
-    static func normalize(_ patientID: String) -> String {
-        String(decoding: normalizedBytes(patientID), as: UTF8.self)
-    }
-
-    /// `normalize` as the UTF-8 bytes the HMAC takes: a patient not in the cache costs one array,
-    /// not three arrays and two Strings (a 5M-line file with 500 000 patients misses it often).
+    /// The identifier as the HMAC takes it, in UTF-8: a NIR with and without its key is the same
+    /// patient; spaces and case do not matter. A patient not in the cache costs one array, not
+    /// three arrays and two Strings (a 5M-line file with 500 000 patients misses it often).
     static func normalizedBytes(_ patientID: String) -> [UInt8] {
         // Printable ASCII and spaces (nearly every identifier): the same steps on bytes.
         if patientID.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
@@ -69,7 +65,7 @@ public struct Pseudonymizer: Sendable {
         return Array(normalizedText(patientID).utf8)
     }
 
-    /// The general path of `normalize`, for identifiers with other characters than printable ASCII.
+    /// The general path of `normalizedBytes`, for identifiers with other characters than printable ASCII.
     private static func normalizedText(_ patientID: String) -> String {
         let compact = patientID.filter { !$0.isWhitespace }.uppercased()
         if compact.count == 15, NIR.check(compact) == .valid { return String(compact.prefix(13)) }

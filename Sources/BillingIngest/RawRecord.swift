@@ -135,14 +135,8 @@ public protocol RecordReader: AnyObject {
 extension String {
     func trimmingCharactersInWhitespace() -> String {
         // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
-        // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups. The
-        // ends are read from the contiguous bytes: through the UTF-8 view's indices they cost 150
-        // instructions a value, twenty values a row.
-        let untouched = utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard let first = bytes.first, let last = bytes.last else { return false }
-            return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
-        }
-        if untouched == true { return self }
+        // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
+        if ASCIIText.hasPrintableEnds(self) { return self }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }

@@ -29,8 +29,7 @@ public final class XMLRecordReader: RecordReader {
     /// `Column.ordinal` (nil: not given).
     private var invoiceFields: [String?]?
     private var invoiceDepth = -1
-    private var patientFields = XMLRecordReader.noFields
-    private static let noFields = [String?](repeating: nil, count: Column.count)
+    private var patientFields = XMLRecordReader.emptyFields()
     /// A new array of empty slots, one per column (not a copy of a shared one: see `element`).
     private static func emptyFields() -> [String?] { [String?](repeating: nil, count: Column.count) }
 
@@ -176,7 +175,7 @@ public final class XMLRecordReader: RecordReader {
             var fields = XMLRecordReader.emptyFields()
             readAttributes(of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
             invoiceFields = fields
-            patientFields = XMLRecordReader.noFields
+            patientFields = XMLRecordReader.emptyFields()
             invoiceDepth = Int(depth)
             if isEmpty { leaveInvoice() }
         case "patient":
@@ -221,7 +220,7 @@ public final class XMLRecordReader: RecordReader {
     private func leaveInvoice() {
         invoiceFields = nil
         invoiceDepth = -1
-        patientFields = XMLRecordReader.noFields
+        patientFields = XMLRecordReader.emptyFields()
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a

@@ -158,8 +158,6 @@ public struct Invoice: Hashable, Sendable {
     public var patient: PatientInfo { first.patient }
     public var location: SourceLocation { first.location }
 
-    public func contains(_ code: String) -> Bool { lines.contains { $0.code.text == code } }
-
     public var billed: Cents { lines.map(\.amount).sum() }
 }
 

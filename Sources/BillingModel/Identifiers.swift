@@ -4,30 +4,18 @@ import Foundation
 public enum RPPS {
     public static func isValid(_ text: String) -> Bool {
         // Two RPPS per row: on contiguous bytes when the string has them (always, for 11 ASCII digits).
-        if let verdict = text.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-            guard bytes.count == 11 else { return false }
-            var sum = 0
-            for index in 0..<11 {
-                let byte = bytes[index]
-                guard byte >= 48 && byte <= 57 else { return false }
-                var digit = Int(byte - 48)
-                // Luhn: every second digit from the right, the key (last) digit itself not doubled.
-                if (10 - index) % 2 == 1 {
-                    digit *= 2
-                    if digit > 9 { digit -= 9 }
-                }
-                sum += digit
-            }
-            return sum % 10 == 0
-        }) {
-            return verdict
-        }
-        let bytes = text.utf8
-        guard bytes.count == 11, bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        text.utf8.withContiguousStorageIfAvailable(isValidDigits) ?? isValidDigits(text.utf8)
+    }
+
+    /// Eleven ASCII digits whose Luhn sum is a multiple of ten.
+    private static func isValidDigits<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        guard bytes.count == 11 else { return false }
         var sum = 0
-        for (offset, byte) in bytes.reversed().enumerated() {
+        for (offset, byte) in bytes.enumerated() {
+            guard byte >= 48 && byte <= 57 else { return false }
             var digit = Int(byte - 48)
-            if offset % 2 == 1 {
+            // Luhn: every second digit from the right, the key (last) digit itself not doubled.
+            if (10 - offset) % 2 == 1 {
                 digit *= 2
                 if digit > 9 { digit -= 9 }
             }

@@ -24,13 +24,17 @@ extension ReportTests {
     /// Quoting works on bytes; what it writes is JSON that reads back as the same text, with the
     /// escapes RFC 8259 names and `\u00XX` for the other control characters.
     func testQuotedStringsReadBackAsTheSameText() throws {
+        func quoted(_ value: String) -> String {
+            var bytes: [UInt8] = []
+            JSONWriter.appendQuoted(value, to: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
         let samples = ["", "G", "dépassement « 3,50 € » — Œuvre", "a\"b\\c", "l1\nl2\r\n\tfin", "\u{0}\u{1}\u{1F}\u{7F}", "🩺 ✓", "\u{202F}"]
         for sample in samples {
-            let quoted = JSONWriter.quote(sample)
-            let decoded = try JSONSerialization.jsonObject(with: Data("[\(quoted)]".utf8)) as? [String]
+            let decoded = try JSONSerialization.jsonObject(with: Data("[\(quoted(sample))]".utf8)) as? [String]
             XCTAssertEqual(decoded, [sample], "sample \(sample.debugDescription)")
         }
-        XCTAssertEqual(JSONWriter.quote("a\"\\\n\r\t\u{1}é"), #""a\"\\\n\r\t\u0001é""#)
+        XCTAssertEqual(quoted("a\"\\\n\r\t\u{1}é"), #""a\"\\\n\r\t\u0001é""#)
     }
 }
 
