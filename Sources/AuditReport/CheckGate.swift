@@ -53,9 +53,14 @@ public struct CheckGate: Sendable {
         }
         verdict.missingPaths = missing
 
+        // The acceptances some finding used; the others are reported unused. Held by the baseline's
+        // size, not the batch's.
+        var usedFingerprints: Set<String> = []
         for finding in outcome.findings {
             var decision = FindingDecision(finding: finding, status: .tolerated)
-            if let acceptance = accepted[finding.fingerprint] {
+            let fingerprint = accepted.isEmpty ? "" : finding.fingerprint
+            if let acceptance = accepted[fingerprint] {
+                usedFingerprints.insert(fingerprint)
                 if let expires = acceptance.expires, let asOf, expires < asOf {
                     decision.expiredAcceptance = acceptance
                 } else {
@@ -69,7 +74,6 @@ public struct CheckGate: Sendable {
         }
         verdict.lostCents = verdict.decisions.filter { !$0.isAccepted && $0.finding.certainty.countsAsLost }
             .map(\.finding.lostCents).sum()
-        let usedFingerprints = Set(outcome.findings.map(\.fingerprint))
         verdict.unusedAcceptances = accepted.keys.filter { !usedFingerprints.contains($0) }.count
 
         if !verdict.unreadableFiles.isEmpty || !verdict.missingPaths.isEmpty {

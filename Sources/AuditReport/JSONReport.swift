@@ -260,12 +260,13 @@ final class JSONWriter {
         needsComma = true
     }
 
-    func array<T>(_ items: [T], _ body: (T) -> Void) {
+    func array<Items: Sequence>(_ items: Items, _ body: (Items.Element) -> Void) {
         bytes.append(UInt8(ascii: "["))
-        guard !items.isEmpty else { bytes.append(UInt8(ascii: "]")); needsComma = true; return }
+        var iterator = items.makeIterator()
+        guard var item = iterator.next() else { bytes.append(UInt8(ascii: "]")); needsComma = true; return }
         depth += 1
         needsComma = false
-        for item in items {
+        while true {
             separate()
             newline()
             let saved = needsComma
@@ -275,6 +276,8 @@ final class JSONWriter {
                 sink(text)
                 bytes.removeAll(keepingCapacity: true)
             }
+            guard let next = iterator.next() else { break }
+            item = next
         }
         depth -= 1
         newline()

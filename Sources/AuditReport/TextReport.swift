@@ -6,6 +6,23 @@ public enum TextReport {
     /// Lists longer than this are cut, with the count of what is left and where the whole list is.
     public static let listLimit = 20
 
+    /// The `limit` findings of largest amount (lost and at risk), largest first; ties in file order,
+    /// so the list is the same run to run. Only `limit` of them are held, whatever the count.
+    static func largest(_ findings: Findings, limit: Int) -> [Finding] {
+        func amount(_ finding: Finding) -> Cents { finding.lostCents + finding.atRiskCents }
+        var kept: [Finding] = []
+        kept.reserveCapacity(limit + 1)
+        for finding in findings {
+            // Past the limit, a finding enters only if it beats the smallest kept; an equal amount
+            // comes later in the file, so it stays behind.
+            if kept.count == limit, let last = kept.last, amount(finding) <= amount(last) { continue }
+            let position = kept.firstIndex { amount(finding) > amount($0) } ?? kept.count
+            kept.insert(finding, at: position)
+            if kept.count > limit { kept.removeLast() }
+        }
+        return kept
+    }
+
     /// - Parameters:
     ///   - width: the terminal's width in columns; lines are wrapped at word boundaries to it.
     ///   - trendAndFixes: from `cotaudit report`, the months held by the store and what corrected
@@ -61,12 +78,7 @@ public enum TextReport {
         if !outcome.findings.isEmpty {
             lines.append("")
             lines.append(style.bold("À corriger"))
-            // Largest amount first; ties in file order, so the list is the same run to run.
-            let ranked = outcome.findings.inFileOrder().enumerated().sorted { lhs, rhs in
-                let (a, b) = (lhs.element.lostCents + lhs.element.atRiskCents, rhs.element.lostCents + rhs.element.atRiskCents)
-                return a != b ? a > b : lhs.offset < rhs.offset
-            }.map(\.element)
-            for finding in ranked.prefix(listLimit) {
+            for finding in Self.largest(outcome.findings.inFileOrder(), limit: listLimit) {
                 let money = finding.atRiskCents > .zero ? "à risque \(finding.atRiskCents.euros)" : finding.lostCents.euros
                 let certainty = finding.certainty == .certain ? "" : " (\(finding.certainty.french))"
                 lines.append("  \(t(finding.location.file)):\(finding.location.line)  facture \(t(finding.invoiceID))  \(style.yellow(money))\(certainty)")

@@ -98,15 +98,19 @@ public final class AuditEngine {
         }
     }
 
+    /// Findings held in memory before a sorted run of them goes to a temporary file (`FindingList`).
+    var findingsRunLength: Int {
+        get { findings.runLength }
+        set { findings.runLength = max(1, newValue) }
+    }
+
     /// Settles the per-patient rules and returns every finding in file order.
-    public func finish() -> [Finding] {
+    public func finish() -> Findings {
         // No invoice comes after this: the duplicate rule's acts are freed before the findings grow.
         duplicates = DuplicateMemory()
         FreedMemory.release()
-        // The per-patient findings are settled once that state is the last thing held, and the
-        // findings are joined into one array of their exact size, chunk by chunk, and sorted without
-        // a copy: growing one array by doubling, then sorting it, took up to 64 MB at the end of a
-        // 5M-line file.
+        // The per-patient findings are settled once that state is the last thing held; the findings
+        // are then merged from their sorted runs (`FindingList.finish`).
         for rule in rules {
             switch rule.check {
             case .mtDeclaration: settleRegularPatients(rule)
@@ -117,9 +121,7 @@ public final class AuditEngine {
         regularPatients = [:]
         departedDeclarations = [:]
         FreedMemory.release()
-        var all = findings.drain()
-        all.sortInPlaceByPermutation(by: Finding.fileOrder)
-        return all
+        return findings.finish()
     }
 
     // MARK: Prices
@@ -726,39 +728,6 @@ struct DuplicateState {
     func first(matching act: Act) -> Act? { acts.first { $0.isSameAct(as: act) } }
 
     mutating func keep(_ act: Act) { acts.append(act) }
-}
-
-/// The findings of a run as they come, in chunks: no array is ever grown by copying.
-struct FindingList {
-    static let chunkSize = 4_096
-
-    private var full: [[Finding]] = []
-    private var open: [Finding] = []
-
-    var count: Int { full.count * FindingList.chunkSize + open.count }
-
-    mutating func append(_ finding: Finding) {
-        if open.isEmpty { open.reserveCapacity(FindingList.chunkSize) }
-        open.append(finding)
-        if open.count == FindingList.chunkSize {
-            full.append(open)
-            open = []
-        }
-    }
-
-    /// Every finding in one array of exact size, each chunk freed once copied; the list is left empty.
-    mutating func drain() -> [Finding] {
-        var all: [Finding] = []
-        all.reserveCapacity(count)
-        for index in full.indices {
-            all.append(contentsOf: full[index])
-            full[index] = []
-        }
-        all.append(contentsOf: open)
-        full = []
-        open = []
-        return all
-    }
 }
 
 extension Array {

@@ -27,6 +27,9 @@ public struct AuditRunner {
     /// thread while the audit runs on this one, through a bounded queue that keeps the file order,
     /// so the outcome is the same.
     public var jobs = 1
+    /// Findings held in memory before a sorted run of them goes to a temporary file; the default
+    /// suits every run, tests set a small one to see the files at work.
+    var findingsRunLength = FindingList.defaultRunLength
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -49,6 +52,7 @@ public struct AuditRunner {
         outcome.period = period
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
         engine.patientYearFactSink = patientYearFactSink
+        engine.findingsRunLength = findingsRunLength
         let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
         let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines

@@ -119,16 +119,6 @@ public struct Finding: Sendable, Hashable {
     }
 }
 
-extension Array where Element == Finding {
-    /// The findings in file order. A run's findings come in that order already (`AuditEngine.finish`
-    /// sorts them), and then they are handed back as they are: a sorted copy of 150 000 findings
-    /// and its sort buffer took 40 MB at the moment a report was written.
-    public func inFileOrder() -> [Finding] {
-        let sorted = indices.dropFirst().allSatisfy { !Finding.fileOrder(self[$0], self[$0 - 1]) }
-        return sorted ? self : self.sorted(by: Finding.fileOrder)
-    }
-}
-
 /// Everything an audit run produced, for the renderers and the gate.
 public struct AuditOutcome: Sendable {
     /// Display names of the files read (as given, relative when given relative).
@@ -141,7 +131,7 @@ public struct AuditOutcome: Sendable {
     public var acts = 0
     public var invoices = 0
     public var rejectedLines = 0
-    public var findings: [Finding] = []
+    public var findings = Findings()
     /// Rejected rows and unreadable files (severity error), warnings apart.
     /// At most `IssueCollector.keptPerKind` of each kind; the others are counted in `omitted…`.
     public var inputErrors: [InputIssue] = []

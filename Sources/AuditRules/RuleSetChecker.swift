@@ -187,6 +187,6 @@ public enum RuleSetChecker {
             }
             engine.audit(Invoice(lines: lines))
         }
-        return engine.finish()
+        return Array(engine.finish())
     }
 }

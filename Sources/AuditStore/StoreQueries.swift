@@ -67,8 +67,8 @@ extension AuditStore {
             outcome.ruleSetName = ruleSetName
             outcome.ruleSetVersion = ruleSetVersion
             outcome.roster = roster
-            outcome.findings = try StoredFinding.fetch(db, where: "act_date BETWEEN ? AND ?", [first, last])
-                .map(\.finding).sorted(by: Finding.fileOrder)
+            outcome.findings = Findings(try StoredFinding.fetch(db, where: "act_date BETWEEN ? AND ?", [first, last])
+                .map(\.finding).sorted(by: Finding.fileOrder))
             let invoiceRow = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS invoices, COALESCE(SUM(acts), 0) AS acts FROM invoice WHERE act_date BETWEEN ? AND ?",
                                               arguments: [first, last])
             outcome.invoices = invoiceRow?["invoices"] ?? 0

@@ -117,7 +117,7 @@ enum NightlyText {
             let options = ReportOptions(asOf: Wiring.today(), recoverableWindowDays: ruleSet.recoverableWindowDays,
                                         recoverableWindowSource: ruleSet.recoverableWindowSource, centreName: nil, ruleAdvice: [:])
             let totals = AuditTotals(outcome, options: options)
-            let counted = outcome.findings.filter { $0.certainty.countsAsLost }.count
+            let counted = outcome.findings.count { $0.certainty.countsAsLost }
             text += "\n\(month.french.capitalized) à ce jour : manque à gagner \(totals.lostCents.euros) (\(FrenchText.count(counted, "constat"))), "
             text += "à vérifier \(totals.possibleCents.euros), à risque \(totals.atRiskCents.euros), "
             text += "sur \(totals.billedCents.euros) facturés (\(FrenchText.count(outcome.invoices, "facture")))\n"

@@ -57,7 +57,7 @@ final class AnnotationsTests: XCTestCase {
         outcome.unreadableFiles = ["g.xml"]
         outcome.inputErrors.append(InputIssue(file: "g.xml", line: 0, column: nil, message: "XML tronqué"))
         // The same act found twice: two entries, two fingerprints.
-        outcome.findings.append(outcome.findings[0])
+        outcome.findings = Findings(Array(outcome.findings) + [Array(outcome.findings)[0]])
         let verdict = CheckGate(maxLost: Cents(100)).decide(outcome)
         let text = Annotations.gitlab(outcome, verdict: verdict, paths: paths)
         let issues = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
@@ -79,7 +79,7 @@ final class AnnotationsTests: XCTestCase {
         XCTAssertEqual(unreadable["severity"] as? String, "blocker")
         XCTAssertEqual((unreadable["location"] as? [String: Any])?["path"] as? String, "exports/2025/g.xml")
         let meg = try XCTUnwrap(issues.first { $0["check_name"] as? String == "missing-meg" })
-        XCTAssertEqual(meg["fingerprint"] as? String, outcome.findings[0].fingerprint, "l'identité du constat, stable d'un export à l'autre")
+        XCTAssertEqual(meg["fingerprint"] as? String, Array(outcome.findings)[0].fingerprint, "l'identité du constat, stable d'un export à l'autre")
         XCTAssertEqual(meg["severity"] as? String, "critical")
         XCTAssertEqual(issues.first { $0["check_name"] as? String == "coe-9-months" }?["severity"] as? String, "info")
     }

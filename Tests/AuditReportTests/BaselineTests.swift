@@ -38,7 +38,7 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(rewritten.entries[0].expires, CalendarDay(year: 2025, month: 12, day: 31))
         XCTAssertEqual(rewritten.entries[1].reason, nil, "déjà présent sans raison : inchangé")
         var grown = outcome
-        grown.findings.append(CheckGateTests.finding("missing-meg", .certain, lost: 500, line: 40))
+        grown.findings = Findings(Array(grown.findings) + [CheckGateTests.finding("missing-meg", .certain, lost: 500, line: 40)])
         XCTAssertEqual(Baseline.accepting(grown, created: day, reason: "nouveau", expires: nil, previous: previous).entries.first { $0.invoiceID == "F40" }?.reason,
                        "nouveau", "un constat nouveau reçoit la raison donnée")
     }

@@ -248,7 +248,7 @@ final class CheckGateTests: XCTestCase {
 
     func testAcceptedFindingsPassAndExpiredAcceptancesFailAgain() throws {
         let outcome = Self.outcome()
-        let meg = outcome.findings[0]
+        let meg = Array(outcome.findings)[0]
         let asOf = CalendarDay(year: 2025, month: 3, day: 31)!
         var accepted: [String: Acceptance] = [:]
         for finding in outcome.findings { accepted[finding.fingerprint] = Acceptance(reason: "connu") }
@@ -281,6 +281,6 @@ final class CheckGateTests: XCTestCase {
         XCTAssertEqual(gate["blocking_findings"] as? Int, 3)
         let findings = try XCTUnwrap(document["findings"] as? [[String: Any]])
         XCTAssertEqual(findings.filter { $0["gate"] as? String == "blocking" }.count, 3)
-        XCTAssertEqual(findings.first?["fingerprint"] as? String, outcome.findings[0].fingerprint)
+        XCTAssertEqual(findings.first?["fingerprint"] as? String, Array(outcome.findings)[0].fingerprint)
     }
 }

@@ -40,16 +40,17 @@ final class HostileOutputTests: XCTestCase {
         // Lost, possible and at-risk amounts whose sums overflow many times over, in several months,
         // practitioners and rules; one line of a practitioner who billed almost nothing, so that the
         // share of revenue lost (lost × 10 000 / billed) overflows too.
-        outcome.findings = (0..<93).map { index in
+        var findings = (0..<93).map { index in
             finding(index % 2 == 0 ? "missing-meg" : "tariff-below-schedule", index % 3 == 0 ? .possible : .certain,
                     lost: index == 5 ? -huge : huge, atRisk: huge, practitioner: index % 2 == 0 ? "10000000009" : "10000000017",
                     date: index % 2 == 0 ? "2025-01-10" : "2025-02-10", line: index + 2)
         }
-        outcome.findings.append(finding("missing-mt-declaration", lost: huge, line: 200))
-        outcome.findings[outcome.findings.count - 1].kind = .missingMT
-        outcome.findings.append(finding("missing-mt-declaration", lost: huge, date: "2024-01-10", line: 201))
-        outcome.findings[outcome.findings.count - 1].kind = .missingMT
-        outcome.findings[outcome.findings.count - 1].patientRef = PatientRef("p-200")
+        findings.append(finding("missing-mt-declaration", lost: huge, line: 200))
+        findings[findings.count - 1].kind = .missingMT
+        findings.append(finding("missing-mt-declaration", lost: huge, date: "2024-01-10", line: 201))
+        findings[findings.count - 1].kind = .missingMT
+        findings[findings.count - 1].patientRef = PatientRef("p-200")
+        outcome.findings = Findings(findings)
         outcome.billedByPractitioner = ["10000000009": Cents(huge), "10000000017": Cents(huge), "10000000025": Cents(1)]
         outcome.billedByMonth = [YearMonth(year: 2025, month: 1): Cents(huge), YearMonth(year: 2025, month: 2): Cents(huge)]
         outcome.acts = 93
@@ -91,9 +92,9 @@ final class HostileOutputTests: XCTestCase {
         var outcome = AuditOutcome()
         outcome.files = ["f.csv"]
         let hostile = ["-2+3+cmd|' /C calc'!A0", "=1+1", "+33 6 12", "@SUM(A1)", "\tcmd", "\rcmd", " =1", "-1,5;x", "\u{FF1D}1+1", "-"]
-        outcome.findings = hostile.enumerated().map { index, text in
+        outcome.findings = Findings(hostile.enumerated().map { index, text in
             finding("missing-meg", lost: -350, atRisk: 0, line: index + 2, code: text, invoice: text, message: text)
-        }
+        })
         outcome.billedByPractitioner = ["-2+3": Cents(-100)]
         let totals = AuditTotals(outcome, options: options)
         for table in [CSVReport.findings(outcome, totals: totals, options: options),
@@ -152,8 +153,9 @@ final class HostileOutputTests: XCTestCase {
         var outcome = AuditOutcome()
         outcome.files = ["f\u{1B}[2J.csv"]
         let code = "G\u{1B}]0;pwned\u{07}\u{1B}[31m"
-        outcome.findings = [finding("missing-meg", lost: 500, line: 2, code: code, invoice: "F\r1\u{9B}2J", message: "code \(code) \u{202E}cba")]
-        outcome.findings[0].kind = .overCoding
+        var overCoding = finding("missing-meg", lost: 500, line: 2, code: code, invoice: "F\r1\u{9B}2J", message: "code \(code) \u{202E}cba")
+        overCoding.kind = .overCoding
+        outcome.findings = [overCoding]
         outcome.inputErrors = [InputIssue(file: "f.csv", line: 3, column: "code", message: "code inconnu « A\u{7F}\u{1B}[1A\nfaux »")]
         outcome.warnings = [InputIssue(file: "f.csv", line: 4, column: nil, message: "colonne \u{1B}c ignorée", severity: .warning)]
         let totals = AuditTotals(outcome, options: options)

@@ -9,10 +9,10 @@ import XCTest
 extension ReportTests {
     func testTheJSONReportWrittenInPartsIsTheRenderedDocument() {
         var outcome = outcome()
-        outcome.findings = (0..<20_000).map { index in
+        outcome.findings = Findings((0..<20_000).map { index in
             finding(index % 2 == 0 ? "missing-meg" : "tariff-below-schedule", .certain, lost: Int64(100 + index % 700),
                     line: index + 2, message: "message \(index) « à corriger »")
-        }
+        })
         let totals = AuditTotals(outcome, options: options)
         var parts: [String] = []
         JSONReport.write(outcome, totals: totals, options: options) { parts.append($0) }

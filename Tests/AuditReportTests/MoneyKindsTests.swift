@@ -39,7 +39,7 @@ final class MoneyKindsTests: XCTestCase {
         XCTAssertEqual(totals.rebillCents, Cents(850))
         XCTAssertEqual(totals.obtainCents, Cents(6000))
         XCTAssertEqual(totals.recoverableLostCents, Cents(500), "the 2022 act is out of the window; forfaits are never billed")
-        XCTAssertFalse(options.isRecoverable(outcome.findings[2]), "a forfait is obtained, not re-billed")
+        XCTAssertFalse(options.isRecoverable(Array(outcome.findings)[2]), "a forfait is obtained, not re-billed")
         let fmt = try XCTUnwrap(totals.byAct.first { $0.key == "FMT" })
         XCTAssertEqual(fmt.obtainCents, Cents(6000))
         XCTAssertEqual(fmt.rebillCents, .zero)

@@ -400,7 +400,7 @@ final class ReportTests: XCTestCase {
 
     func testTextListsTwentyFindingsThenSaysHowManyMore() {
         var outcome = AuditOutcome()
-        outcome.findings = (1...23).map { finding("missing-meg", .certain, lost: Int64($0), line: $0) }
+        outcome.findings = Findings((1...23).map { finding("missing-meg", .certain, lost: Int64($0), line: $0) })
         let text = TextReport.render(outcome, totals: totals(outcome), options: options, colors: false)
         // The HTML page has no list of findings: the text points to the outputs that have one.
         XCTAssertTrue(text.contains("… et 3 autres constats ; liste complète : --format csv (tableur) ou --format json"), text)

@@ -22,7 +22,7 @@ final class EngineTests: XCTestCase {
         ruleSet.rules = ruleSet.rules.filter { rules.contains($0.id) }
         let engine = AuditEngine(ruleSet: ruleSet)
         for lines in invoices { engine.audit(Invoice(lines: lines)) }
-        return engine.finish()
+        return Array(engine.finish())
     }
 
     func testDecember2024ActsAreValuedAtTheTariffOfTheirOwnDate() {
@@ -68,7 +68,7 @@ final class EngineTests: XCTestCase {
         second.location = SourceLocation(file: "t.csv", line: 3)
         engine.audit(Invoice(lines: [first]))
         engine.audit(Invoice(lines: [second]))
-        let findings = engine.finish()
+        let findings = Array(engine.finish())
         XCTAssertEqual(findings.count, 1)
         XCTAssertEqual(findings.first?.practitionerID, other, "à égalité, le plus récent")
         XCTAssertEqual(findings.first?.lostCents, Cents(500))

@@ -2,8 +2,8 @@
 import BillingModel
 import XCTest
 
-/// How a run holds its findings until `finish`: in chunks, joined at exact size, sorted through a
-/// permutation of indices (the memory a 5M-line audit saved at its end).
+/// How a run holds its findings until `finish`: sorted runs written to a temporary file and merged
+/// back in file order, or in memory when they are few or no file can be written.
 final class FindingListTests: XCTestCase {
     private func finding(file: String, line: Int, rule: String) -> Finding {
         Finding(rule: rule, kind: .underCoding, certainty: .certain, location: SourceLocation(file: file, line: line),
@@ -12,31 +12,87 @@ final class FindingListTests: XCTestCase {
                 message: "m\(line)")
     }
 
-    func testDrainGivesEveryFindingInTheOrderAppendedAcrossChunks() {
+    /// Findings in a random order with few distinct keys, so that ties are common; each message
+    /// says where the finding came, which shows the order kept between equal findings.
+    private func shuffled(_ count: Int) -> [Finding] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { offset in
+            var item = finding(file: ["a.csv", "b.csv"][Int.random(in: 0...1, using: &generator)],
+                               line: Int.random(in: 0..<40, using: &generator),
+                               rule: ["missing-meg", "duplicate-act"][Int.random(in: 0...1, using: &generator)])
+            item.message = "#\(offset)"
+            return item
+        }
+    }
+
+    func testSpilledRunsMergeIntoTheStableSortOfEveryFinding() {
+        for (count, runLength) in [(1, 1), (7, 3), (1_000, 64), (5_003, 500), (300, 300), (301, 300)] {
+            let appended = shuffled(count)
+            var list = FindingList()
+            list.runLength = runLength
+            for item in appended { list.append(item) }
+            XCTAssertEqual(list.count, count)
+            let findings = list.finish()
+            XCTAssertTrue(findings.areOnDisk, "\(count) findings in runs of \(runLength) go to a file")
+            XCTAssertEqual(findings.count, count)
+            let expected = appended.sorted(by: Finding.fileOrder)
+            XCTAssertEqual(Array(findings), expected, "\(count) in runs of \(runLength)")
+            XCTAssertEqual(Array(findings), expected, "a second walk reads the same findings")
+            XCTAssertEqual(list.count, 0, "the list is left empty")
+        }
+    }
+
+    func testFewFindingsStayInMemorySorted() {
+        let appended = shuffled(299)
         var list = FindingList()
-        let count = 3 * FindingList.chunkSize + 17
-        let appended = (0..<count).map { finding(file: "a.csv", line: $0, rule: "r") }
+        list.runLength = 300
         for item in appended { list.append(item) }
-        XCTAssertEqual(list.count, count)
-        let drained = list.drain()
-        XCTAssertEqual(drained, appended)
-        XCTAssertGreaterThanOrEqual(drained.capacity, count)
-        XCTAssertEqual(list.count, 0)
-        XCTAssertEqual(list.drain(), [])
+        let findings = list.finish()
+        XCTAssertFalse(findings.areOnDisk)
+        XCTAssertEqual(Array(findings), appended.sorted(by: Finding.fileOrder))
+        var empty = FindingList()
+        XCTAssertTrue(empty.finish().isEmpty)
+    }
+
+    func testRunsThatCannotBeWrittenAreMergedInMemory() {
+        let appended = shuffled(2_000)
+        var list = FindingList()
+        list.runLength = 128
+        list.folder = "/nonexistent-cotaudit-folder"
+        for item in appended { list.append(item) }
+        let findings = list.finish()
+        XCTAssertFalse(findings.areOnDisk, "no file could be made: nothing is lost, all is held in memory")
+        XCTAssertEqual(Array(findings), appended.sorted(by: Finding.fileOrder))
+    }
+
+    func testEveryFieldReadsBackAsWritten() throws {
+        let texts = ["", "é « à corriger » \u{1F600}", String(repeating: "x", count: 70_000), "a\u{0}b\r\n"]
+        var written: [Finding] = []
+        for (index, text) in texts.enumerated() {
+            for kind in FindingKind.allCases {
+                for certainty in Certainty.allCases {
+                    written.append(Finding(rule: "rule-\(text.prefix(4))", kind: kind, certainty: certainty,
+                                           location: SourceLocation(file: "dossier/\(text.prefix(10)).xml", line: Int.max - index),
+                                           invoiceID: text, actDate: CalendarDay(year: 9999, month: 12, day: 31)!,
+                                           practitionerID: "1000000000\(index)",
+                                           patientRef: PatientRef(index % 2 == 0 ? "p-0123456789abcdef" : "patient \(text.prefix(5))"),
+                                           code: "G", expectedCode: index == 1 ? nil : (index == 2 ? "" : "MEG"),
+                                           lostCents: Cents(Int64.min + Int64(index)), atRiskCents: Cents(Int64.max),
+                                           message: text))
+                }
+            }
+        }
+        let file = try XCTUnwrap(FindingFile.makeTemporary())
+        let range = try XCTUnwrap(file.append(written))
+        let reader = FindingReader(file, range: range)
+        var read: [Finding] = []
+        while let next = reader.next() { read.append(next) }
+        XCTAssertEqual(read, written)
     }
 
     func testPermutationSortEqualsTheStandardStableSort() {
-        var generator = SystemRandomNumberGenerator()
         for size in [0, 1, 2, 3, 10, 1_000, 5_003] {
-            // Few distinct keys, so that ties are common and stability shows.
-            let items = (0..<size).map { index in
-                finding(file: ["a.csv", "b.csv"][Int.random(in: 0...1, using: &generator)], line: Int.random(in: 0..<40, using: &generator),
-                        rule: ["missing-meg", "duplicate-act"][Int.random(in: 0...1, using: &generator)])
-            }.enumerated().map { offset, item in
-                var item = item
-                item.message = "#\(offset)"  // not compared: shows which of equal findings came first
-                return item
-            }
+            let items = shuffled(size)
             var permuted = items
             permuted.sortInPlaceByPermutation(by: Finding.fileOrder)
             XCTAssertEqual(permuted.map(\.message), items.sorted(by: Finding.fileOrder).map(\.message), "size \(size)")

@@ -31,7 +31,7 @@ final class NGAPReviewTests: XCTestCase {
         XCTAssertEqual(ruleSet.rules.count, rules.count, "règle absente du jeu livré")
         let engine = AuditEngine(ruleSet: ruleSet)
         for invoice in invoices { engine.audit(invoice) }
-        return engine.finish()
+        return Array(engine.finish())
     }
 
     func value(_ code: String, _ date: String, zone: String = "metropole", specialty: String? = nil) -> Cents? {

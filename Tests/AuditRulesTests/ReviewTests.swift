@@ -40,7 +40,7 @@ final class ReviewTests: XCTestCase {
     func audit(_ invoices: [[ActLine]], ruleSet: RuleSet) -> [Finding] {
         let engine = AuditEngine(ruleSet: ruleSet)
         for lines in invoices { engine.audit(Invoice(lines: lines)) }
-        return engine.finish()
+        return Array(engine.finish())
     }
 
     // MARK: Contract v1.1 §1.2: well-formed unknown codes keep their lines
@@ -274,7 +274,7 @@ final class CCAMReviewTests: XCTestCase {
         ruleSet.rules = ruleSet.rules.filter { $0.id == rule }
         let engine = AuditEngine(ruleSet: ruleSet)
         engine.audit(Invoice(lines: lines))
-        return engine.finish()
+        return Array(engine.finish())
     }
 
     func testReviewCCAMAssociationCodeHonoured() {

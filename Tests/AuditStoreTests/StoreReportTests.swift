@@ -45,7 +45,7 @@ final class StoreReportTests: XCTestCase {
     func month(_ number: Int) -> YearMonth { YearMonth(year: YearGenerator.year, month: number) }
 
     func wholeYear(_ store: AuditStore) throws -> [Finding] {
-        try store.outcome(from: month(1), to: month(12), ruleSetName: "", ruleSetVersion: "", roster: nil).findings
+        try store.outcome(from: month(1), to: month(12), ruleSetName: "", ruleSetVersion: "", roster: nil).findings.map { $0 }
     }
 
     /// The findings of `before` that are not in `after`, one for one by identity: what went.

@@ -110,7 +110,7 @@ final class StoreTests: XCTestCase {
             let report = try store.outcome(from: yearMonth, to: yearMonth, ruleSetName: runner.ruleSet.name,
                                            ruleSetVersion: runner.ruleSet.version, roster: runner.roster)
             let expected = single.findings.filter { $0.actDate.yearMonth == yearMonth }
-            XCTAssertEqual(sorted(report.findings), sorted(expected), "month \(month)")
+            XCTAssertEqual(sorted(Array(report.findings)), sorted(expected), "month \(month)")
             XCTAssertEqual(report.billedByMonth, [yearMonth: single.billedByMonth[yearMonth]!], "month \(month)")
             XCTAssertEqual(report.invoices, generator.invoicesPerMonth)
         }

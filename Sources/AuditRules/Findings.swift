@@ -1,0 +1,485 @@
+import BillingModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A run's findings. A small run keeps them in memory, in the order they were given. A large one
+/// keeps them in a temporary file, in file order, read back each time they are walked: 150 000
+/// findings held in memory were 52 MB at 5M lines, the one part of an audit's memory that grew with
+/// the rows rather than the patients (issue 11).
+///
+/// The file holds what a report holds (pseudonyms, invoice and practitioner numbers, messages),
+/// never a NIR, a name or a birth date. It is created readable by its owner only and unlinked at
+/// once, so nothing is left behind, even by a killed process.
+public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
+    private enum Storage: Sendable {
+        case memory([Finding])
+        /// In file order (`Finding.fileOrder`), as `FindingList` merges them.
+        case file(FindingFile)
+    }
+
+    private let storage: Storage
+    public let count: Int
+
+    public init(_ findings: [Finding] = []) {
+        storage = .memory(findings)
+        count = findings.count
+    }
+
+    public init(arrayLiteral elements: Finding...) { self.init(elements) }
+
+    init(file: FindingFile, count: Int) {
+        storage = .file(file)
+        self.count = count
+    }
+
+    public var isEmpty: Bool { count == 0 }
+    public var underestimatedCount: Int { count }
+
+    /// Whether the findings are read back from a temporary file rather than held in memory.
+    public var areOnDisk: Bool {
+        if case .file = storage { return true }
+        return false
+    }
+
+    /// The findings in file order. A run's findings come in that order already (`AuditEngine.finish`
+    /// sorts them) and are handed back as they are; findings built by hand are sorted here.
+    public func inFileOrder() -> Findings {
+        switch storage {
+        case .memory(let findings): return Findings(findings.inFileOrder())
+        case .file: return self
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        switch storage {
+        case .memory(let findings): return Iterator(findings: findings, reader: nil)
+        case .file(let file): return Iterator(findings: [], reader: FindingReader(file, range: 0..<file.size))
+        }
+    }
+
+    public struct Iterator: IteratorProtocol {
+        fileprivate let findings: [Finding]
+        fileprivate let reader: FindingReader?
+        private var index = 0
+
+        fileprivate init(findings: [Finding], reader: FindingReader?) {
+            self.findings = findings
+            self.reader = reader
+        }
+
+        public mutating func next() -> Finding? {
+            if let reader { return reader.next() }
+            guard index < findings.count else { return nil }
+            defer { index += 1 }
+            return findings[index]
+        }
+    }
+}
+
+extension Array where Element == Finding {
+    /// The findings in file order, handed back as they are when they already are: a sorted copy of
+    /// 150 000 findings and its sort buffer took 40 MB at the moment a report was written.
+    public func inFileOrder() -> [Finding] {
+        let sorted = indices.dropFirst().allSatisfy { !Finding.fileOrder(self[$0], self[$0 - 1]) }
+        return sorted ? self : self.sorted(by: Finding.fileOrder)
+    }
+}
+
+/// The findings of a run as they come. Every `runLength` findings, the chunk is sorted and written
+/// to a temporary file as a run; `finish` merges the runs into one file in file order. A run that
+/// cannot be written (no temporary folder, a full disk) stays in memory: the audit goes on, with the
+/// memory it would have taken before, rather than fail.
+struct FindingList {
+    static let defaultRunLength = 8_192
+
+    /// Findings held before a sorted run of them goes to disk (tests set a small one).
+    var runLength = FindingList.defaultRunLength
+    /// Where the temporary files go; nil for `TMPDIR`, or `/tmp`.
+    var folder: String?
+
+    private(set) var count = 0
+    private var open: [Finding] = []
+    /// Sorted runs that could not be written.
+    private var runsInMemory: [[Finding]] = []
+    private var runFile: FindingFile?
+    private var runsOnDisk: [Range<Int>] = []
+    /// Set when the temporary file could not be made or written: no further run is tried.
+    private var diskFailed = false
+
+    mutating func append(_ finding: Finding) {
+        if open.isEmpty { open.reserveCapacity(min(runLength, 4_096)) }
+        open.append(finding)
+        count += 1
+        if open.count >= runLength { closeRun() }
+    }
+
+    /// Sorts the open chunk and writes it out as a run, or keeps it as a sorted run in memory.
+    private mutating func closeRun() {
+        guard !open.isEmpty else { return }
+        var run = open
+        open = []
+        run.sortInPlaceByPermutation(by: Finding.fileOrder)
+        if !diskFailed {
+            if runFile == nil { runFile = FindingFile.makeTemporary(in: folder) }
+            if let runFile, let range = runFile.append(run) {
+                runsOnDisk.append(range)
+                return
+            }
+            diskFailed = true
+        }
+        runsInMemory.append(run)
+    }
+
+    /// Every finding in file order; the list is left empty. A run that never reached `runLength`
+    /// findings is sorted in memory, as one array of its exact size.
+    mutating func finish() -> Findings {
+        defer { self = FindingList(runLength: runLength, folder: folder) }
+        if runsOnDisk.isEmpty && runsInMemory.isEmpty {
+            open.sortInPlaceByPermutation(by: Finding.fileOrder)
+            return Findings(open)
+        }
+        closeRun()
+        if !runsOnDisk.isEmpty, let merged = FindingFile.makeTemporary(in: folder),
+           let written = FindingMerge.write(sources(), to: merged) {
+            return Findings(file: merged, count: written)
+        }
+        // No run reached the disk, or the merged file could not be written: merged in memory.
+        return Findings(FindingMerge.array(sources()))
+    }
+
+    /// The runs in the order they were closed: the merge keeps that order between equal findings,
+    /// so that it gives what one stable sort of every finding would.
+    private func sources() -> [FindingRunSource] {
+        // Runs on disk and in memory interleave only after a failed write, which happens once:
+        // every run before it is on disk, every run after it in memory.
+        runsOnDisk.compactMap { range in runFile.map { FindingRunSource.file(FindingReader($0, range: range)) } }
+            + runsInMemory.map { FindingRunSource.memory($0.makeIterator()) }
+    }
+}
+
+/// One sorted run being merged.
+enum FindingRunSource {
+    case memory(IndexingIterator<[Finding]>)
+    case file(FindingReader)
+
+    mutating func next() -> Finding? {
+        switch self {
+        case .memory(var iterator):
+            let next = iterator.next()
+            self = .memory(iterator)
+            return next
+        case .file(let reader):
+            return reader.next()
+        }
+    }
+}
+
+/// A k-way merge of sorted runs; between equal findings, the earlier run comes first.
+enum FindingMerge {
+    private struct Head {
+        var finding: Finding
+        var run: Int
+    }
+
+    private static func precedes(_ lhs: Head, _ rhs: Head) -> Bool {
+        if Finding.fileOrder(lhs.finding, rhs.finding) { return true }
+        if Finding.fileOrder(rhs.finding, lhs.finding) { return false }
+        return lhs.run < rhs.run
+    }
+
+    /// Calls `emit` with every finding of the runs, in order.
+    private static func merge(_ runs: [FindingRunSource], _ emit: (Finding) -> Bool) -> Bool {
+        var runs = runs
+        // A binary min-heap of each run's next finding.
+        var heap: [Head] = []
+        heap.reserveCapacity(runs.count)
+        for index in runs.indices {
+            if let finding = runs[index].next() { push(Head(finding: finding, run: index), &heap) }
+        }
+        while let top = heap.first {
+            guard emit(top.finding) else { return false }
+            if let next = runs[top.run].next() {
+                heap[0] = Head(finding: next, run: top.run)
+            } else {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+            siftDown(&heap)
+        }
+        return true
+    }
+
+    private static func push(_ head: Head, _ heap: inout [Head]) {
+        heap.append(head)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private static func siftDown(_ heap: inout [Head]) {
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            guard left < heap.count else { return }
+            var least = left
+            if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
+            guard precedes(heap[least], heap[parent]) else { return }
+            heap.swapAt(least, parent)
+            parent = least
+        }
+    }
+
+    static func array(_ runs: [FindingRunSource]) -> [Finding] {
+        var all: [Finding] = []
+        _ = merge(runs) { all.append($0); return true }
+        return all
+    }
+
+    /// The number of findings written, or nil when the file could not be written.
+    static func write(_ runs: [FindingRunSource], to file: FindingFile) -> Int? {
+        var writer = FindingWriter(file)
+        var written = 0
+        let complete = merge(runs) { finding in
+            written += 1
+            return writer.write(finding)
+        }
+        return complete && writer.flush() ? written : nil
+    }
+}
+
+// MARK: - The temporary file
+
+/// An unlinked temporary file of encoded findings, appended to, then read at offsets (`pread`
+/// needs no shared position, so two walks of the same findings can go on at once).
+final class FindingFile: @unchecked Sendable {
+    private let descriptor: Int32
+    /// Bytes written so far; only the writer (one at a time, before any reader) changes it.
+    private(set) var size = 0
+
+    private init(descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close(descriptor) }
+
+    /// A new file in `folder`, else `TMPDIR`, else `/tmp`, already unlinked; nil when none can be made.
+    static func makeTemporary(in folder: String? = nil) -> FindingFile? {
+        var folder = folder ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        if folder.isEmpty { folder = "/tmp" }
+        if folder.hasSuffix("/") && folder.count > 1 { folder.removeLast() }
+        var template = Array((folder + "/cotaudit-findings-XXXXXX").utf8CString)
+        // mkstemp creates the file readable and writable by its owner only.
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { return nil }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return FindingFile(descriptor: descriptor)
+    }
+
+    /// Appends the findings; returns the byte range they take, or nil when they could not be written.
+    func append(_ findings: [Finding]) -> Range<Int>? {
+        let start = size
+        var writer = FindingWriter(self)
+        for finding in findings where !writer.write(finding) { return nil }
+        return writer.flush() ? start..<size : nil
+    }
+
+    /// Writes every byte at the end of the file.
+    func write(_ bytes: [UInt8]) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let wrote = bytes.withUnsafeBytes { buffer in
+                pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(size + done))
+            }
+            if wrote < 0 && errno == EINTR { continue }
+            guard wrote > 0 else { return false }
+            done += wrote
+        }
+        size += done
+        return true
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`; the number read.
+    func read(at offset: Int, count: Int, into buffer: UnsafeMutableRawPointer) -> Int {
+        while true {
+            let got = pread(descriptor, buffer, count, off_t(offset))
+            if got < 0 && errno == EINTR { continue }
+            return got
+        }
+    }
+
+    /// A file this process wrote a moment ago cannot be read back (a failing disk): no finding is
+    /// dropped without a word, the run stops with the I/O error status of sysexits.h.
+    static func unreadable() -> Never {
+        let reason = String(cString: strerror(errno))
+        fputs("cotaudit : le fichier temporaire des constats ne peut plus être relu (\(reason)) ; l'audit est interrompu, relancez-le\n", stderr)
+        exit(74)
+    }
+}
+
+/// Encodes findings into a buffer and writes it out in blocks.
+struct FindingWriter {
+    static let blockSize = 1 << 16
+
+    private let file: FindingFile
+    private var bytes: [UInt8] = []
+    private var failed = false
+
+    init(_ file: FindingFile) {
+        self.file = file
+        bytes.reserveCapacity(FindingWriter.blockSize + 1_024)
+    }
+
+    mutating func write(_ finding: Finding) -> Bool {
+        FindingCoding.append(finding, to: &bytes)
+        if bytes.count >= FindingWriter.blockSize { return flush() }
+        return !failed
+    }
+
+    mutating func flush() -> Bool {
+        guard !failed else { return false }
+        if !bytes.isEmpty {
+            failed = !file.write(bytes)
+            bytes.removeAll(keepingCapacity: true)
+        }
+        return !failed
+    }
+}
+
+/// Reads the findings of a byte range of a file, one block at a time.
+final class FindingReader {
+    private let file: FindingFile
+    private var offset: Int
+    private let end: Int
+    private var buffer: [UInt8] = []
+    private var position = 0
+
+    init(_ file: FindingFile, range: Range<Int>) {
+        self.file = file
+        offset = range.lowerBound
+        end = range.upperBound
+    }
+
+    func next() -> Finding? {
+        guard position < buffer.count || offset < end else { return nil }
+        // A record is its length (4 bytes) and then its fields.
+        guard fill(4) else { FindingFile.unreadable() }
+        let length = FindingCoding.readLength(buffer, at: position)
+        guard fill(4 + length) else { FindingFile.unreadable() }
+        let finding = buffer.withUnsafeBytes { raw in
+            FindingCoding.decode(UnsafeRawBufferPointer(rebasing: raw[(position + 4)..<(position + 4 + length)]))
+        }
+        guard let finding else { FindingFile.unreadable() }
+        position += 4 + length
+        return finding
+    }
+
+    /// Makes sure `count` bytes from `position` are in the buffer; false when the range ends first.
+    private func fill(_ count: Int) -> Bool {
+        if buffer.count - position >= count { return true }
+        buffer.removeSubrange(0..<position)
+        position = 0
+        let wanted = min(max(count - buffer.count, FindingWriter.blockSize), end - offset)
+        guard wanted > 0 else { return false }
+        let kept = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: wanted))
+        let got = buffer.withUnsafeMutableBytes { file.read(at: offset, count: wanted, into: $0.baseAddress! + kept) }
+        guard got > 0 else { FindingFile.unreadable() }
+        buffer.removeLast(wanted - got)
+        offset += got
+        return buffer.count >= count || fill(count)
+    }
+}
+
+/// The bytes of one finding: its length (4 bytes, little-endian), the fixed fields, then each
+/// text as its length (4 bytes) and its UTF-8. Only this process reads them back, in this run.
+enum FindingCoding {
+    static func append(_ finding: Finding, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        appendInteger(UInt32(0), to: &bytes)
+        bytes.append(UInt8(FindingKind.allCases.firstIndex(of: finding.kind)!))
+        bytes.append(UInt8(Certainty.allCases.firstIndex(of: finding.certainty)!))
+        bytes.append(finding.expectedCode == nil ? 0 : 1)
+        appendInteger(Int64(finding.location.line), to: &bytes)
+        appendInteger(UInt16(finding.actDate.year), to: &bytes)
+        bytes.append(UInt8(finding.actDate.month))
+        bytes.append(UInt8(finding.actDate.day))
+        appendInteger(finding.lostCents.value, to: &bytes)
+        appendInteger(finding.atRiskCents.value, to: &bytes)
+        for text in [finding.rule, finding.location.file, finding.invoiceID, finding.practitionerID,
+                     finding.patientRef.value, finding.code, finding.expectedCode ?? "", finding.message] {
+            appendText(text, to: &bytes)
+        }
+        let length = UInt32(bytes.count - start - 4)
+        withUnsafeBytes(of: length.littleEndian) { raw in
+            for index in 0..<4 { bytes[start + index] = raw[index] }
+        }
+    }
+
+    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private static func appendText(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            appendInteger(UInt32(utf8.count), to: &bytes)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    static func readLength(_ bytes: [UInt8], at offset: Int) -> Int {
+        Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+            | UInt32(bytes[offset + 3]) << 24)
+    }
+
+    /// The finding, or nil when the bytes are not one.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> Finding? {
+        var cursor = Cursor(bytes: bytes)
+        guard let kindIndex = cursor.integer(UInt8.self), Int(kindIndex) < FindingKind.allCases.count,
+              let certaintyIndex = cursor.integer(UInt8.self), Int(certaintyIndex) < Certainty.allCases.count,
+              let hasExpected = cursor.integer(UInt8.self),
+              let line = cursor.integer(Int64.self),
+              let year = cursor.integer(UInt16.self), let month = cursor.integer(UInt8.self),
+              let day = cursor.integer(UInt8.self),
+              let actDate = CalendarDay(year: Int(year), month: Int(month), day: Int(day)),
+              let lost = cursor.integer(Int64.self), let atRisk = cursor.integer(Int64.self),
+              let rule = cursor.text(), let file = cursor.text(), let invoiceID = cursor.text(),
+              let practitionerID = cursor.text(), let patient = cursor.text(), let code = cursor.text(),
+              let expectedCode = cursor.text(), let message = cursor.text(), cursor.atEnd
+        else { return nil }
+        return Finding(rule: rule, kind: FindingKind.allCases[Int(kindIndex)],
+                       certainty: Certainty.allCases[Int(certaintyIndex)],
+                       location: SourceLocation(file: file, line: Int(line)), invoiceID: invoiceID, actDate: actDate,
+                       practitionerID: practitionerID, patientRef: PatientRef(patient), code: code,
+                       expectedCode: hasExpected == 0 ? nil : expectedCode, lostCents: Cents(lost),
+                       atRiskCents: Cents(atRisk), message: message)
+    }
+
+    private struct Cursor {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
+            let size = MemoryLayout<T>.size
+            guard bytes.count - offset >= size else { return nil }
+            let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+            offset += size
+            return value
+        }
+
+        mutating func text() -> String? {
+            guard let length = integer(UInt32.self), bytes.count - offset >= Int(length) else { return nil }
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))]),
+                              as: UTF8.self)
+            offset += Int(length)
+            return text
+        }
+    }
+}
