@@ -8,8 +8,25 @@ import Foundation
 public enum CSVReport {
     public static func findings(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions, decimalComma: Bool = true,
                                 machineKeys: Bool = false) -> Data {
+        var data = Data()
+        writeFindings(outcome, options: options, decimalComma: decimalComma, machineKeys: machineKeys) { data.append(contentsOf: $0.utf8) }
+        return data
+    }
+
+    /// The findings table, handed to `sink` a part of about `partSize` bytes at a time, so that a
+    /// table of many findings is never held whole; the parts, joined, are `findings`'s text.
+    public static func writeFindings(_ outcome: AuditOutcome, options: ReportOptions, decimalComma: Bool = true,
+                                     machineKeys: Bool = false, sink: (String) -> Void) {
         let unit = decimalComma ? "€" : "centimes"
-        var rows: [[String]] = [machineKeys ? [
+        var text = "\u{FEFF}"
+        func add(_ row: [String]) {
+            text += row.map(quote).joined(separator: ";") + "\r\n"
+            if text.utf8.count >= partSize {
+                sink(text)
+                text = ""
+            }
+        }
+        add(machineKeys ? [
             "rule", "kind", "certainty", "file", "line", "invoice_id", "act_date", "practitioner_id", "practitioner_name",
             "patient_ref", "code", "expected_code", decimalComma ? "lost_eur" : "lost_cents",
             decimalComma ? "at_risk_eur" : "at_risk_cents", decimalComma ? "rebill_eur" : "rebill_cents",
@@ -18,7 +35,7 @@ public enum CSVReport {
             "Règle", "Type", "Certitude", "Fichier", "Ligne", "N° facture", "Date de l'acte", "RPPS praticien", "Praticien",
             "Patient (pseudonyme)", "Code facturé", "Code à facturer", "Manque à gagner (\(unit))", "À risque (\(unit))",
             "À refacturer (\(unit))", "À obtenir (\(unit))", "Encore facturable", "Message", "Identifiant de la règle",
-        ]]
+        ])
         for finding in outcome.findings {
             let counted = finding.certainty.countsAsLost ? finding.lostCents : .zero
             var row = [
@@ -35,10 +52,12 @@ public enum CSVReport {
             ]
             // The id, last, for `cotaudit rules explain`.
             if !machineKeys { row.append(finding.rule) }
-            rows.append(row)
+            add(row)
         }
-        return encode(rows)
+        if !text.isEmpty { sink(text) }
     }
+
+    static let partSize = 1 << 16
 
     /// `trendAndFixes` (from `cotaudit report`) adds the sections `trend` (every month held up to
     /// the period's end), `fixed` and `fixed-previous-month` (per practitioner, what corrected

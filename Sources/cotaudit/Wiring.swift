@@ -161,20 +161,27 @@ enum Wiring {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
-    /// Writes the report to `path` (standard output when nil). JSON goes out a part at a time as
-    /// it is written, so a report of many findings is never held whole; the file is replaced only
-    /// once complete (`OutputFile.Stream`).
+    /// Writes the report to `path` (standard output when nil). JSON and the CSV table of findings
+    /// go out a part at a time as they are written, so a report of many findings is never held
+    /// whole; the file is replaced only once complete (`OutputFile.Stream`).
     static func emit(_ outcome: AuditOutcome, options: ReportFormatOptions, reportOptions: ReportOptions,
                      verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to path: String?) throws {
-        guard options.format == .json else {
+        let streamsFindings = options.format == .json || (options.format == .csv && options.csvTable == .findings)
+        guard streamsFindings else {
             try write(render(outcome, options: options, reportOptions: reportOptions, verdict: verdict, trendAndFixes: trendAndFixes),
                       to: path)
             return
         }
         let stream = try path.map(OutputFile.Stream.init(path:))
-        JSONReport.write(outcome, totals: AuditTotals(outcome, options: reportOptions), options: reportOptions, verdict: verdict,
-                         trendAndFixes: trendAndFixes) { part in
+        let sink: (String) -> Void = { part in
             if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part.utf8)) }
+        }
+        if options.format == .json {
+            JSONReport.write(outcome, totals: AuditTotals(outcome, options: reportOptions), options: reportOptions, verdict: verdict,
+                             trendAndFixes: trendAndFixes, to: sink)
+        } else {
+            CSVReport.writeFindings(outcome, options: reportOptions, decimalComma: !options.csvCents, machineKeys: options.csvKeys,
+                                    sink: sink)
         }
         try stream?.finish()
     }

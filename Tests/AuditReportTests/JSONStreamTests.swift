@@ -4,8 +4,8 @@ import BillingModel
 import Foundation
 import XCTest
 
-/// `--format json` goes to its file a part at a time: a report of many findings is never held whole,
-/// and the parts make exactly the document `render` gives.
+/// `--format json` and `--format csv` (the findings table) go to their file a part at a time: a
+/// report of many findings is never held whole, and the parts make exactly the whole document.
 extension ReportTests {
     func testTheJSONReportWrittenInPartsIsTheRenderedDocument() {
         var outcome = outcome()
@@ -19,6 +19,25 @@ extension ReportTests {
         XCTAssertGreaterThan(parts.count, 3, "several parts of about \(JSONWriter.partSize) bytes")
         XCTAssertTrue(parts.dropLast().allSatisfy { $0.utf8.count < JSONWriter.partSize + 4_096 }, "no part much larger than the bound")
         XCTAssertEqual(parts.joined(), JSONReport.render(outcome, totals: totals, options: options))
+    }
+
+    func testTheCSVTableWrittenInPartsIsEveryRowOnce() {
+        var outcome = outcome()
+        let count = 20_000
+        outcome.findings = Findings((0..<count).map { index in
+            finding("missing-meg", .certain, lost: Int64(100 + index % 700), line: index + 2, message: "message \(index) ; « à corriger »")
+        })
+        var parts: [String] = []
+        CSVReport.writeFindings(outcome, options: options, decimalComma: false, machineKeys: true) { parts.append($0) }
+        XCTAssertGreaterThan(parts.count, 3, "several parts of about \(CSVReport.partSize) bytes")
+        XCTAssertTrue(parts.allSatisfy { $0.utf8.count < CSVReport.partSize + 4_096 }, "no part much larger than the bound")
+        XCTAssertTrue(parts.dropFirst().allSatisfy { $0.hasPrefix("missing-meg;") }, "parts end at a row's end")
+        let rows = parts.joined().components(separatedBy: "\r\n")
+        XCTAssertEqual(rows.count, count + 2, "header, every finding, and the empty text after the last CRLF")
+        XCTAssertEqual(rows.first?.hasPrefix("\u{FEFF}rule;kind;"), true)
+        for index in [0, 9_999, count - 1] {
+            XCTAssertTrue(rows[index + 1].hasSuffix(";\"message \(index) ; « à corriger »\""), rows[index + 1])
+        }
     }
 
     /// Quoting works on bytes; what it writes is JSON that reads back as the same text, with the
