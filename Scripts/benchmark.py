@@ -93,6 +93,10 @@ def duckdb_audit(csv_path, rules_dir):
 # ---------------------------------------------------------------------------- measuring
 
 
+# The patients of the 1M-line batch (one for every 10 lines), for the runs at the same patients.
+FLAT_PATIENTS = 100_000
+
+
 def measure(argv, stdout_path=None, env=None):
     """Runs argv once; returns wall seconds, CPU seconds, peak RSS in MiB, the load average before."""
     load = os.getloadavg()[0]
@@ -130,37 +134,41 @@ def run(args):
     env.setdefault("COTAUDIT_PSEUDONYM_KEY", "cotaudit-benchmark-key-not-secret")
     sizes = [int(size) for size in args.sizes.split(",") if size]
     xml_sizes = {int(size) for size in args.xml.split(",") if size}
+    # Batches run again with the patients of the 1M-line batch: memory may grow with the patients,
+    # never with the rows, so at the same patients it must stay flat.
+    same_patients = [int(size) for size in args.same_patients.split(",") if size]
+    runs = [(size, fmt, size // 10) for size in sizes for fmt in ["csv"] + (["xml"] if size in xml_sizes else [])]
+    runs += [(size, "csv", FLAT_PATIENTS) for size in same_patients]
     rows = []
     started = dt.datetime.now(dt.timezone.utc)
     print(f"# {started:%Y-%m-%d %H:%M} UTC — {machine()}", flush=True)
-    for size in sizes:
-        formats = ["csv"] + (["xml"] if size in xml_sizes else [])
-        for fmt in formats:
-            path = os.path.join(args.data, f"lot-{size}.{fmt}")
-            if not os.path.exists(path):
-                subprocess.run([args.cotaudit, "generate", "--lines", str(size), "--seed", "11", "--format", fmt,
-                                "--rules", args.rules, "-o", path], check=True, env=env)
-            megabytes = os.path.getsize(path) / 1e6
-            report = os.path.join(args.data, f"audit-{size}.{fmt}.json")
-            result = measure([args.cotaudit, "audit", path, "--rules", args.rules, "--format", "json",
-                              "--as-of", "2026-01-15", "-o", report], env=env)
-            with open(report, encoding="utf-8") as handle:
-                audit = json.load(handle)
-            by_rule = {entry["rule"]: entry for entry in audit["by_rule"]}
-            row = {"lines": size, "format": fmt, "mb": megabytes, "acts": audit["summary"]["acts"],
-                   "findings": audit["summary"]["findings"], "cotaudit": result}
-            tariff_rule = sum(1 for finding in audit["findings"]
-                              if finding["rule"] == "tariff-below-schedule" and finding["code"] in ("G", "VG", "MEG", "MD"))
-            row["cotaudit_counts"] = {"tariff-below-schedule": tariff_rule,
-                                      "missing-meg": by_rule.get("missing-meg", {}).get("findings", 0)}
-            if fmt == "csv":
-                duck_out = os.path.join(args.data, f"duckdb-{size}.json")
-                row["duckdb"] = measure([sys.executable, os.path.abspath(__file__), "duckdb", path, args.rules],
-                                        stdout_path=duck_out, env=env)
-                with open(duck_out, encoding="utf-8") as handle:
-                    row["duckdb_counts"] = {rule: value["findings"] for rule, value in json.load(handle).items()}
-            rows.append(row)
-            print(line(row), flush=True)
+    for size, fmt, patients in runs:
+        name = f"{size}.{fmt}" if patients == size // 10 else f"{size}-p{patients}.{fmt}"
+        path = os.path.join(args.data, f"lot-{name}")
+        if not os.path.exists(path):
+            subprocess.run([args.cotaudit, "generate", "--lines", str(size), "--seed", "11", "--format", fmt,
+                            "--patients", str(patients), "--rules", args.rules, "-o", path], check=True, env=env)
+        megabytes = os.path.getsize(path) / 1e6
+        report = os.path.join(args.data, f"audit-{name}.json")
+        result = measure([args.cotaudit, "audit", path, "--rules", args.rules, "--format", "json",
+                          "--as-of", "2026-01-15", "-o", report], env=env)
+        with open(report, encoding="utf-8") as handle:
+            audit = json.load(handle)
+        by_rule = {entry["rule"]: entry for entry in audit["by_rule"]}
+        row = {"lines": size, "format": fmt, "patients": patients, "mb": megabytes, "acts": audit["summary"]["acts"],
+               "findings": audit["summary"]["findings"], "cotaudit": result}
+        tariff_rule = sum(1 for finding in audit["findings"]
+                          if finding["rule"] == "tariff-below-schedule" and finding["code"] in ("G", "VG", "MEG", "MD"))
+        row["cotaudit_counts"] = {"tariff-below-schedule": tariff_rule,
+                                  "missing-meg": by_rule.get("missing-meg", {}).get("findings", 0)}
+        if fmt == "csv":
+            duck_out = os.path.join(args.data, f"duckdb-{name}.json")
+            row["duckdb"] = measure([sys.executable, os.path.abspath(__file__), "duckdb", path, args.rules],
+                                    stdout_path=duck_out, env=env)
+            with open(duck_out, encoding="utf-8") as handle:
+                row["duckdb_counts"] = {rule: value["findings"] for rule, value in json.load(handle).items()}
+        rows.append(row)
+        print(line(row), flush=True)
     finished = dt.datetime.now(dt.timezone.utc)
     table = render(rows, started, finished)
     print()
@@ -172,7 +180,7 @@ def run(args):
 
 def line(row):
     c = row["cotaudit"]
-    text = (f"{row['lines']:>9} {row['format']}: cotaudit {c['wall']:.2f} s (CPU {c['cpu']:.2f} s, "
+    text = (f"{row['lines']:>9} {row['format']} ({row['patients']} patients): cotaudit {c['wall']:.2f} s (CPU {c['cpu']:.2f} s, "
             f"{c['rss_mib']:.0f} MiB, charge {c['load']:.1f})")
     if "duckdb" in row:
         d = row["duckdb"]
@@ -185,12 +193,12 @@ def render(rows, started, finished):
     out = [f"Measured {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC on {machine()}; "
            f"load average (1 min) before each run in the last column. MB/s and acts/s are per wall second; "
            f"on a loaded machine wall time grows with the load, CPU time (user + system) much less.", "",
-           "| lines | format | MB | cotaudit wall | CPU | MB/s | acts/s | peak RSS | DuckDB wall (2 rules) | DuckDB CPU | "
+           "| lines | format | patients | MB | cotaudit wall | CPU | MB/s | acts/s | peak RSS | DuckDB wall (2 rules) | DuckDB CPU | "
            "DuckDB RSS | ratio wall | ratio CPU | findings cotaudit / DuckDB (tariff G·VG·MEG·MD, missing-meg) | load |",
-           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for row in rows:
         c = row["cotaudit"]
-        cells = [f"{row['lines']:,}".replace(",", " "), row["format"], f"{row['mb']:.1f}", f"{c['wall']:.2f} s",
+        cells = [f"{row['lines']:,}".replace(",", " "), row["format"], f"{row['patients']:,}".replace(",", " "), f"{row['mb']:.1f}", f"{c['wall']:.2f} s",
                  f"{c['cpu']:.2f} s", f"{row['mb'] / c['wall']:.2f}", f"{row['acts'] / c['wall']:,.0f}".replace(",", " "),
                  f"{c['rss_mib']:.0f} MiB"]
         if "duckdb" in row:
@@ -214,6 +222,7 @@ def main():
     run_parser.add_argument("--data", required=True)
     run_parser.add_argument("--sizes", default="100000,1000000,5000000")
     run_parser.add_argument("--xml", default="100000")
+    run_parser.add_argument("--same-patients", default="5000000")
     run_parser.add_argument("--table")
     duck = sub.add_parser("duckdb")
     duck.add_argument("csv")

@@ -7,6 +7,8 @@
 #   nice -n 19 Scripts/benchmark.sh                  # 100k, 1M, 5M lines (about 15 minutes)
 #   BENCH_SIZES=100000 Scripts/benchmark.sh           # only 100k
 #   BENCH_XML=100000,1000000 Scripts/benchmark.sh     # XML too at these sizes (default 100000)
+#   BENCH_SAME_PATIENTS= Scripts/benchmark.sh         # without the 5M-line batch run again with the
+#                                                     # 1M batch's 100 000 patients (memory flat in rows)
 #
 # Generated files are kept in BENCH_DATA (default .build/benchmark) and reused by the next run.
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 sizes="${BENCH_SIZES:-100000,1000000,5000000}"
 xml="${BENCH_XML:-100000}"
+same_patients="${BENCH_SAME_PATIENTS-5000000}"
 data="${BENCH_DATA:-.build/benchmark}"
 venv=".build/benchmark-venv"
 
@@ -30,5 +33,5 @@ fi
 
 mkdir -p "$data"
 "$venv/bin/python" Scripts/benchmark.py run --cotaudit "$binary" --rules "$PWD/Rules" --data "$data" \
-  --sizes "$sizes" --xml "$xml" --table "$data/results.md"
+  --sizes "$sizes" --xml "$xml" --same-patients "$same_patients" --table "$data/results.md"
 echo "(tableau écrit dans $data/results.md)" >&2

@@ -97,7 +97,7 @@ struct FindingList {
 
     /// Findings held before a sorted run of them goes to disk (tests set a small one).
     var runLength = FindingList.defaultRunLength
-    /// Where the temporary files go; nil for `TMPDIR`, or `/tmp`.
+    /// Where the temporary files go; nil for the usual place (`FindingFile.folder`).
     var folder: String?
 
     private(set) var count = 0
@@ -110,7 +110,7 @@ struct FindingList {
     private var diskFailed = false
 
     mutating func append(_ finding: Finding) {
-        if open.isEmpty { open.reserveCapacity(min(runLength, 4_096)) }
+        if open.isEmpty { open.reserveCapacity(min(runLength, FindingList.defaultRunLength)) }
         open.append(finding)
         count += 1
         if open.count >= runLength { closeRun() }
@@ -267,10 +267,16 @@ final class FindingFile: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
-    /// A new file in `folder`, else `TMPDIR`, else `/tmp`, already unlinked; nil when none can be made.
+    /// `TMPDIR` when set, else `/var/tmp`, else `/tmp`: `/tmp` is often in memory (tmpfs), which
+    /// would hold the findings in memory again; `/var/tmp` is on disk by convention (FHS).
+    static var folder: String {
+        if let value = getenv("TMPDIR").map({ String(cString: $0) }), !value.isEmpty { return value }
+        return access("/var/tmp", W_OK | X_OK) == 0 ? "/var/tmp" : "/tmp"
+    }
+
+    /// A new file in `folder` (else the usual one), already unlinked; nil when none can be made.
     static func makeTemporary(in folder: String? = nil) -> FindingFile? {
-        var folder = folder ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        if folder.isEmpty { folder = "/tmp" }
+        var folder = folder ?? FindingFile.folder
         if folder.hasSuffix("/") && folder.count > 1 { folder.removeLast() }
         var template = Array((folder + "/cotaudit-findings-XXXXXX").utf8CString)
         // mkstemp creates the file readable and writable by its owner only.
