@@ -11,8 +11,8 @@ import Darwin
 /// the rows rather than the patients (issue 11).
 ///
 /// The file holds what a report holds (pseudonyms, invoice and practitioner numbers, messages),
-/// never a NIR, a name or a birth date. It is created readable by its owner only and unlinked at
-/// once, so nothing is left behind, even by a killed process.
+/// never a NIR, a name or a birth date. It is readable by its owner only and has no name (or is
+/// unlinked as soon as made), so nothing is left behind, even by a killed process.
 public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
     private enum Storage: Sendable {
         case memory([Finding])
@@ -274,10 +274,16 @@ final class FindingFile: @unchecked Sendable {
         return access("/var/tmp", W_OK | X_OK) == 0 ? "/var/tmp" : "/tmp"
     }
 
-    /// A new file in `folder` (else the usual one), already unlinked; nil when none can be made.
+    /// A new file in `folder` (else the usual one) that has no name; nil when none can be made.
     static func makeTemporary(in folder: String? = nil) -> FindingFile? {
         var folder = folder ?? FindingFile.folder
         if folder.hasSuffix("/") && folder.count > 1 { folder.removeLast() }
+        #if os(Linux)
+        // An unnamed file (O_TMPFILE) never appears in the folder; where the file system has none,
+        // a named one is unlinked at once.
+        let unnamed = open(folder, FindingFile.O_TMPFILE_RDWR, 0o600)
+        if unnamed >= 0 { return FindingFile(descriptor: unnamed) }
+        #endif
         var template = Array((folder + "/cotaudit-findings-XXXXXX").utf8CString)
         // mkstemp creates the file readable and writable by its owner only.
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -285,6 +291,12 @@ final class FindingFile: @unchecked Sendable {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         return FindingFile(descriptor: descriptor)
     }
+
+    #if os(Linux)
+    /// `O_TMPFILE | O_RDWR`: Glibc's `O_TMPFILE` is a macro Swift does not import; `__O_TMPFILE`
+    /// is 0o20000000 on every Linux architecture.
+    static let O_TMPFILE_RDWR: Int32 = 0o20000000 | O_DIRECTORY | O_RDWR
+    #endif
 
     /// Appends the findings; returns the byte range they take, or nil when they could not be written.
     func append(_ findings: [Finding]) -> Range<Int>? {
