@@ -224,29 +224,51 @@ final class CSVTokenizer {
                     return row
                 }
             }
-            // Fast path: an unquoted value's run of plain bytes, up to the next delimiter or line break,
-            // appended at once; the state machine below still takes every byte that means something.
-            // Byte by byte, the tokenizer cost about 75 instructions per byte of the file.
-            if started && state != .quoted && state != .quoteInQuoted {
-                let first = buffer[position]
-                if state == .unquoted || (first != CSVTokenizer.quote && first != CSVTokenizer.space && first != CSVTokenizer.tab) {
-                    let run = buffer.withUnsafeBufferPointer { bytes -> Int in
-                        var scan = position
-                        while scan < bytes.count {
-                            let byte = bytes[scan]
+            // Fast path: unquoted values and the delimiters between them, taken at once up to the next
+            // line break or a byte that may open a quoted value, each value's bytes copied in one go.
+            // The state machine below still takes every other byte. Byte by byte, the tokenizer cost
+            // about 75 instructions per byte of the file; a value at a time but each delimiter through
+            // the state machine, 37; now 24.
+            if started && (state == .unquoted || state == .fieldStart) {
+                // A local reference: no copy, and no exclusivity check of the property per byte. The
+                // scan's closure captures constants only: one that changed the row was checked at run
+                // time on every access.
+                let bytes = buffer
+                let start = position
+                let end = min(bytes.count, start + max(CSVTokenizer.maxRowBytes - rowBytes, 0))
+                var scan = start
+                while scan < end {
+                    if state == .fieldStart {
+                        // Spaces before a value may precede an opening quote: the state machine decides.
+                        let first = bytes[scan]
+                        if first == CSVTokenizer.quote || first == CSVTokenizer.space || first == CSVTokenizer.tab { break }
+                    }
+                    let from = scan
+                    let stop = bytes.withUnsafeBufferPointer { pointer -> Int in
+                        var index = from
+                        while index < end {
+                            let byte = pointer[index]
                             if byte == delimiter || byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn { break }
-                            scan += 1
+                            index += 1
                         }
-                        return scan - position
+                        return index
                     }
-                    if run > 0 && rowBytes + run <= CSVTokenizer.maxRowBytes {
-                        row.bytes.append(contentsOf: buffer[position..<(position + run)])
-                        position += run
-                        rowBytes += run
-                        previousWasCarriageReturn = false
+                    if stop > from {
+                        row.bytes.append(contentsOf: bytes[from..<stop])
                         state = .unquoted
-                        continue
+                        scan = stop
                     }
+                    // A line break, the row's byte budget, or a field past the cap: the state machine.
+                    guard scan < end, bytes[scan] == delimiter, row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow else { break }
+                    row.fieldEnds.append(row.bytes.count)
+                    state = .fieldStart
+                    scan += 1
+                }
+                if scan > start {
+                    position = scan
+                    rowBytes += scan - start
+                    previousWasCarriageReturn = false
+                    continue
                 }
             }
             let byte = buffer[position]
