@@ -284,3 +284,13 @@ final class CheckGateTests: XCTestCase {
         XCTAssertEqual(findings.first?["fingerprint"] as? String, Array(outcome.findings)[0].fingerprint)
     }
 }
+
+extension CheckGateTests {
+    /// JUnit element text: escaped as HTML is; a character XML 1.0 forbids becomes a space, and text
+    /// without one is escaped as it is.
+    func testJUnitTextReplacesOnlyWhatXMLForbids() {
+        XCTAssertEqual(JUnitReport.text("règle <G> & « MEG »\n\tligne 2"), "règle &lt;G&gt; &amp; « MEG »\n\tligne 2")
+        XCTAssertEqual(JUnitReport.text("a\u{1B}[31mb\u{0}c\u{FFFE}d <"), "a [31mb c d &lt;")
+        XCTAssertEqual(JUnitReport.text(""), "")
+    }
+}
