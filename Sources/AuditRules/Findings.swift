@@ -152,28 +152,11 @@ struct FindingList {
 
     /// The runs in the order they were closed: the merge keeps that order between equal findings,
     /// so that it gives what one stable sort of every finding would.
-    private func sources() -> [FindingRunSource] {
+    private func sources() -> [Findings.Iterator] {
         // Runs on disk and in memory interleave only after a failed write, which happens once:
         // every run before it is on disk, every run after it in memory.
-        runsOnDisk.compactMap { range in runFile.map { FindingRunSource.file(FindingReader($0, range: range)) } }
-            + runsInMemory.map { FindingRunSource.memory($0.makeIterator()) }
-    }
-}
-
-/// One sorted run being merged.
-enum FindingRunSource {
-    case memory(IndexingIterator<[Finding]>)
-    case file(FindingReader)
-
-    mutating func next() -> Finding? {
-        switch self {
-        case .memory(var iterator):
-            let next = iterator.next()
-            self = .memory(iterator)
-            return next
-        case .file(let reader):
-            return reader.next()
-        }
+        runsOnDisk.compactMap { range in runFile.map { Findings.Iterator(findings: [], reader: FindingReader($0, range: range)) } }
+            + runsInMemory.map { Findings.Iterator(findings: $0, reader: nil) }
     }
 }
 
@@ -191,7 +174,7 @@ enum FindingMerge {
     }
 
     /// Calls `emit` with every finding of the runs, in order.
-    private static func merge(_ runs: [FindingRunSource], _ emit: (Finding) -> Bool) -> Bool {
+    private static func merge(_ runs: [Findings.Iterator], _ emit: (Finding) -> Bool) -> Bool {
         var runs = runs
         // A binary min-heap of each run's next finding.
         var heap: [Head] = []
@@ -236,14 +219,14 @@ enum FindingMerge {
         }
     }
 
-    static func array(_ runs: [FindingRunSource]) -> [Finding] {
+    static func array(_ runs: [Findings.Iterator]) -> [Finding] {
         var all: [Finding] = []
         _ = merge(runs) { all.append($0); return true }
         return all
     }
 
     /// The number of findings written, or nil when the file could not be written.
-    static func write(_ runs: [FindingRunSource], to file: FindingFile) -> Int? {
+    static func write(_ runs: [Findings.Iterator], to file: FindingFile) -> Int? {
         var writer = FindingWriter(file)
         var written = 0
         let complete = merge(runs) { finding in

@@ -135,7 +135,6 @@ public protocol RecordReader: AnyObject {
 extension String {
     func trimmingCharactersInWhitespace() -> String {
         // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
-        // Printable ASCII at both ends (nearly every value): nothing to trim, no Unicode lookups.
         if ASCIIText.hasPrintableEnds(self) { return self }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }

@@ -1,3 +1,5 @@
+import BillingModel
+
 /// The text encoding of a CSV file, when staff force it (`--encoding`) instead of letting the
 /// reader detect it.
 public enum TextEncodingChoice: Sendable, Hashable, CaseIterable {
@@ -49,7 +51,7 @@ struct FieldDecoder {
 
     mutating func decode<Bytes: Collection>(_ bytes: Bytes) -> Outcome where Bytes.Element == UInt8 {
         // Plain ASCII reads the same in both encodings: the common case, kept fast.
-        if FieldDecoder.isASCII(bytes) { return .text(String(decoding: bytes, as: UTF8.self)) }
+        if ASCIIText.isASCII(bytes) { return .text(String(decoding: bytes, as: UTF8.self)) }
         switch mode {
         case .windows1252:
             return .text(FieldDecoder.windows1252String(bytes))
@@ -61,27 +63,6 @@ struct FieldDecoder {
             mode = .windows1252
             return .switchedToWindows1252(FieldDecoder.windows1252String(bytes))
         }
-    }
-
-    /// Whether every byte is below 0x80, read eight bytes at a time where the bytes are contiguous:
-    /// byte by byte through a closure, this check was a twentieth of the reading thread.
-    static func isASCII<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        let contiguous = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
-            guard let base = buffer.baseAddress else { return true }
-            let count = buffer.count
-            var index = 0
-            while index + 8 <= count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                if word & 0x8080_8080_8080_8080 != 0 { return false }
-                index += 8
-            }
-            while index < count {
-                if base[index] >= 0x80 { return false }
-                index += 1
-            }
-            return true
-        }
-        return contiguous ?? bytes.allSatisfy { $0 < 0x80 }
     }
 
     /// Windows-1252 differs from Latin-1 only in 0x80–0x9F (€, curly quotes, Œ, …). The five bytes it

@@ -5,7 +5,28 @@ public enum ASCIIText {
     /// Whether the text is ASCII and starts and ends with a printable, non-space byte: then trimming
     /// spaces (`.whitespaces`, Unicode or not) leaves it unchanged.
     static func isTrimmedPrintableASCII(_ text: String) -> Bool {
-        hasPrintableEnds(text) && text.utf8.allSatisfy { $0 < 0x80 }
+        hasPrintableEnds(text) && isASCII(text.utf8)
+    }
+
+    /// Whether every byte is below 0x80, read eight bytes at a time where the bytes are contiguous:
+    /// byte by byte through a closure, this check was a twentieth of the CSV reading thread.
+    @inlinable public static func isASCII<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return true }
+            let count = buffer.count
+            var index = 0
+            while index + 8 <= count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+            while index < count {
+                if base[index] >= 0x80 { return false }
+                index += 1
+            }
+            return true
+        }
+        return contiguous ?? bytes.allSatisfy { $0 < 0x80 }
     }
 
     /// Whether the text starts and ends with a printable ASCII byte other than a space: then no

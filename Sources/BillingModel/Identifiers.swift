@@ -47,7 +47,7 @@ public enum NIR {
     /// with a sex digit, digits throughout except `2A`/`2B` for Corsica. A 15-character NIR must have
     /// the right key; anything else is a local patient number.
     public static func check(_ raw: String) -> Verdict {
-        if raw.utf8.allSatisfy({ $0 < 0x80 }) { return checkASCII(raw.utf8) }
+        if ASCIIText.isASCII(raw.utf8) { return checkASCII(raw.utf8) }
         let text = raw.replacingOccurrences(of: " ", with: "").uppercased()
         let chars = Array(text)
         guard chars.count == 13 || chars.count == 15, let first = chars.first, "12345678".contains(first) else { return .notNIR }

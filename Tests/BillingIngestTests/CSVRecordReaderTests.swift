@@ -164,19 +164,19 @@ final class CSVRecordReaderTests: XCTestCase {
     func testASCIICheckAgreesByteByByte() {
         for length in 0...19 {
             let plain = [UInt8](repeating: 0x41, count: length)
-            XCTAssertTrue(FieldDecoder.isASCII(plain), "length \(length)")
-            XCTAssertTrue(FieldDecoder.isASCII(([0xE9] + plain + [0xE9])[1..<(length + 1)]), "slice of length \(length)")
+            XCTAssertTrue(ASCIIText.isASCII(plain), "length \(length)")
+            XCTAssertTrue(ASCIIText.isASCII(([0xE9] + plain + [0xE9])[1..<(length + 1)]), "slice of length \(length)")
             for position in 0..<length {
                 for high: UInt8 in [0x80, 0xC3, 0xFF] {
                     var bytes = plain
                     bytes[position] = high
-                    XCTAssertFalse(FieldDecoder.isASCII(bytes), "length \(length), byte \(high) at \(position)")
-                    XCTAssertFalse(FieldDecoder.isASCII(([0x41] + bytes)[1...]), "slice, length \(length), at \(position)")
+                    XCTAssertFalse(ASCIIText.isASCII(bytes), "length \(length), byte \(high) at \(position)")
+                    XCTAssertFalse(ASCIIText.isASCII(([0x41] + bytes)[1...]), "slice, length \(length), at \(position)")
                 }
             }
         }
-        XCTAssertTrue(FieldDecoder.isASCII(Array("F2025-00000001;2025-01-02".utf8).lazy.map { $0 }), "not contiguous: byte by byte")
-        XCTAssertFalse(FieldDecoder.isASCII(Array("Noël".utf8).lazy.map { $0 }))
+        XCTAssertTrue(ASCIIText.isASCII(Array("F2025-00000001;2025-01-02".utf8).lazy.map { $0 }), "not contiguous: byte by byte")
+        XCTAssertFalse(ASCIIText.isASCII(Array("Noël".utf8).lazy.map { $0 }))
     }
 
     // MARK: Quoting and physical lines
