@@ -129,7 +129,7 @@ public final class CSVRecordReader: RecordReader {
                     file: displayName, line: line, column: nil,
                     message: "la ligne compte \(fieldCount) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
             }
-            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), values: fields, physicalLines: physicalLines))
+            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), trimmedValues: fields, physicalLines: physicalLines))
         }
     }
 }

@@ -82,6 +82,10 @@ final class CSVTokenizer {
     /// second line if its quote turns out to be stray.
     private var retainedFrom: Int?
     private var previousRowBytes = 64
+    /// The arrays of a row the caller has handed back (`recycle`): the next row is read into them,
+    /// so that a row costs no allocation once the first rows have sized them.
+    private var spareBytes: [UInt8] = []
+    private var spareFieldEnds: [Int] = []
 
     init(handle: FileHandle, fileName: String) {
         self.handle = handle
@@ -168,6 +172,10 @@ final class CSVTokenizer {
     /// The next row, blank ones included (the caller skips them), or nil at the end of the file.
     func nextRow() throws -> CSVByteRow? {
         var row = CSVByteRow(startLine: line)
+        swap(&row.bytes, &spareBytes)
+        swap(&row.fieldEnds, &spareFieldEnds)
+        row.bytes.removeAll(keepingCapacity: true)
+        row.fieldEnds.removeAll(keepingCapacity: true)
         // Sized like the previous row: one allocation per array instead of one per doubling.
         row.bytes.reserveCapacity(previousRowBytes)
         row.fieldEnds.reserveCapacity(headerFieldCount ?? 0)
@@ -346,6 +354,12 @@ final class CSVTokenizer {
                 }
             }
         }
+    }
+
+    /// Takes back the arrays of a row the caller is done with, for the next row to be read into.
+    func recycle(_ row: inout CSVByteRow) {
+        swap(&row.bytes, &spareBytes)
+        swap(&row.fieldEnds, &spareFieldEnds)
     }
 
     /// Non-blank fields beyond the header's.
@@ -528,30 +542,65 @@ final class CSVTextSource {
         case problem(InputIssue)
     }
 
+    /// The slot array handed out with the last row: taken back for the next row, it is filled again
+    /// in place once the caller has let go of it, instead of allocated (and its values released) per row.
+    private var slotBuffer: [String?] = []
+
     /// The next non-blank row, each value put straight into its slot: `slots[position]` is where the
-    /// value at that header position goes (negative: nowhere). Every value is still decoded, so a
-    /// row's bytes are judged the same whichever columns are read. No array of every value on the
-    /// way: it cost an allocation and twenty String releases a row.
+    /// value at that header position goes (negative: nowhere). Slotted values come trimmed of
+    /// whitespace, nil when empty; values past the last slotted position come as they are. Every
+    /// value is still decoded, so a row's bytes are judged the same whichever columns are read. No
+    /// array of every value on the way: it cost an allocation and twenty String releases a row.
     func nextPlacedRow(slots: [Int], slotCount: Int) throws -> PlacedRow? {
-        let byteRow: CSVByteRow
+        var byteRow: CSVByteRow
         switch try nextContentRow() {
         case nil: return nil
         case .problem(let issue)?: return .problem(issue)
         case .bytes(let row)?: byteRow = row
         }
-        var placed = [String?](repeating: nil, count: slotCount)
+        defer { tokenizer.recycle(&byteRow) }
+        var placed: [String?] = []
+        swap(&placed, &slotBuffer)
+        if placed.count != slotCount { placed = [String?](repeating: nil, count: slotCount) }
         var extraValues: [String] = []
         // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
         var decoder = self.decoder
         defer { self.decoder = decoder }
-        for index in 0..<byteRow.fieldCount {
-            guard let text = decode(byteRow, index, with: &decoder) else { return .problem(invalidUTF8(byteRow.startLine)) }
-            if index >= slots.count {
-                extraValues.append(text)
-            } else if slots[index] >= 0 {
-                placed[slots[index]] = text
+        // The row's bytes through one pointer: a slice of the array per value retained and released it.
+        let decodedEveryValue = byteRow.bytes.withUnsafeBufferPointer { rowBytes -> Bool in
+            var start = 0
+            for (index, end) in byteRow.fieldEnds.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
+                start = end
+                let slot = index < slots.count ? slots[index] : Int.max
+                if slot >= 0 && slot < Int.max {
+                    // Nearly every value: ASCII, printable at both ends, so nothing to trim; an empty
+                    // one becomes no String at all.
+                    if bytes.isEmpty {
+                        placed[slot] = nil
+                        continue
+                    }
+                    if ASCIIText.hasPrintableEnds(bytes) && ASCIIText.isASCII(bytes) {
+                        placed[slot] = String(decoding: bytes, as: UTF8.self)
+                        continue
+                    }
+                }
+                guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
+                if slot == Int.max {
+                    extraValues.append(text)
+                } else if slot >= 0 {
+                    let trimmed = text.trimmingCharactersInWhitespace()
+                    placed[slot] = trimmed.isEmpty ? nil : trimmed
+                }
             }
+            return true
         }
+        guard decodedEveryValue else { return .problem(invalidUTF8(byteRow.startLine)) }
+        // Slots of positions this row does not reach (a short row) hold nothing.
+        if byteRow.fieldCount < slots.count {
+            for index in byteRow.fieldCount..<slots.count where slots[index] >= 0 { placed[slots[index]] = nil }
+        }
+        slotBuffer = placed
         return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed,
                        fieldCount: byteRow.fieldCount, extraValues: extraValues)
     }
@@ -587,12 +636,12 @@ final class CSVTextSource {
 
     /// One field as text, or nil when it is not UTF-8 while UTF-8 is required; a switch to
     /// Windows-1252 is noted as a warning.
-    private func decode(_ row: CSVByteRow, _ index: Int, with decoder: inout FieldDecoder) -> String? {
-        switch decoder.decode(row.field(index)) {
+    private func decode(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, with decoder: inout FieldDecoder) -> String? {
+        switch decoder.decode(bytes) {
         case .text(let text):
             return text
         case .switchedToWindows1252(let text):
-            warnings.append(CSVTextSource.windows1252Warning(file: fileName, line: row.startLine))
+            warnings.append(CSVTextSource.windows1252Warning(file: fileName, line: line))
             return text
         case .invalidUTF8:
             return nil

@@ -63,7 +63,7 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
 public struct RawRecord: Sendable {
     public var location: SourceLocation
     /// Each column's value, by `Column.ordinal`.
-    public var values: [String?]
+    public private(set) var values: [String?]
     public var fields: [Column: String] {
         get {
             var fields: [Column: String] = [:]
@@ -72,11 +72,15 @@ public struct RawRecord: Sendable {
         }
         set {
             values = RawRecord.slots(newValue)
+            valuesAreTrimmed = false
         }
     }
     /// How many physical lines the record covers from `location.line` (a quoted CSV value may hold
     /// line breaks); 1 for XML. Lets a check prove that every line of a file was read.
     public var physicalLines: Int
+    /// Every value is already trimmed and none is empty (the CSV reader trims the bytes as it
+    /// decodes them): the subscript hands a value over as it is, without looking at its ends again.
+    private var valuesAreTrimmed = false
 
     public init(location: SourceLocation, fields: [Column: String], physicalLines: Int = 1) {
         self.location = location
@@ -92,6 +96,12 @@ public struct RawRecord: Sendable {
         self.physicalLines = physicalLines
     }
 
+    /// `values` as the CSV reader places them: trimmed, and nil where a value was empty.
+    init(location: SourceLocation, trimmedValues: [String?], physicalLines: Int) {
+        self.init(location: location, values: trimmedValues, physicalLines: physicalLines)
+        valuesAreTrimmed = true
+    }
+
     static func slots(_ fields: [Column: String]) -> [String?] {
         var values = [String?](repeating: nil, count: Column.count)
         for (column, value) in fields { values[column.ordinal] = value }
@@ -99,6 +109,7 @@ public struct RawRecord: Sendable {
     }
 
     public subscript(column: Column) -> String? {
+        if valuesAreTrimmed { return values[column.ordinal] }
         guard let value = values[column.ordinal]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
         return value
     }

@@ -39,5 +39,11 @@ public enum ASCIIText {
         } ?? false
     }
 
+    /// `hasPrintableEnds` for bytes, as a reader holds a value before it makes a String of it.
+    @inlinable public static func hasPrintableEnds(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
+    }
+
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }
