@@ -75,12 +75,12 @@ public final class AuditEngine {
     // MARK: Streaming pass
 
     public func audit(_ invoice: Invoice) {
-        var context = InvoiceContext(invoice: invoice, holidays: ruleSet.holidays)
-        let session = ccamSession(invoice)
-        let rates = associationRates(invoice, session: session)
+        var context = InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
+        let session = ccamSession(invoice, context.lineTariffs)
+        let rates = associationRates(invoice, context.lineTariffs, session: session)
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
-        context.categories = InvoiceContext.distinct(invoice.lines.compactMap { ruleSet.tariffs.category(of: $0.code.text) })
+        context.categories = InvoiceContext.distinct(context.lineTariffs.compactMap { $0?.category })
         for rule in rules {
             switch rule.check {
             case .lineTariff: checkLineTariff(rule, context, rates)
@@ -96,6 +96,19 @@ public final class AuditEngine {
             case .rosterDates: checkRosterDates(rule, context)
             }
         }
+    }
+
+    /// The public holidays of the year last asked about: an export runs through a year's days in
+    /// order, and working out Easter and its holidays for every invoice cost a tenth of the rules.
+    private var holidayYear = Int.min
+    private var holidayDayNumbers: [Int] = []
+
+    private func isPublicHoliday(_ day: CalendarDay) -> Bool {
+        if day.year != holidayYear {
+            holidayYear = day.year
+            holidayDayNumbers = ruleSet.holidays.dayNumbers(in: day.year)
+        }
+        return holidayDayNumbers.contains(day.dayNumber)
     }
 
     /// Findings held in memory before a sorted run of them goes to a temporary file (`FindingList`).
@@ -134,9 +147,9 @@ public final class AuditEngine {
     }
 
     /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
-    /// or its rate cannot be worked out.
-    func scheduledAmount(_ line: ActLine, rate: Int64?) -> Cents? {
-        guard let rate, let unit = tariff(line.code.text, on: line.actDate, specialty: line.specialty) else { return nil }
+    /// (`entry`: the line's, from `InvoiceContext.lineTariffs`) or its rate cannot be worked out.
+    func scheduledAmount(_ line: ActLine, entry: TariffSchedule.Box?, rate: Int64?) -> Cents? {
+        guard let rate, let unit = entry?.value(on: line.actDate, zone: zone, specialty: line.specialty.code) else { return nil }
         let perUnit: Cents
         switch line.code {
         case .ngap: perUnit = line.coefficient.apply(to: unit)
@@ -156,23 +169,24 @@ public final class AuditEngine {
         var consultationWithoutCumul = false
     }
 
-    func ccamSession(_ invoice: Invoice) -> CCAMSession {
+    /// `lineTariffs`: each line's entry (`InvoiceContext.lineTariffs`).
+    func ccamSession(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?]) -> CCAMSession {
         var session = CCAMSession()
-        let tariffs = ruleSet.tariffs
-        let consultations = invoice.lines.map(\.code.text).filter {
-            let category = tariffs.category(of: $0)
-            return category == "consultation" || category == "visit"
+        var consultations: [String] = []
+        for index in invoice.lines.indices {
+            if let category = lineTariffs[index]?.category, category == "consultation" || category == "visit" {
+                consultations.append(invoice.lines[index].code.text)
+            }
         }
-        for (index, line) in invoice.lines.enumerated() where line.code.isCCAM {
-            if let flags = tariffs.box(line.code.text)?.entry.ccamFlags,
-               flags.contains("complementary") || flags.contains("supplement") { continue }
+        for index in invoice.lines.indices where invoice.lines[index].code.isCCAM {
+            if lineTariffs[index]?.isComplementaryOrSupplement == true { continue }
             session.technical.append(index)
         }
         guard !consultations.isEmpty else { return session }
         for index in session.technical {
-            let line = invoice.lines[index]
-            let cumul = tariffs.box(line.code.text)?.entry.consultationCumuls.first { cumul in
-                cumul.covers(line.actDate) && (!cumul.soleTechnicalAct || session.technical.count == 1)
+            let actDate = invoice.lines[index].actDate
+            let cumul = lineTariffs[index]?.consultationCumuls.first { cumul in
+                cumul.covers(actDate) && (!cumul.soleTechnicalAct || session.technical.count == 1)
                     && (cumul.with.isEmpty || consultations.contains(where: cumul.with.contains))
             }
             if let cumul {
@@ -208,21 +222,20 @@ public final class AuditEngine {
     /// Nil for the ranked CCAM lines of an invoice holding a ranked CCAM act without a tariff on its
     /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
     func associationRates(_ invoice: Invoice) -> [Int64?] {
-        associationRates(invoice, session: ccamSession(invoice))
+        let lineTariffs = invoice.lines.map { ruleSet.tariffs.box(key: CodeKey.of($0.code.text), code: $0.code.text) }
+        return associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs))
     }
 
-    func associationRates(_ invoice: Invoice, session: CCAMSession) -> [Int64?] {
+    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession) -> [Int64?] {
         var rates = [Int64?](repeating: 100, count: invoice.lines.count)
-        let tariffs = ruleSet.tariffs
         var ranked: [(index: Int, price: Cents)] = []
         var unranked: [Int] = []
         for index in session.technical {
-            let line = invoice.lines[index]
             if let rate = session.cumulRates[index] {
                 rates[index] = rate
-            } else if let stated = Self.statedAssociationRate(line.association) {
+            } else if let stated = Self.statedAssociationRate(invoice.lines[index].association) {
                 rates[index] = stated
-            } else if let price = tariffs.box(line.code.text)?.entry.value(on: line.actDate, zone: zone) {
+            } else if let price = lineTariffs[index]?.value(on: invoice.lines[index].actDate, zone: zone) {
                 ranked.append((index, price))
             } else {
                 unranked.append(index)
@@ -236,7 +249,7 @@ public final class AuditEngine {
         for (rank, item) in ranked.enumerated() {
             rates[item.index] = rank == 0 ? 100 : rank == 1 ? 50 : 0
         }
-        let nurseActs = invoice.lines.indices.filter { tariffs.category(of: invoice.lines[$0].code.text) == "nurse-act" }
+        let nurseActs = invoice.lines.indices.filter { lineTariffs[$0]?.category == "nurse-act" }
         if nurseActs.count > 1 {
             let principal = nurseActs.max { lhs, rhs in
                 let (a, b) = (invoice.lines[lhs].coefficient, invoice.lines[rhs].coefficient)
@@ -251,11 +264,14 @@ public final class AuditEngine {
 
     private func checkLineTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() {
-            if !rule.codeKeys.isEmpty && !rule.codeKeys.contains(context.lineCodes[index]) { continue }
-            guard let nomenclature = ruleSet.tariffs.box(line.code.text)?.entry.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
+        // By index, the line read only once it is to be priced: binding every line of every
+        // invoice for every rule copied each (a dozen references to retain and release).
+        for index in context.invoice.lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
+            let entry = context.lineTariffs[index]
+            guard let nomenclature = entry?.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
                   let rate = rates[index] else { continue }
-            guard let expected = scheduledAmount(line, rate: rate), line.amount < expected else { continue }
+            let line = context.invoice.lines[index]
+            guard let expected = scheduledAmount(line, entry: entry, rate: rate), line.amount < expected else { continue }
             let lost = expected - line.amount
             add(rule, context, line: line, code: line.code.text, expected: line.code.text, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "lost": lost.euros,
@@ -265,8 +281,9 @@ public final class AuditEngine {
     }
 
     private func checkMissingCode(_ rule: EngineRule, _ context: InvoiceContext) {
-        guard let expect = rule.expect, let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when),
-              let anchor = context.anchor(rule.codeKeys),
+        // The packed code and the conditions first: the rule passes by most invoices.
+        guard let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when),
+              let expect = rule.expect, let anchor = context.anchor(rule.codeKeys),
               let value = tariff(expect, on: context.invoice.date, specialty: anchor.specialty) else { return }
         add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
             "expected_amount": value.euros, "lost": value.euros,
@@ -274,8 +291,9 @@ public final class AuditEngine {
     }
 
     private func checkSubstitution(_ rule: EngineRule, _ context: InvoiceContext) {
-        guard let expect = rule.expect, let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
+        guard let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when), let expect = rule.expect else { return }
+        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            let line = context.invoice.lines[index]
             guard let value = tariff(expect, on: line.actDate, specialty: line.specialty), value > line.amount else { continue }
             let lost = value - line.amount
             add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
@@ -286,7 +304,8 @@ public final class AuditEngine {
 
     private func checkForbiddenCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
+        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            let line = context.invoice.lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
@@ -295,8 +314,10 @@ public final class AuditEngine {
 
     private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
-            guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
+        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            let line = context.invoice.lines[index]
+            guard let rate = rates[index], let expected = scheduledAmount(line, entry: context.lineTariffs[index], rate: rate),
+                  line.amount > expected else { continue }
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
@@ -307,13 +328,14 @@ public final class AuditEngine {
     private func checkRepeatedCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         var seen: [UInt64] = []
-        for (index, line) in context.invoice.lines.enumerated() where rule.codeKeys.contains(context.lineCodes[index]) {
+        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
             // The second line of a code is the finding; the first only marks it seen.
             let code = context.lineCodes[index]
             guard seen.contains(code) else {
                 seen.append(code)
                 continue
             }
+            let line = context.invoice.lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
@@ -322,8 +344,10 @@ public final class AuditEngine {
 
     private func checkAssociation(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for (index, line) in context.invoice.lines.enumerated() where line.code.isCCAM && line.modifiers.isEmpty {
-            guard let rate = rates[index], let expected = scheduledAmount(line, rate: rate), line.amount > expected else { continue }
+        for index in context.invoice.lines.indices where context.invoice.lines[index].code.isCCAM && context.invoice.lines[index].modifiers.isEmpty {
+            let line = context.invoice.lines[index]
+            guard let rate = rates[index], let expected = scheduledAmount(line, entry: context.lineTariffs[index], rate: rate),
+                  line.amount > expected else { continue }
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
@@ -340,7 +364,8 @@ public final class AuditEngine {
         var repeats: [(line: ActLine, first: DuplicateState.Act)] = []
         duplicates.update(invoice.patient.ref, day: day) { state in
             state.forget(awayFrom: day)
-            for (index, line) in invoice.lines.enumerated() where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
+            for index in invoice.lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
+                let line = invoice.lines[index]
                 let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
                                              coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
                 if let first = state.first(matching: act) {

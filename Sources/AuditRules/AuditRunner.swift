@@ -57,10 +57,8 @@ public struct AuditRunner {
         let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines
         // are audited, and each code is listed once (contract §1.2), at its first line.
-        // Both are capped: a hostile file of distinct made-up codes must not grow them with its rows.
-        var unknownCodes: [String: SourceLocation] = [:]
-        var unpricedCodes: [String: SourceLocation] = [:]
-        var linesWithUncountedCodes = 0
+        // Both lists are capped: a hostile file of distinct made-up codes must not grow them with its rows.
+        var codeTally = CodeTally()
 
         var collector = IssueCollector(sink: issueSink)
         let (files, issues) = ExportFiles.collect(paths: paths)
@@ -69,24 +67,9 @@ public struct AuditRunner {
         // How each file names the code column, for the code warnings given after every file is read.
         var codeColumnInFile: [String: String] = [:]
         func take(_ invoice: Invoice) {
-            outcome.invoices += 1
-            if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
-            outcome.acts += invoice.lines.count
-            for line in invoice.lines {
-                outcome.billedByPractitioner[line.practitionerID, default: .zero] += line.amount
-                outcome.billedByMonth[line.actDate.yearMonth, default: .zero] += line.amount
-                outcome.specialtyByPractitioner[line.practitionerID] = line.specialty
-                if outcome.firstActDate.map({ line.actDate < $0 }) ?? true { outcome.firstActDate = line.actDate }
-                if outcome.lastActDate.map({ line.actDate > $0 }) ?? true { outcome.lastActDate = line.actDate }
-                let code = line.code.text
-                switch ruleSet.tariffs.pricing(of: code, on: line.actDate, zone: zone, specialty: line.specialty.code) {
-                case .priced: break
-                case .unknown where unknownCodes[code] != nil, .unpriced where unpricedCodes[code] != nil: break
-                case .unknown where unknownCodes.count < Self.distinctCodesListed: unknownCodes[code] = line.location
-                case .unpriced where unpricedCodes.count < Self.distinctCodesListed: unpricedCodes[code] = line.location
-                case .unknown, .unpriced: linesWithUncountedCodes += 1
-                }
-            }
+            // Through inout parameters: the outcome and the code tallies, captured by this closure,
+            // were checked for exclusive access at run time on every one of a line's dozen uses.
+            Self.tally(invoice, into: &outcome, codes: &codeTally, tariffs: ruleSet.tariffs, zone: zone)
             invoiceSink?(invoice)
             engine.audit(invoice)
         }
@@ -143,17 +126,59 @@ public struct AuditRunner {
         let readable = readableCount
         outcome.findings = engine.finish()
         // Said before the per-code warnings, so it is among those a report keeps.
-        if linesWithUncountedCodes > 0 {
+        if codeTally.linesWithUncountedCodes > 0 {
             collector.add(InputIssue(file: outcome.files.first ?? "", line: 0, column: "code",
-                                     message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
+                                     message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(codeTally.linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
                                      severity: .warning), to: &outcome)
         }
-        for var warning in Self.codeWarnings(unknown: unknownCodes, unpriced: unpricedCodes) {
+        for var warning in Self.codeWarnings(unknown: codeTally.unknownCodes, unpriced: codeTally.unpricedCodes) {
             warning.columnInFile = codeColumnInFile[warning.file]
             collector.add(warning, to: &outcome)
         }
         outcome.inputErrors.sort(by: InputIssue.fileOrder)
         return (outcome, readable)
+    }
+
+    /// Well-formed codes the rule set does not know or does not price on their date, as the lines go by.
+    struct CodeTally {
+        var unknownCodes: [String: SourceLocation] = [:]
+        var unpricedCodes: [String: SourceLocation] = [:]
+        var linesWithUncountedCodes = 0
+    }
+
+    /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
+    static func tally(_ invoice: Invoice, into outcome: inout AuditOutcome, codes: inout CodeTally,
+                      tariffs: TariffSchedule, zone: String) {
+        outcome.invoices += 1
+        if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
+        outcome.acts += invoice.lines.count
+        // The lines are read in place, by index, and the totals keyed by practitioner and month
+        // take each run of lines sharing both at once (an invoice's lines do: one encounter):
+        // per line, these tables hashed the practitioner's number three times.
+        let lines = invoice.lines
+        var summed = Cents.zero
+        for index in lines.indices {
+            let actDate = lines[index].actDate
+            summed += lines[index].amount
+            if index + 1 == lines.count || lines[index + 1].practitionerID != lines[index].practitionerID
+                || lines[index + 1].actDate.yearMonth != actDate.yearMonth {
+                outcome.billedByPractitioner[lines[index].practitionerID, default: .zero] += summed
+                outcome.billedByMonth[actDate.yearMonth, default: .zero] += summed
+                outcome.specialtyByPractitioner[lines[index].practitionerID] = lines[index].specialty
+                summed = .zero
+            }
+            if outcome.firstActDate.map({ actDate < $0 }) ?? true { outcome.firstActDate = actDate }
+            if outcome.lastActDate.map({ actDate > $0 }) ?? true { outcome.lastActDate = actDate }
+            let code = lines[index].code.text
+            switch tariffs.pricing(key: CodeKey.of(code), code: code, on: actDate, zone: zone,
+                                   specialty: lines[index].specialty.code) {
+            case .priced: break
+            case .unknown where codes.unknownCodes[code] != nil, .unpriced where codes.unpricedCodes[code] != nil: break
+            case .unknown where codes.unknownCodes.count < distinctCodesListed: codes.unknownCodes[code] = lines[index].location
+            case .unpriced where codes.unpricedCodes.count < distinctCodesListed: codes.unpricedCodes[code] = lines[index].location
+            case .unknown, .unpriced: codes.linesWithUncountedCodes += 1
+            }
+        }
     }
 
     /// How many distinct unknown (and, apart, unpriced) codes are listed; lines with further codes are counted.

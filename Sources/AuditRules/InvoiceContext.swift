@@ -52,6 +52,9 @@ struct InvoiceContext {
     /// The invoice's distinct codes, packed. An invoice has a few: comparing a few integers costs
     /// less than hashing each one, which a `Set` did for every condition of every rule.
     let codes: [UInt64]
+    /// Each line's tariff entry (nil for a code no tariff file lists), found once per invoice for
+    /// every rule that prices or ranks its lines.
+    let lineTariffs: [TariffSchedule.Box?]
     let ageYears: Int
     let ageMonths: Int
     let ageDays: Int
@@ -62,15 +65,17 @@ struct InvoiceContext {
     var consultationWithTechnicalActWithoutCumul = false
     var categories: [String] = []
 
-    init(invoice: Invoice, holidays: PublicHolidays) {
+    init(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
         self.invoice = invoice
-        lineCodes = invoice.lines.map { CodeKey.of($0.code.text) }
+        let lineCodes = invoice.lines.map { CodeKey.of($0.code.text) }
+        self.lineCodes = lineCodes
         codes = InvoiceContext.distinct(lineCodes)
+        lineTariffs = invoice.lines.indices.map { tariffs.box(key: lineCodes[$0], code: invoice.lines[$0].code.text) }
         let birth = invoice.patient.birthDate
         ageYears = birth.completedYears(on: invoice.date)
         ageMonths = birth.completedMonths(on: invoice.date)
         ageDays = birth.days(until: invoice.date)
-        isPublicHoliday = holidays.contains(invoice.date)
+        self.isPublicHoliday = isPublicHoliday
     }
 
     static func distinct<Value: Equatable>(_ values: [Value]) -> [Value] {
@@ -99,8 +104,8 @@ struct InvoiceContext {
             if !count.contains(counted) { return false }
         }
         if let limit = when.base.maxCoefficientThousandths {
-            for (index, line) in invoice.lines.enumerated() where when.codesAny?.contains(lineCodes[index]) ?? true {
-                if line.coefficient.thousandths > limit { return false }
+            for index in invoice.lines.indices where when.codesAny?.contains(lineCodes[index]) ?? true {
+                if invoice.lines[index].coefficient.thousandths > limit { return false }
             }
         }
         if let specialties = when.base.specialty, !specialties.contains(invoice.specialty.code) { return false }

@@ -19,6 +19,14 @@ public struct PublicHolidays: Sendable {
         return easterOffsets.contains { easter.adding(days: $0) == day }
     }
 
+    /// The holidays of a year, by day number (`CalendarDay.dayNumber`), in no particular order.
+    public func dayNumbers(in year: Int) -> [Int] {
+        var days = fixed.compactMap { CalendarDay(year: year, month: $0.month, day: $0.day)?.dayNumber }
+        let easter = PublicHolidays.easterSunday(year: year)
+        days += easterOffsets.map { easter.adding(days: $0).dayNumber }
+        return days
+    }
+
     /// Gregorian Easter Sunday (anonymous Gregorian algorithm, Meeus/Jones/Butcher).
     public static func easterSunday(year: Int) -> CalendarDay {
         let a = year % 19

@@ -82,15 +82,49 @@ public struct TariffSchedule: Sendable {
     /// The same entries, boxed: the audit looks codes up several times per line, and reading a field
     /// of a boxed entry does not copy the whole entry (a dozen references to retain and release).
     private var boxes: [String: Box] = [:]
+    /// The boxes by packed code (`CodeKey`): the audit finds each line's entry once per invoice by
+    /// the integer it already holds, instead of hashing the code's String for every lookup.
+    private var boxesByKey: [UInt64: Box] = [:]
 
+    /// An entry as the audit reads it. The fields it reads are held apart: calling a method of the
+    /// boxed struct copied the whole entry first, on every line.
     final class Box: Sendable {
         let entry: TariffEntry
-        init(_ entry: TariffEntry) { self.entry = entry }
+        let category: String
+        let nomenclature: TariffEntry.Nomenclature
+        /// A CCAM complementary act or supplement: not ranked with the technical acts.
+        let isComplementaryOrSupplement: Bool
+        let consultationCumuls: [TariffEntry.ConsultationCumul]
+        let periods: [TariffEntry.Period]
+
+        init(_ entry: TariffEntry) {
+            self.entry = entry
+            category = entry.category
+            nomenclature = entry.nomenclature
+            isComplementaryOrSupplement = entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement")
+            consultationCumuls = entry.consultationCumuls
+            periods = entry.periods
+        }
+
+        /// `TariffEntry.value`, read in place.
+        func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
+            for index in periods.indices where periods[index].covers(day) {
+                if let specialty, !periods[index].specialties.isEmpty, let value = periods[index].specialties[specialty] { return value }
+                if !periods[index].zones.isEmpty, let value = periods[index].zones[zone] { return value }
+                return periods[index].cents
+            }
+            return nil
+        }
     }
 
     public init(_ entries: [TariffEntry] = []) {
         for entry in entries { self.entries[entry.code] = entry }
-        for (code, entry) in self.entries { boxes[code] = Box(entry) }
+        for (code, entry) in self.entries {
+            let box = Box(entry)
+            boxes[code] = box
+            let key = CodeKey.of(code)
+            if key != CodeKey.unmatchable { boxesByKey[key] = box }
+        }
     }
 
     public subscript(code: String) -> TariffEntry? { entries[code] }
@@ -98,8 +132,13 @@ public struct TariffSchedule: Sendable {
     /// The entry of a code, boxed, for the audit's lookups.
     func box(_ code: String) -> Box? { boxes[code] }
 
+    /// The entry of a code packed as `key` (`CodeKey.of(code)`).
+    func box(key: UInt64, code: String) -> Box? {
+        key == CodeKey.unmatchable ? boxes[code] : boxesByKey[key]
+    }
+
     public func value(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
-        boxes[code]?.entry.value(on: day, zone: zone, specialty: specialty)
+        boxes[code]?.value(on: day, zone: zone, specialty: specialty)
     }
 
     /// What the rule set knows of a billed code on a day: an unknown or unpriced code keeps its line
@@ -114,7 +153,13 @@ public struct TariffSchedule: Sendable {
 
     public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
         guard let box = boxes[code] else { return .unknown }
-        return box.entry.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+        return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+    }
+
+    /// `pricing(of:on:zone:specialty:)` for a code packed as `key` (`CodeKey.of(code)`).
+    func pricing(key: UInt64, code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
+        guard let box = box(key: key, code: code) else { return .unknown }
+        return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
     }
 
     /// NGAP letter keys the rule set knows, priced or not.
@@ -122,5 +167,5 @@ public struct TariffSchedule: Sendable {
         Set(entries.values.filter { $0.nomenclature == .ngap }.map(\.code))
     }
 
-    public func category(of code: String) -> String? { boxes[code]?.entry.category }
+    public func category(of code: String) -> String? { boxes[code]?.category }
 }

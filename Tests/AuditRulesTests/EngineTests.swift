@@ -94,6 +94,23 @@ final class EngineTests: XCTestCase {
         XCTAssertFalse(holidays.contains(CalendarDay(year: 2025, month: 4, day: 22)!))
     }
 
+    /// The engine asks a year's holidays once (`dayNumbers(in:)`): they must be the days `contains` says.
+    func testAYearsHolidaysAreTheDaysContainsSays() {
+        let holidays = ShippedRules.ruleSet.holidays
+        for year in [2023, 2024, 2025, 2026, 2027, 2038] {
+            let listed = Set(holidays.dayNumbers(in: year))
+            var day = CalendarDay(year: year, month: 1, day: 1)!
+            var found = 0
+            while day.year == year {
+                XCTAssertEqual(listed.contains(day.dayNumber), holidays.contains(day), "\(day.iso)")
+                if holidays.contains(day) { found += 1 }
+                day = day.adding(days: 1)
+            }
+            XCTAssertEqual(found, 11, "\(year) : 11 jours fériés en métropole")
+            XCTAssertEqual(listed.count, 11)
+        }
+    }
+
     func testMessageTemplateFillsKnownPlaceholdersAndKeepsUnknownOnes() {
         XCTAssertEqual(MessageTemplate.fill("{code} à {lost} {inconnu}", ["code": "G", "lost": "3,50 €"]), "G à 3,50 € {inconnu}")
         XCTAssertEqual(MessageTemplate.fill("« {code} » déjà facturé le {date} : perte {lost}", ["code": "MÉG", "date": "02/01/2026", "lost": "5,00 €"]),
