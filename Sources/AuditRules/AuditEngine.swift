@@ -65,9 +65,13 @@ public final class AuditEngine {
         }
     }
 
+    /// Which rules an invoice can concern, by the codes it bills (`RuleGates`).
+    private let gates: RuleGates
+
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
         rules = ruleSet.rules.map(EngineRule.init)
+        gates = RuleGates(rules)
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -81,20 +85,34 @@ public final class AuditEngine {
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         context.categories = InvoiceContext.distinct(context.lineTariffs.compactMap { $0?.category })
-        for rule in rules {
-            switch rule.check {
-            case .lineTariff: checkLineTariff(rule, context, rates)
-            case .missingCode: checkMissingCode(rule, context)
-            case .substitution: checkSubstitution(rule, context)
-            case .forbiddenCode: checkForbiddenCode(rule, context)
-            case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
-            case .repeatedCode: checkRepeatedCode(rule, context)
-            case .ccamAssociation: checkAssociation(rule, context, rates)
-            case .duplicateAct: checkDuplicate(rule, context)
-            case .mtDeclaration: regularPatientFact(rule, context).map(hand)
-            case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
-            case .rosterDates: checkRosterDates(rule, context)
+        // Only the rules the invoice's codes let through, in rule set order (findings keep the order
+        // they always had): most rules ask for a code most invoices do not bill.
+        for word in 0..<gates.wordCount {
+            var bits = gates.ungated[word]
+            for code in context.codes {
+                if let masks = gates.byCode[code] { bits |= masks[word] }
             }
+            while bits != 0 {
+                let rule = rules[word << 6 | bits.trailingZeroBitCount]
+                bits &= bits - 1
+                check(rule, context, rates)
+            }
+        }
+    }
+
+    private func check(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
+        switch rule.check {
+        case .lineTariff: checkLineTariff(rule, context, rates)
+        case .missingCode: checkMissingCode(rule, context)
+        case .substitution: checkSubstitution(rule, context)
+        case .forbiddenCode: checkForbiddenCode(rule, context)
+        case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
+        case .repeatedCode: checkRepeatedCode(rule, context)
+        case .ccamAssociation: checkAssociation(rule, context, rates)
+        case .duplicateAct: checkDuplicate(rule, context)
+        case .mtDeclaration: regularPatientFact(rule, context).map(hand)
+        case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
+        case .rosterDates: checkRosterDates(rule, context)
         }
     }
 

@@ -135,3 +135,46 @@ struct InvoiceContext {
         return true
     }
 }
+
+/// Which rules can concern an invoice, by the codes it bills, worked out once per rule set. Every
+/// check needs the rule's conditions to hold, so a rule with `codes_any` passes by an invoice that
+/// bills none of them; and a rule that judges only the lines of its own `codes` (the line checks,
+/// and a missing code anchored on one of them) passes by an invoice that bills none of those. The
+/// others run on every invoice. A bit per rule, in rule set order, in words of 64.
+struct RuleGates {
+    let wordCount: Int
+    /// The rules that run on every invoice.
+    let ungated: [UInt64]
+    /// Code (packed) → the rules it lets through.
+    let byCode: [UInt64: [UInt64]]
+
+    init(_ rules: [AuditEngine.EngineRule]) {
+        wordCount = (rules.count + 63) / 64
+        var ungated = [UInt64](repeating: 0, count: wordCount)
+        var byCode: [UInt64: [UInt64]] = [:]
+        for (index, rule) in rules.enumerated() {
+            let bit = UInt64(1) << UInt64(index % 64)
+            guard let codes = RuleGates.gateCodes(rule) else {
+                ungated[index / 64] |= bit
+                continue
+            }
+            for code in codes {
+                byCode[code, default: [UInt64](repeating: 0, count: wordCount)][index / 64] |= bit
+            }
+        }
+        self.ungated = ungated
+        self.byCode = byCode
+    }
+
+    /// The codes of which an invoice must bill one for the rule to find anything; nil when none is needed.
+    static func gateCodes(_ rule: AuditEngine.EngineRule) -> [UInt64]? {
+        if let any = rule.when.codesAny { return any }
+        switch rule.check {
+        case .lineTariff, .missingCode, .substitution, .forbiddenCode, .lineAboveTariff, .repeatedCode:
+            return rule.codeKeys.isEmpty ? nil : rule.codeKeys
+        case .ccamAssociation, .duplicateAct, .mtDeclaration, .mtDeparted, .rosterDates:
+            // These look at every line, or at the invoice as a whole, or keep state from it.
+            return nil
+        }
+    }
+}
