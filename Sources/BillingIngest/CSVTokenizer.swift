@@ -192,20 +192,23 @@ final class CSVTokenizer {
         retainedFrom = position
         defer { retainedFrom = nil }
 
-        func endField() {
+        // The row is handed to these rather than captured: a variable a local function captures is
+        // boxed and checked for exclusive access at run time, on every use, even in the fast path.
+        func endField(_ row: inout CSVByteRow) {
             if row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow {
                 row.fieldEnds.append(row.bytes.count)
             } else {
                 row.problem = row.problem ?? .tooManyFields
             }
         }
+        let startLine = row.startLine
         /// Gives up the row: it is reported alone, and reading resumes on the line after its first.
         func abandon(_ problem: CSVByteRow.Problem) throws -> CSVByteRow {
-            var rejected = CSVByteRow(startLine: row.startLine)
+            var rejected = CSVByteRow(startLine: startLine)
             rejected.problem = problem
             if let firstLineEnd, let start = retainedFrom {
                 position = start + firstLineEnd.offset
-                line = row.startLine + 1
+                line = startLine + 1
                 previousWasCarriageReturn = firstLineEnd.afterCarriageReturn
             } else {
                 try skipRestOfLine()
@@ -222,7 +225,7 @@ final class CSVTokenizer {
                         if firstLineEnd != nil { return try abandon(.unterminatedQuote) }
                         row.problem = .unterminatedQuote
                     }
-                    endField()
+                    endField(&row)
                     if firstLineEnd != nil {
                         if let problem = row.problem { return try abandon(problem) }
                         if hasExtraFields(row) { return try abandon(.strayQuote) }
@@ -238,39 +241,36 @@ final class CSVTokenizer {
             // about 75 instructions per byte of the file; a value at a time but each delimiter through
             // the state machine, 37; now 24.
             if started && (state == .unquoted || state == .fieldStart) {
-                // A local reference: no copy, and no exclusivity check of the property per byte. The
-                // scan's closure captures constants only: one that changed the row was checked at run
-                // time on every access.
-                let bytes = buffer
                 let start = position
-                let end = min(bytes.count, start + max(CSVTokenizer.maxRowBytes - rowBytes, 0))
-                var scan = start
-                while scan < end {
-                    if state == .fieldStart {
-                        // Spaces before a value may precede an opening quote: the state machine decides.
-                        let first = bytes[scan]
-                        if first == CSVTokenizer.quote || first == CSVTokenizer.space || first == CSVTokenizer.tab { break }
-                    }
-                    let from = scan
-                    let stop = bytes.withUnsafeBufferPointer { pointer -> Int in
-                        var index = from
-                        while index < end {
-                            let byte = pointer[index]
-                            if byte == delimiter || byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn { break }
-                            index += 1
+                let end = min(buffer.count, start + max(CSVTokenizer.maxRowBytes - rowBytes, 0))
+                // One pointer into the buffer for the whole scan, each value appended from it in one
+                // go: slices of the buffer were retained and released, and copied generically.
+                let scan = buffer.withUnsafeBufferPointer { source -> Int in
+                    var scan = start
+                    while scan < end {
+                        if state == .fieldStart {
+                            // Spaces before a value may precede an opening quote: the state machine decides.
+                            let first = source[scan]
+                            if first == CSVTokenizer.quote || first == CSVTokenizer.space || first == CSVTokenizer.tab { break }
                         }
-                        return index
+                        var stop = scan
+                        while stop < end {
+                            let byte = source[stop]
+                            if byte == delimiter || byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn { break }
+                            stop += 1
+                        }
+                        if stop > scan {
+                            row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[scan..<stop]))
+                            state = .unquoted
+                            scan = stop
+                        }
+                        // A line break, the row's byte budget, or a field past the cap: the state machine.
+                        guard scan < end, source[scan] == delimiter, row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow else { break }
+                        row.fieldEnds.append(row.bytes.count)
+                        state = .fieldStart
+                        scan += 1
                     }
-                    if stop > from {
-                        row.bytes.append(contentsOf: bytes[from..<stop])
-                        state = .unquoted
-                        scan = stop
-                    }
-                    // A line break, the row's byte budget, or a field past the cap: the state machine.
-                    guard scan < end, bytes[scan] == delimiter, row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow else { break }
-                    row.fieldEnds.append(row.bytes.count)
-                    state = .fieldStart
-                    scan += 1
+                    return scan
                 }
                 if scan > start {
                     position = scan
@@ -328,13 +328,13 @@ final class CSVTokenizer {
             }
 
             if byte == delimiter {
-                endField()
+                endField(&row)
                 if row.problem == .tooManyFields { return try abandon(.tooManyFields) }
                 state = .fieldStart
             } else if byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn {
                 line += 1
                 previousWasCarriageReturn = byte == CSVTokenizer.carriageReturn
-                endField()
+                endField(&row)
                 if firstLineEnd != nil {
                     if let problem = row.problem { return try abandon(problem) }
                     if hasExtraFields(row) { return try abandon(.strayQuote) }
