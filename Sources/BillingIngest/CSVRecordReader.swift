@@ -122,14 +122,15 @@ public final class CSVRecordReader: RecordReader {
         switch row {
         case .problem(let issue):
             return .rejected(issue)
-        case .placed(let line, let physicalLines, let fields, let fieldCount, let extraValues):
+        case .placed(let line, let physicalLines, let fields, let asciiBytes, let asciiSpans, let fieldCount, let extraValues):
             // Trailing empty fields (`…;26,50;;`) are a common export habit and lose nothing.
             if extraValues.contains(where: { !$0.trimmingCharactersInWhitespace().isEmpty }) {
                 return .rejected(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "la ligne compte \(fieldCount) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
             }
-            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), trimmedValues: fields, physicalLines: physicalLines))
+            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), trimmedValues: fields,
+                                     asciiBytes: asciiBytes, asciiSpans: asciiSpans, physicalLines: physicalLines))
         }
     }
 }

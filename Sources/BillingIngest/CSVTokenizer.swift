@@ -531,24 +531,31 @@ final class CSVTextSource {
         switch try nextPlacedRow(slots: [], slotCount: 0) {
         case nil: return nil
         case .problem(let issue)?: return .problem(issue)
-        case .placed(let line, let physicalLines, _, _, let values)?: return .fields(line: line, physicalLines: physicalLines, values: values)
+        case .placed(let line, let physicalLines, _, _, _, _, let values)?: return .fields(line: line, physicalLines: physicalLines, values: values)
         }
     }
 
     /// A row whose values went straight into their slots (`CSVTextSource.nextPlacedRow`).
     enum PlacedRow {
-        /// `fieldCount`: how many fields the row had; `extraValues`: those past the last slotted position.
-        case placed(line: Int, physicalLines: Int, slots: [String?], fieldCount: Int, extraValues: [String])
+        /// `slots`: the values not held as ASCII bytes; `asciiBytes` and `asciiSpans`: the others
+        /// (`RawRecord`); `fieldCount`: how many fields the row had; `extraValues`: those past the
+        /// last slotted position.
+        case placed(line: Int, physicalLines: Int, slots: [String?], asciiBytes: [UInt8], asciiSpans: [Int],
+                    fieldCount: Int, extraValues: [String])
         case problem(InputIssue)
     }
 
-    /// The slot array handed out with the last row: taken back for the next row, it is filled again
-    /// in place once the caller has let go of it, instead of allocated (and its values released) per row.
+    /// The arrays handed out with the last row: taken back for the next row, they are filled again
+    /// in place once the caller has let go of them, instead of allocated (and their values released) per row.
     private var slotBuffer: [String?] = []
+    private var asciiByteBuffer: [UInt8] = []
+    private var asciiSpanBuffer: [Int] = []
 
     /// The next non-blank row, each value put straight into its slot: `slots[position]` is where the
-    /// value at that header position goes (negative: nowhere). Slotted values come trimmed of
-    /// whitespace, nil when empty; values past the last slotted position come as they are. Every
+    /// value at that header position goes (negative: nowhere). A slotted value that is ASCII and
+    /// printable at both ends stays bytes: its start and end in the row's bytes go into the slot's two
+    /// spans (`RawRecord`); any other comes trimmed of whitespace, nil when empty. Values past the
+    /// last slotted position come as they are. Every
     /// value is still decoded, so a row's bytes are judged the same whichever columns are read. No
     /// array of every value on the way: it cost an allocation and twenty String releases a row.
     func nextPlacedRow(slots: [Int], slotCount: Int) throws -> PlacedRow? {
@@ -562,6 +569,15 @@ final class CSVTextSource {
         var placed: [String?] = []
         swap(&placed, &slotBuffer)
         if placed.count != slotCount { placed = [String?](repeating: nil, count: slotCount) }
+        var asciiBytes: [UInt8] = []
+        var spans: [Int] = []
+        if slotCount > 0 {
+            swap(&asciiBytes, &asciiByteBuffer)
+            swap(&spans, &asciiSpanBuffer)
+            asciiBytes.removeAll(keepingCapacity: true)
+            asciiBytes.append(contentsOf: byteRow.bytes)
+            if spans.count != 2 * slotCount { spans = [Int](repeating: -1, count: 2 * slotCount) }
+        }
         var extraValues: [String] = []
         // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
         var decoder = self.decoder
@@ -574,16 +590,19 @@ final class CSVTextSource {
                 start = end
                 let slot = index < slots.count ? slots[index] : Int.max
                 if slot >= 0 && slot < Int.max {
-                    // Nearly every value: ASCII, printable at both ends, so nothing to trim; an empty
-                    // one becomes no String at all.
+                    // Nearly every value: ASCII, printable at both ends, so nothing to trim; it stays
+                    // bytes, and neither it nor an empty one becomes a String here.
+                    placed[slot] = nil
                     if bytes.isEmpty {
-                        placed[slot] = nil
+                        spans[2 &* slot] = -1
                         continue
                     }
                     if ASCIIText.hasPrintableEnds(bytes) && ASCIIText.isASCII(bytes) {
-                        placed[slot] = String(decoding: bytes, as: UTF8.self)
+                        spans[2 &* slot] = end &- bytes.count
+                        spans[2 &* slot &+ 1] = end
                         continue
                     }
+                    spans[2 &* slot] = -1
                 }
                 guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
                 if slot == Int.max {
@@ -598,11 +617,16 @@ final class CSVTextSource {
         guard decodedEveryValue else { return .problem(invalidUTF8(byteRow.startLine)) }
         // Slots of positions this row does not reach (a short row) hold nothing.
         if byteRow.fieldCount < slots.count {
-            for index in byteRow.fieldCount..<slots.count where slots[index] >= 0 { placed[slots[index]] = nil }
+            for index in byteRow.fieldCount..<slots.count where slots[index] >= 0 {
+                placed[slots[index]] = nil
+                spans[2 &* slots[index]] = -1
+            }
         }
         slotBuffer = placed
-        return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed,
-                       fieldCount: byteRow.fieldCount, extraValues: extraValues)
+        asciiByteBuffer = asciiBytes
+        asciiSpanBuffer = spans
+        return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed, asciiBytes: asciiBytes,
+                       asciiSpans: spans, fieldCount: byteRow.fieldCount, extraValues: extraValues)
     }
 
     private enum ContentRow {

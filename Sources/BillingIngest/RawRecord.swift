@@ -62,17 +62,27 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
 /// Values are the text as read, after the profile's header mapping; empty values may be absent.
 public struct RawRecord: Sendable {
     public var location: SourceLocation
-    /// Each column's value, by `Column.ordinal`.
-    public private(set) var values: [String?]
+    /// Each column's value, by `Column.ordinal`; for a CSV row, only those not held as ASCII bytes.
+    private(set) var values: [String?]
+    /// A CSV row's values that are ASCII and printable at both ends (nearly all): the row's bytes,
+    /// and for each column the start and end of its value in them (`2 × ordinal`, `2 × ordinal + 1`),
+    /// the start -1 when the value is in `values` or absent. The validator parses dates, amounts and
+    /// codes of a few letters from these bytes, and no String is made of them.
+    private var asciiBytes: [UInt8] = []
+    private var asciiSpans: [Int] = []
     public var fields: [Column: String] {
         get {
             var fields: [Column: String] = [:]
-            for column in Column.allCases { if let value = values[column.ordinal] { fields[column] = value } }
+            for column in Column.allCases {
+                if let value = valuesAreTrimmed ? self[column] : values[column.ordinal] { fields[column] = value }
+            }
             return fields
         }
         set {
             values = RawRecord.slots(newValue)
             valuesAreTrimmed = false
+            asciiBytes = []
+            asciiSpans = []
         }
     }
     /// How many physical lines the record covers from `location.line` (a quoted CSV value may hold
@@ -96,9 +106,13 @@ public struct RawRecord: Sendable {
         self.physicalLines = physicalLines
     }
 
-    /// `values` as the CSV reader places them: trimmed, and nil where a value was empty.
-    init(location: SourceLocation, trimmedValues: [String?], physicalLines: Int) {
+    /// A row as the CSV reader places it: `trimmedValues` trimmed, nil where a value was empty or
+    /// is held in `asciiBytes` at `asciiSpans` (empty: none is).
+    init(location: SourceLocation, trimmedValues: [String?], asciiBytes: [UInt8], asciiSpans: [Int], physicalLines: Int) {
+        precondition(asciiSpans.isEmpty || asciiSpans.count == 2 * Column.count, "a start and an end per column")
         self.init(location: location, values: trimmedValues, physicalLines: physicalLines)
+        self.asciiBytes = asciiBytes
+        self.asciiSpans = asciiSpans
         valuesAreTrimmed = true
     }
 
@@ -109,9 +123,23 @@ public struct RawRecord: Sendable {
     }
 
     public subscript(column: Column) -> String? {
-        if valuesAreTrimmed { return values[column.ordinal] }
+        if valuesAreTrimmed {
+            if let text = withASCIIBytes(column, { String(decoding: $0, as: UTF8.self) }) { return text }
+            return values[column.ordinal]
+        }
         guard let value = values[column.ordinal]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
         return value
+    }
+
+    /// The value of `column` handed to `body` as its bytes, when the record holds it so: a CSV value
+    /// that is ASCII and printable at both ends, so trimmed and not empty. Nil otherwise; then
+    /// `self[column]` is the value, if any.
+    func withASCIIBytes<Value>(_ column: Column, _ body: (UnsafeBufferPointer<UInt8>) -> Value) -> Value? {
+        guard !asciiSpans.isEmpty else { return nil }
+        let start = asciiSpans[2 &* column.ordinal]
+        guard start >= 0 else { return nil }
+        let end = asciiSpans[2 &* column.ordinal &+ 1]
+        return asciiBytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 }
 

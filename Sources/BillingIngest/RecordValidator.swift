@@ -31,6 +31,15 @@ public struct RecordValidator: Sendable {
             guard let raw = record[column] else { return nil }
             return profile.value(raw, for: column)
         }
+        // Values the profile does not translate and the record holds as ASCII bytes are parsed from
+        // those bytes: no String is made of a date, an amount or a one-word code. Only a value that
+        // parses and is within bounds is taken so; any other goes the way of text, which says what
+        // is wrong with it, so messages are the same either way.
+        let translatesValues = !profile.values.isEmpty
+        func parsed<Value>(_ column: Column, _ parse: (UnsafeBufferPointer<UInt8>) -> Value?) -> Value? {
+            if translatesValues && profile.values[column] != nil { return nil }
+            return record.withASCIIBytes(column, parse) ?? nil
+        }
         func required(_ column: Column, _ what: String) -> String? {
             guard let text = value(column) else {
                 fail(column, "valeur manquante : \(what) est obligatoire")
@@ -39,6 +48,7 @@ public struct RecordValidator: Sendable {
             return text
         }
         func day(_ column: Column, _ what: String, in range: ClosedRange<CalendarDay>) -> CalendarDay? {
+            if let day = parsed(column, CalendarDay.init(trimmedASCII:)), range.contains(day) { return day }
             guard let text = required(column, what) else { return nil }
             // A birth date is described, never shown; an act date is shown when it cannot identify anyone.
             // Worked out only for a message: quoting a value costs more than parsing it.
@@ -57,14 +67,16 @@ public struct RecordValidator: Sendable {
         let invoiceID = required(.invoiceID, "le numéro de facture")
         let actDate = day(.actDate, "la date de l'acte", in: InputLimits.firstActDate...InputLimits.lastActDate)
 
-        var actTime: TimeOfDay?
-        if let text = value(.actTime) {
+        var actTime = parsed(.actTime, TimeOfDay.init(clockBytes:))
+        if actTime == nil, let text = value(.actTime) {
             actTime = TimeOfDay(parsing: text)
             if actTime == nil { fail(.actTime, "heure invalide\(quoted(text)) : attendue au format HH:MM (00:00 à 23:59)") }
         }
 
         var place = Place.cabinet
-        if let text = value(.place) {
+        if let known = parsed(.place, { bytes in Place.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }) {
+            place = known
+        } else if let text = value(.place) {
             if let parsed = Place(rawValue: text.lowercased()) {
                 place = parsed
             } else {
@@ -101,32 +113,43 @@ public struct RecordValidator: Sendable {
             fail(.patientBirthDate, "date de naissance postérieure à la date de l'acte")
         }
 
-        var sex: Sex?
-        if let text = value(.patientSex) {
+        var sex = parsed(.patientSex) { bytes -> Sex? in
+            if RecordValidator.maleValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return .male }
+            if RecordValidator.femaleValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return .female }
+            return nil
+        }
+        if sex == nil, let text = value(.patientSex) {
             switch text.uppercased() {
-            case "M", "1", "H": sex = .male
-            case "F", "2": sex = .female
+            case let upper where RecordValidator.maleValues.contains(upper): sex = .male
+            case let upper where RecordValidator.femaleValues.contains(upper): sex = .female
             default: fail(.patientSex, "sexe invalide\(quoted(text)) : attendu M, F, 1 ou 2")
             }
         }
 
         var ald = false
-        if let text = value(.patientALD) {
+        let aldBytes = parsed(.patientALD) { bytes -> Bool? in
+            if RecordValidator.aldTrueValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return true }
+            if RecordValidator.aldFalseValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return false }
+            return nil
+        }
+        if let aldBytes {
+            ald = aldBytes
+        } else if let text = value(.patientALD) {
             switch text.lowercased() {
-            case "1", "true", "oui", "o", "vrai", "yes", "y": ald = true
-            case "0", "false", "non", "n", "faux", "no": ald = false
+            case let lower where RecordValidator.aldTrueValues.contains(lower): ald = true
+            case let lower where RecordValidator.aldFalseValues.contains(lower): ald = false
             default: fail(.patientALD, "valeur ALD invalide\(quoted(text)) : attendu 1/0, true/false, oui/non ou O/N")
             }
         }
 
-        var coverage: Coverage?
-        if let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
+        var coverage = parsed(.patientCoverage) { bytes in Coverage.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }
+        if coverage == nil, let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
             coverage = Coverage(rawValue: text.trimmingCharactersInWhitespace().lowercased())
             if coverage == nil { fail(.patientCoverage, "couverture inconnue\(quoted(text)) : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
         }
 
-        var mtStatus: MTStatus?
-        if let text = value(.mtStatus) {
+        var mtStatus = parsed(.mtStatus) { bytes in MTStatus.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }
+        if mtStatus == nil, let text = value(.mtStatus) {
             mtStatus = MTStatus(rawValue: text.lowercased())
             if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu\(quoted(text)) : attendu centre, elsewhere ou none") }
         }
@@ -149,7 +172,9 @@ public struct RecordValidator: Sendable {
         }
 
         var coefficient = Coefficient.one
-        if let text = value(.coefficient) {
+        if let parsed = parsed(.coefficient, Coefficient.init(trimmedASCII:)), parsed.thousandths > 0, parsed <= InputLimits.maxCoefficient {
+            coefficient = parsed
+        } else if let text = value(.coefficient) {
             if let parsed = Coefficient(text), parsed.thousandths > 0 {
                 if parsed <= InputLimits.maxCoefficient {
                     coefficient = parsed
@@ -162,7 +187,9 @@ public struct RecordValidator: Sendable {
         }
 
         var quantity = 1
-        if let text = value(.quantity) {
+        if let parsed = parsed(.quantity, ASCIIText.smallNumber), InputLimits.quantities.contains(parsed) {
+            quantity = parsed
+        } else if let text = value(.quantity) {
             if let parsed = Int(text), InputLimits.quantities.contains(parsed) {
                 quantity = parsed
             } else {
@@ -175,8 +202,9 @@ public struct RecordValidator: Sendable {
             fail(.modifiers, "modificateurs invalides\(quoted(modifiers)) : lettres CCAM attendues (ex. AF)")
         }
 
-        var amount: Cents?
-        if let text = required(.amount, "le montant facturé") {
+        var amount = parsed(.amount, Cents.init(trimmedASCII:))
+        if let parsed = amount, parsed.value < 0 || parsed > InputLimits.maxAmount { amount = nil }
+        if amount == nil, let text = required(.amount, "le montant facturé") {
             if let parsed = Cents(euros: text) {
                 if parsed.value < 0 {
                     fail(.amount, "montant négatif\(quoted(text)) : un montant facturé est positif ou nul")
@@ -201,6 +229,12 @@ public struct RecordValidator: Sendable {
                                 code: code, coefficient: coefficient, quantity: quantity, modifiers: modifiers,
                                 association: value(.association), amount: amount))
     }
+
+    /// What `patient_sex` and `patient_ald` accept, in any case.
+    static let maleValues = ["M", "1", "H"]
+    static let femaleValues = ["F", "2"]
+    static let aldTrueValues = ["1", "true", "oui", "o", "vrai", "yes", "y"]
+    static let aldFalseValues = ["0", "false", "non", "n", "faux", "no"]
 
     /// An RPPS has 11 digits, so it is described, never shown; `shown` is what may be shown of a wrong one.
     private func rppsProblem(_ text: String, shown: String) -> String {

@@ -45,5 +45,35 @@ public enum ASCIIText {
         return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
     }
 
+    /// Whether ASCII bytes are `word` (ASCII) but for the case of their letters: for ASCII text,
+    /// `text.lowercased() == word.lowercased()`, without making a String.
+    public static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ word: String) -> Bool {
+        // A word's bytes in place (a small String's are copied to the stack): through the UTF-8
+        // view's iterator, a comparison cost some two hundred instructions.
+        word.utf8.withContiguousStorageIfAvailable { equalsIgnoringCase(bytes, $0) }
+            ?? Array(word.utf8).withUnsafeBufferPointer { equalsIgnoringCase(bytes, $0) }
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == word.count else { return false }
+        for index in 0..<bytes.count {
+            let byte = bytes[index], expected = word[index]
+            if byte != expected && (byte | 0x20 != expected | 0x20 || !(0x61...0x7A).contains(byte | 0x20)) { return false }
+        }
+        return true
+    }
+
+    /// Digits only, at most nine (no sign, no space): their value, as `Int(text)` reads them; nil
+    /// for anything else.
+    public static func smallNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 9 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - 48)
+        }
+        return value
+    }
+
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }

@@ -38,6 +38,13 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
         self = parsed
     }
 
+    /// `init?(parsing:)` for a value the reader holds as bytes, ASCII and printable at both ends, so
+    /// with nothing to trim: the same result as from its text, without making one.
+    public init?(trimmedASCII bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 10, let parsed = CalendarDay.parse(tenBytes: bytes) else { return nil }
+        self = parsed
+    }
+
     /// `AAAA-MM-JJ` or `JJ/MM/AAAA` in exactly ten bytes; nil for anything else.
     private static func parse(tenBytes bytes: UnsafeBufferPointer<UInt8>) -> CalendarDay? {
         func number(_ range: Range<Int>) -> Int? {
@@ -200,6 +207,13 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible
         guard (0...23).contains(hour), (0...59).contains(minute) else { return nil }
         self.hour = hour
         self.minute = minute
+    }
+
+    /// `HH:MM` from a value the reader holds as bytes; nil for any other form (then parse its text).
+    public init?(clockBytes b: UnsafeBufferPointer<UInt8>) {
+        guard b.count == 5 && b[2] == UInt8(ascii: ":") && ASCIIText.isDigit(b[0]) && ASCIIText.isDigit(b[1])
+            && ASCIIText.isDigit(b[3]) && ASCIIText.isDigit(b[4]) else { return nil }
+        self.init(hour: Int(b[0] - 48) * 10 + Int(b[1] - 48), minute: Int(b[3] - 48) * 10 + Int(b[4] - 48))
     }
 
     /// Parses `HH:MM` (also `H:MM`, `HHhMM`, and `HH:MM:SS` with the seconds ignored).

@@ -80,6 +80,13 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
         self.value = negative ? -cents : cents
     }
 
+    /// `init?(euros:)` for a value the reader holds as bytes, ASCII and printable at both ends: the
+    /// same result as from its text, without making one.
+    public init?(trimmedASCII bytes: UnsafeBufferPointer<UInt8>) {
+        guard let cents = Cents.parseASCII(bytes) else { return nil }
+        value = cents
+    }
+
     /// `init?(euros:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation
     /// (no `€` or no-break space can be in ASCII; plain spaces are thousands separators).
     /// One pass over the bytes, in place (generic, so a String's UTF-8 view is read without an array):

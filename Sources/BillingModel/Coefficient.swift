@@ -28,6 +28,13 @@ public struct Coefficient: Hashable, Comparable, Sendable, CustomStringConvertib
         thousandths = (Int64(whole) ?? 0) * 1000 + fractionValue
     }
 
+    /// `init?(_:)` for a value the reader holds as bytes, ASCII and printable at both ends: the same
+    /// result as from its text, without making one.
+    public init?(trimmedASCII bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = Coefficient.parseASCII(bytes) else { return nil }
+        thousandths = value
+    }
+
     /// `init?(_:)` for trimmed ASCII text, on bytes: the same steps without Unicode or Foundation.
     /// Generic so that it reads a String's UTF-8 view in place: an array of it cost an allocation.
     static func parseASCII<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Int64? {

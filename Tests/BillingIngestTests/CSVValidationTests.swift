@@ -142,4 +142,56 @@ final class CSVValidationTests: XCTestCase {
         XCTAssertEqual(line.amount, Cents(550))
         XCTAssertEqual(line.code, .ngap("MEG"))
     }
+
+    /// The CSV reader hands over most values as bytes, which the validator parses without making a
+    /// String; any other record goes the way of text. Both ways must accept, reject and say the
+    /// same, value for value, for good and bad dates, times, places, sexes, ALD flags, covers,
+    /// statuses, coefficients, quantities and amounts, in any case and with spaces around.
+    func testValuesReadAsBytesValidateAsTheirText() throws {
+        let header = "invoice_id;act_date;act_time;place;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;patient_sex;patient_ald;patient_coverage;mt_status;code;coefficient;quantity;amount"
+        let variants: [(column: Int, values: [String])] = [
+            (1, ["2024-10-02", "02/10/2024", "2024-02-30", "2024-2-02", "1999-12-31", "2100-01-01", "20241002", " 2024-10-02 ", "2024-10-02T"]),
+            (2, ["08:30", "8:30", "24:00", "12h30", "08:30:15", "ab:cd", " 08:30", "08:60"]),
+            (3, ["cabinet", "CABINET", "Domicile", "eHpAd", "tele", "visio", " tele "]),
+            (7, ["2021-03-04", "04/03/2021", "2025-01-01", "2021-13-04"]),
+            (8, ["M", "m", "F", "f", "1", "2", "H", "h", "X", "mm", " F "]),
+            (9, ["1", "0", "true", "TRUE", "Oui", "NON", "o", "N", "vrai", "Faux", "yes", "NO", "y", "n", "maybe", " oui "]),
+            (10, ["c2s", "C2S", "AME", "ame", "cmu", " ame "]),
+            (11, ["centre", "CENTRE", "Elsewhere", "none", "NONE", "autre", " none "]),
+            (13, ["1", "1,5", "0.5", "0", "0,0", "2,125", "2,1255", "1000", "999", "+1", "-1", "1,5,5", ",5", "5,", "001", " 2 "]),
+            (14, ["1", "2", "0", "+3", "-1", "007", "999", "1000", "1000000000", "abc", " 2 "]),
+            (15, ["30,00", "30.00", "30", "0", "-5", "+5", "1 000,00", "30,005", "30,5", ",5", "5,", "99999999999", "100000", "1e3", "1,000.00", "00030,00", " 30,00 "]),
+        ]
+        let base = ["F1", "2024-10-02", "", "cabinet", practitioner, "01", nir, "2021-03-04", "M", "0", "", "centre", "G", "", "", "30,00"]
+        var rows: [String] = []
+        for (column, values) in variants {
+            for value in values {
+                var row = base
+                row[column] = value
+                row[0] = "F\(rows.count + 1)"
+                rows.append(row.joined(separator: ";"))
+            }
+        }
+        let url = try folder.write("variantes.csv", utf8: ([header] + rows).joined(separator: "\n") + "\n")
+        let reader = try CSVRecordReader(url: url, displayName: "variantes.csv", profile: .standard)
+        var compared = 0
+        var accepted = 0
+        while let event = try reader.next() {
+            guard case .record(let record) = event else { return XCTFail("unexpected \(event)") }
+            let asText = RawRecord(location: record.location, fields: record.fields)
+            switch (TestData.validator.validate(record), TestData.validator.validate(asText)) {
+            case (.success(let fromBytes), .success(let fromText)):
+                XCTAssertEqual(fromBytes, fromText, "ligne \(record.location.line)")
+                accepted += 1
+            case (.failure(let fromBytes), .failure(let fromText)):
+                XCTAssertEqual(fromBytes.issues, fromText.issues, "ligne \(record.location.line)")
+            case (let fromBytes, let fromText):
+                XCTFail("ligne \(record.location.line) : \(fromBytes) et \(fromText)")
+            }
+            compared += 1
+        }
+        XCTAssertEqual(compared, rows.count)
+        XCTAssertGreaterThan(accepted, rows.count / 3, "both ways accept the good values")
+        XCTAssertLessThan(accepted, rows.count, "and both reject the bad ones")
+    }
 }
