@@ -20,8 +20,10 @@ struct CSVByteRow {
     /// How many physical lines the row covers (more than one when a quoted value holds line breaks).
     /// A row with a problem covers its first line only: reading resumed on the next one.
     var physicalLines = 1
+    /// The fields' bytes, one delimiter byte between two fields: unquoted values and their
+    /// delimiters are copied from the file in one go.
     var bytes: [UInt8] = []
-    /// Where each field ends in `bytes`.
+    /// Where each field ends in `bytes`; the next one starts one byte further, past the delimiter.
     var fieldEnds: [Int] = []
     var problem: Problem?
 
@@ -29,14 +31,20 @@ struct CSVByteRow {
 
     var fieldCount: Int { fieldEnds.count }
 
-    func field(_ index: Int) -> ArraySlice<UInt8> {
-        bytes[(index == 0 ? 0 : fieldEnds[index - 1])..<fieldEnds[index]]
-    }
+    /// Where field `index` starts in `bytes`.
+    func fieldStart(_ index: Int) -> Int { index == 0 ? 0 : fieldEnds[index - 1] + 1 }
+
+    func field(_ index: Int) -> ArraySlice<UInt8> { bytes[fieldStart(index)..<fieldEnds[index]] }
 
     var fields: [ArraySlice<UInt8>] { fieldEnds.indices.map(field) }
 
+    /// Whether fields `from` on hold nothing but spaces and tabs.
+    func fieldsAreBlank(from first: Int) -> Bool {
+        (first..<fieldCount).allSatisfy { field($0).allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+    }
+
     /// Nothing but spaces, tabs and delimiters: an empty line, or the `;;;;` lines spreadsheets leave.
-    var isBlank: Bool { problem == nil && bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+    var isBlank: Bool { problem == nil && fieldsAreBlank(from: 0) }
 }
 
 /// Splits a CSV file into rows of byte fields (RFC 4180), reading it in fixed-size chunks so that
@@ -243,8 +251,10 @@ final class CSVTokenizer {
             if started && (state == .unquoted || state == .fieldStart) {
                 let start = position
                 let end = min(buffer.count, start + max(CSVTokenizer.maxRowBytes - rowBytes, 0))
-                // One pointer into the buffer for the whole scan, each value appended from it in one
-                // go: slices of the buffer were retained and released, and copied generically.
+                // One pointer into the buffer for the whole scan, the values and their delimiters
+                // appended from it in one go at the end: slices of the buffer were retained and
+                // released, and each value appended apart.
+                let rowStart = row.bytes.count
                 let scan = buffer.withUnsafeBufferPointer { source -> Int in
                     var scan = start
                     while scan < end {
@@ -260,16 +270,16 @@ final class CSVTokenizer {
                             stop += 1
                         }
                         if stop > scan {
-                            row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[scan..<stop]))
                             state = .unquoted
                             scan = stop
                         }
                         // A line break, the row's byte budget, or a field past the cap: the state machine.
                         guard scan < end, source[scan] == delimiter, row.fieldEnds.count < CSVTokenizer.maxFieldsPerRow else { break }
-                        row.fieldEnds.append(row.bytes.count)
+                        row.fieldEnds.append(rowStart + scan - start)
                         state = .fieldStart
                         scan += 1
                     }
+                    if scan > start { row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[start..<scan])) }
                     return scan
                 }
                 if scan > start {
@@ -330,6 +340,7 @@ final class CSVTokenizer {
             if byte == delimiter {
                 endField(&row)
                 if row.problem == .tooManyFields { return try abandon(.tooManyFields) }
+                row.bytes.append(byte)
                 state = .fieldStart
             } else if byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn {
                 line += 1
@@ -344,8 +355,7 @@ final class CSVTokenizer {
                 return row
             } else if state == .fieldStart && byte == CSVTokenizer.quote {
                 // Spaces before an opening quote (`; "Dupont"`) are layout, not value.
-                let fieldStart = row.fieldEnds.last ?? 0
-                row.bytes.removeSubrange(fieldStart...)
+                row.bytes.removeSubrange(row.fieldStart(row.fieldCount)...)
                 state = .quoted
             } else {
                 row.bytes.append(byte)
@@ -365,7 +375,7 @@ final class CSVTokenizer {
     /// Non-blank fields beyond the header's.
     private func hasExtraFields(_ row: CSVByteRow) -> Bool {
         guard let headerFieldCount, headerFieldCount > 0, row.fieldCount > headerFieldCount else { return false }
-        return row.bytes[row.fieldEnds[headerFieldCount - 1]...].contains { $0 != CSVTokenizer.space && $0 != CSVTokenizer.tab }
+        return !row.fieldsAreBlank(from: headerFieldCount)
     }
 
     /// Consumes bytes up to and including the next line break, quotes or not.
@@ -587,7 +597,7 @@ final class CSVTextSource {
             var start = 0
             for (index, end) in byteRow.fieldEnds.enumerated() {
                 let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
-                start = end
+                start = end + 1
                 let slot = index < slots.count ? slots[index] : Int.max
                 if slot >= 0 && slot < Int.max {
                     // Nearly every value: ASCII, printable at both ends, so nothing to trim; it stays
