@@ -592,37 +592,49 @@ final class CSVTextSource {
         // A local copy: the property, decoded into twenty times a row, paid an exclusivity check each time.
         var decoder = self.decoder
         defer { self.decoder = decoder }
-        // The row's bytes through one pointer: a slice of the array per value retained and released it.
-        let decodedEveryValue = byteRow.bytes.withUnsafeBufferPointer { rowBytes -> Bool in
-            var start = 0
-            for (index, end) in byteRow.fieldEnds.enumerated() {
-                let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
-                start = end + 1
-                let slot = index < slots.count ? slots[index] : Int.max
-                if slot >= 0 && slot < Int.max {
-                    // Nearly every value: ASCII, printable at both ends, so nothing to trim; it stays
-                    // bytes, and neither it nor an empty one becomes a String here.
-                    placed[slot] = nil
-                    if bytes.isEmpty {
-                        spans[2 &* slot] = -1
-                        continue
+        // The row's bytes through one pointer (a slice of the array per value retained and released
+        // it), and the slots written through theirs (each write checked the arrays were not shared).
+        let extra = Int.min
+        let decodedEveryValue = placed.withUnsafeMutableBufferPointer { placedSlots in
+            spans.withUnsafeMutableBufferPointer { spanSlots in
+                byteRow.bytes.withUnsafeBufferPointer { rowBytes -> Bool in
+                    // One pass over the row: an ASCII row (nearly every one) has no value to check apart.
+                    let rowIsASCII = ASCIIText.isASCII(rowBytes)
+                    var start = 0
+                    for (index, end) in byteRow.fieldEnds.enumerated() {
+                        let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
+                        start = end + 1
+                        let slot = index < slots.count ? slots[index] : extra
+                        if slot >= 0 {
+                            precondition(slot < slotCount, "a slot within the record")
+                            // Nearly every value: ASCII, printable at both ends, so nothing to trim; it
+                            // stays bytes, and neither it nor an empty one becomes a String here.
+                            placedSlots[slot] = nil
+                            if bytes.isEmpty {
+                                spanSlots[2 &* slot] = -1
+                                continue
+                            }
+                            if ASCIIText.hasPrintableEnds(bytes) && (rowIsASCII || ASCIIText.isASCII(bytes)) {
+                                spanSlots[2 &* slot] = end &- bytes.count
+                                spanSlots[2 &* slot &+ 1] = end
+                                continue
+                            }
+                            spanSlots[2 &* slot] = -1
+                        } else if slot != extra && rowIsASCII {
+                            // Not read, and ASCII reads the same in every encoding: nothing to judge.
+                            continue
+                        }
+                        guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
+                        if slot == extra {
+                            extraValues.append(text)
+                        } else if slot >= 0 {
+                            let trimmed = text.trimmingCharactersInWhitespace()
+                            placedSlots[slot] = trimmed.isEmpty ? nil : trimmed
+                        }
                     }
-                    if ASCIIText.hasPrintableEnds(bytes) && ASCIIText.isASCII(bytes) {
-                        spans[2 &* slot] = end &- bytes.count
-                        spans[2 &* slot &+ 1] = end
-                        continue
-                    }
-                    spans[2 &* slot] = -1
-                }
-                guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
-                if slot == Int.max {
-                    extraValues.append(text)
-                } else if slot >= 0 {
-                    let trimmed = text.trimmingCharactersInWhitespace()
-                    placed[slot] = trimmed.isEmpty ? nil : trimmed
+                    return true
                 }
             }
-            return true
         }
         guard decodedEveryValue else { return .problem(invalidUTF8(byteRow.startLine)) }
         // Slots of positions this row does not reach (a short row) hold nothing.
