@@ -12,14 +12,14 @@ import Darwin
 /// front desk follow a patient without knowing who they are.
 public struct Pseudonymizer: Sendable {
     private let keyBytes: Data
-    /// Made once: a `SymmetricKey` per pseudonym cost as much as the HMAC.
+    /// Made once: the key's padded blocks are hashed once for every pseudonym.
     private let key: MACKey
     /// Shared by copies, which share the key: a patient's rows cost one NIR check and one HMAC.
     private let cache = PatientIDCache()
 
     public init(key: Data) {
         self.keyBytes = key
-        self.key = MACKey(SymmetricKey(data: key))
+        self.key = MACKey(key)
     }
 
     /// The pseudonym of a patient identifier, or nil when it is a NIR whose key does not check
@@ -27,9 +27,10 @@ public struct Pseudonymizer: Sendable {
     /// rows, and the NIR check and the HMAC were most of the time spent per row.
     public func checkedRef(for patientID: String) -> PatientRef? {
         if let known = cache.lookup(patientID) { return known.map(PatientRef.init(bits:)) }
+        let normalized = Pseudonymizer.normalized(patientID)
         let bits: UInt64?
-        switch NIR.check(patientID) {
-        case .valid, .notNIR: bits = self.bits(for: patientID)
+        switch normalized.verdict {
+        case .valid, .notNIR: bits = self.bits(normalized.bytes)
         case .badKey: bits = nil
         }
         cache.store(patientID, bits)
@@ -40,32 +41,36 @@ public struct Pseudonymizer: Sendable {
     public static let environmentVariable = "COTAUDIT_PSEUDONYM_KEY"
 
     /// `p-` and 16 hex digits (64 bits): no collision to fear within a centre's patients.
-    public func ref(for patientID: String) -> PatientRef { PatientRef(bits: bits(for: patientID)) }
+    public func ref(for patientID: String) -> PatientRef { PatientRef(bits: bits(Pseudonymizer.normalized(patientID).bytes)) }
 
-    /// The first 64 bits of the HMAC of the normalised identifier.
-    private func bits(for patientID: String) -> UInt64 {
-        var hmac = key.keyed
-        hmac.update(data: Pseudonymizer.normalizedBytes(patientID))
-        let mac = hmac.finalize()
-        return mac.withUnsafeBytes { bytes in (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) } }
+    /// The first 64 bits of the HMAC of a normalised identifier.
+    private func bits(_ normalizedID: [UInt8]) -> UInt64 {
+        key.mac(normalizedID) { bytes in (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) } }
     }
+
+    /// The whole HMAC-SHA256 of `message` under this key (for the test that it is the standard one).
+    func mac(_ message: [UInt8]) -> [UInt8] { key.mac(message) { Array($0) } }
 
     /// The identifier as the HMAC takes it, in UTF-8: a NIR with and without its key is the same
     /// patient; spaces and case do not matter. A patient not in the cache costs one array, not
     /// three arrays and two Strings (a 5M-line file with 500 000 patients misses it often).
-    static func normalizedBytes(_ patientID: String) -> [UInt8] {
+    ///
+    /// With it, what `NIR.check` says of the identifier: for printable ASCII the check reads the
+    /// same bytes (it too drops spaces and reads letters in upper case), so it is made once.
+    static func normalized(_ patientID: String) -> (bytes: [UInt8], verdict: NIR.Verdict) {
         // Printable ASCII and spaces (nearly every identifier): the same steps on bytes.
         if patientID.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(patientID.utf8.count)
             for byte in patientID.utf8 where byte != 0x20 { bytes.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte) }
-            if bytes.count == 15, NIR.check(String(decoding: bytes, as: UTF8.self)) == .valid { bytes.removeLast(2) }
-            return bytes
+            let verdict = NIR.check(String(decoding: bytes, as: UTF8.self))
+            if bytes.count == 15, verdict == .valid { bytes.removeLast(2) }
+            return (bytes, verdict)
         }
-        return Array(normalizedText(patientID).utf8)
+        return (Array(normalizedText(patientID).utf8), NIR.check(patientID))
     }
 
-    /// The general path of `normalizedBytes`, for identifiers with other characters than printable ASCII.
+    /// The general path of `normalized`, for identifiers with other characters than printable ASCII.
     private static func normalizedText(_ patientID: String) -> String {
         let compact = patientID.filter { !$0.isWhitespace }.uppercased()
         if compact.count == 15, NIR.check(compact) == .valid { return String(compact.prefix(13)) }
@@ -154,16 +159,37 @@ public struct Pseudonymizer: Sendable {
     }
 }
 
-/// The HMAC key, made once. `SymmetricKey` is not marked Sendable; this one is never changed after
-/// it is made, so sharing it between threads is safe.
+/// The HMAC key, made once. Nothing in it is changed after it is made, so sharing it between
+/// threads is safe.
+///
+/// HMAC-SHA256 as RFC 2104 defines it, SHA-256 being swift-crypto's: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)),
+/// K the key (hashed first when longer than a block) padded with zeros to a block. Both padded key
+/// blocks are hashed once, here; an identifier then costs one block of each hash, where the
+/// library's HMAC hashed the outer key block again for every identifier.
 final class MACKey: @unchecked Sendable {
-    let key: SymmetricKey
-    /// An HMAC that has taken in the key and nothing else: copied (a value) for each identifier, it
-    /// skips hashing the key's two padded blocks again, two thirds of a pseudonym's cost.
-    let keyed: HMAC<SHA256>
-    init(_ key: SymmetricKey) {
-        self.key = key
-        keyed = HMAC<SHA256>(key: key)
+    /// SHA-256 having taken in K ⊕ ipad, and K ⊕ opad.
+    private let inner: SHA256
+    private let outer: SHA256
+
+    init(_ keyBytes: Data) {
+        let blockSize = 64
+        var block = keyBytes.count > blockSize ? Array(SHA256.hash(data: keyBytes)) : Array(keyBytes)
+        block += [UInt8](repeating: 0, count: blockSize - block.count)
+        var inner = SHA256()
+        inner.update(data: block.map { $0 ^ 0x36 })
+        var outer = SHA256()
+        outer.update(data: block.map { $0 ^ 0x5C })
+        self.inner = inner
+        self.outer = outer
+    }
+
+    /// `body` reads the 32 bytes of the HMAC of `message`.
+    func mac<Value>(_ message: [UInt8], _ body: (UnsafeRawBufferPointer) -> Value) -> Value {
+        var innerHash = inner
+        innerHash.update(data: message)
+        var outerHash = outer
+        innerHash.finalize().withUnsafeBytes { outerHash.update(bufferPointer: $0) }
+        return outerHash.finalize().withUnsafeBytes(body)
     }
 }
 

@@ -1,5 +1,6 @@
-import BillingIngest
+@testable import BillingIngest
 import BillingModel
+import Crypto
 import Foundation
 import XCTest
 
@@ -21,6 +22,22 @@ final class PseudonymizerTests: XCTestCase {
         let key = try Pseudonymizer.loadKey(environment: [Pseudonymizer.environmentVariable: "une-cle-de-test-assez-longue", "HOME": "/nonexistent"])
         XCTAssertEqual(key, Data("une-cle-de-test-assez-longue".utf8))
         XCTAssertThrowsError(try Pseudonymizer.loadKey(environment: [Pseudonymizer.environmentVariable: "court"]))
+    }
+
+    /// Pseudonyms are kept in the nightly store and compared from run to run: the HMAC worked out
+    /// from the key's hashed pad blocks must be the standard one, byte for byte, for keys shorter
+    /// than a block, of a block and longer (hashed first), and messages of every length around one.
+    func testTheHMACIsSwiftCryptosHMACSHA256() {
+        var generator = SystemRandomNumberGenerator()
+        for keyLength in [16, 31, 32, 63, 64, 65, 128, 200] {
+            let key = Data((0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let pseudonymizer = Pseudonymizer(key: key)
+            for messageLength in [0, 1, 13, 15, 31, 55, 56, 63, 64, 65, 100, 200] {
+                let message = (0..<messageLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let expected = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+                XCTAssertEqual(pseudonymizer.mac(message), expected, "clé de \(keyLength) octets, message de \(messageLength)")
+            }
+        }
     }
 
     func testPseudonymsAreStableKeyedAndNeverTheIdentifier() {
