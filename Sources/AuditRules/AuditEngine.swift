@@ -240,7 +240,7 @@ public final class AuditEngine {
     /// Nil for the ranked CCAM lines of an invoice holding a ranked CCAM act without a tariff on its
     /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
     func associationRates(_ invoice: Invoice) -> [Int64?] {
-        let lineTariffs = invoice.lines.map { ruleSet.tariffs.box(key: CodeKey.of($0.code.text), code: $0.code.text) }
+        let lineTariffs = InvoiceContext(invoice: invoice, isPublicHoliday: false, tariffs: ruleSet.tariffs).lineTariffs
         return associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs))
     }
 

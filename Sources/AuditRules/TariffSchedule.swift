@@ -89,7 +89,6 @@ public struct TariffSchedule: Sendable {
     /// An entry as the audit reads it. The fields it reads are held apart: calling a method of the
     /// boxed struct copied the whole entry first, on every line.
     final class Box: Sendable {
-        let entry: TariffEntry
         let category: String
         let nomenclature: TariffEntry.Nomenclature
         /// A CCAM complementary act or supplement: not ranked with the technical acts.
@@ -98,7 +97,6 @@ public struct TariffSchedule: Sendable {
         let periods: [TariffEntry.Period]
 
         init(_ entry: TariffEntry) {
-            self.entry = entry
             category = entry.category
             nomenclature = entry.nomenclature
             isComplementaryOrSupplement = entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement")
@@ -152,13 +150,16 @@ public struct TariffSchedule: Sendable {
     }
 
     public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        guard let box = boxes[code] else { return .unknown }
-        return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+        TariffSchedule.pricing(boxes[code], on: day, zone: zone, specialty: specialty)
     }
 
     /// `pricing(of:on:zone:specialty:)` for a code packed as `key` (`CodeKey.of(code)`).
     func pricing(key: UInt64, code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        guard let box = box(key: key, code: code) else { return .unknown }
+        TariffSchedule.pricing(box(key: key, code: code), on: day, zone: zone, specialty: specialty)
+    }
+
+    private static func pricing(_ box: Box?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
+        guard let box else { return .unknown }
         return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
     }
 

@@ -565,9 +565,10 @@ final class CSVTextSource {
     /// value at that header position goes (negative: nowhere). A slotted value that is ASCII and
     /// printable at both ends stays bytes: its start and end in the row's bytes go into the slot's two
     /// spans (`RawRecord`); any other comes trimmed of whitespace, nil when empty. Values past the
-    /// last slotted position come as they are. Every
-    /// value is still decoded, so a row's bytes are judged the same whichever columns are read. No
-    /// array of every value on the way: it cost an allocation and twenty String releases a row.
+    /// last slotted position come as they are. Every value of a row that is not all ASCII is still
+    /// decoded, so a row's bytes are judged the same whichever columns are read (ASCII reads the
+    /// same in every encoding). No array of every value on the way: it cost an allocation and twenty
+    /// String releases a row.
     func nextPlacedRow(slots: [Int], slotCount: Int) throws -> PlacedRow? {
         var byteRow: CSVByteRow
         switch try nextContentRow() {

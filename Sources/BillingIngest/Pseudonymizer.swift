@@ -11,14 +11,12 @@ import Darwin
 /// leaves ingest. The same key gives the same pseudonym across runs, which lets the history and the
 /// front desk follow a patient without knowing who they are.
 public struct Pseudonymizer: Sendable {
-    private let keyBytes: Data
     /// Made once: the key's padded blocks are hashed once for every pseudonym.
     private let key: MACKey
     /// Shared by copies, which share the key: a patient's rows cost one NIR check and one HMAC.
     private let cache = PatientIDCache()
 
     public init(key: Data) {
-        self.keyBytes = key
         self.key = MACKey(key)
     }
 

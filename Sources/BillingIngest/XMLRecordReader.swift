@@ -562,6 +562,17 @@ struct StartTagScanner {
     /// The two bytes before the current one, to see `-->`, `]]>` and `?>`.
     private var previous: (UInt8, UInt8) = (0, 0)
 
+    /// The index of the first `stop` in `bytes` from `index` on (`bytes.count` when none), counting
+    /// the line breaks passed.
+    private mutating func skip(to stop: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+        var index = index
+        while index < bytes.count && bytes[index] != stop {
+            if bytes[index] == UInt8(ascii: "\n") { line += 1 }
+            index += 1
+        }
+        return index
+    }
+
     /// Scans `bytes`, queueing each complete start tag. Returns the line and the reason when the input
     /// must stop here: a `<!` declaration (DOCTYPE, ENTITY…), or a start tag with too many attributes.
     mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>, into queue: StartTagQueue) -> (line: Int, message: String)? {
@@ -573,21 +584,14 @@ struct StartTagScanner {
             let runStart = index
             switch state {
             case .content:
-                while index < bytes.count && bytes[index] != UInt8(ascii: "<") {
-                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
-                    index += 1
-                }
+                index = skip(to: UInt8(ascii: "<"), in: bytes, from: index)
             case .startTag:
                 // A quoted value is taken here too, up to its closing quote when this piece holds it.
                 while index < bytes.count {
                     let byte = bytes[index]
                     if byte == UInt8(ascii: ">") { break }
                     if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                        var close = index + 1
-                        while close < bytes.count && bytes[close] != byte {
-                            if bytes[close] == UInt8(ascii: "\n") { line += 1 }
-                            close += 1
-                        }
+                        let close = skip(to: byte, in: bytes, from: index + 1)
                         if close == bytes.count { break }  // the value goes on in the next piece: the state machine
                         attributes += 1
                         if attributes > StartTagScanner.maxAttributes {
@@ -600,10 +604,7 @@ struct StartTagScanner {
                     index += 1
                 }
             case .quotedValue(let quote):
-                while index < bytes.count && bytes[index] != quote {
-                    if bytes[index] == UInt8(ascii: "\n") { line += 1 }
-                    index += 1
-                }
+                index = skip(to: quote, in: bytes, from: index)
             default:
                 break
             }

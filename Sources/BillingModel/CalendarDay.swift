@@ -219,14 +219,10 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses `HH:MM` (also `H:MM`, `HHhMM`, and `HH:MM:SS` with the seconds ignored).
     public init?(parsing text: String) {
         // `HH:MM` in ASCII (nearly every value): read from its bytes, without Foundation.
-        // Read in place: an array of the five bytes cost more than the parse.
-        let clock = text.utf8.withContiguousStorageIfAvailable { b -> (hour: Int, minute: Int)? in
-            guard b.count == 5 && b[2] == UInt8(ascii: ":") && ASCIIText.isDigit(b[0]) && ASCIIText.isDigit(b[1])
-                && ASCIIText.isDigit(b[3]) && ASCIIText.isDigit(b[4]) else { return nil }
-            return (Int(b[0] - 48) * 10 + Int(b[1] - 48), Int(b[3] - 48) * 10 + Int(b[4] - 48))
-        }
-        if let clock = clock ?? nil {
-            self.init(hour: clock.hour, minute: clock.minute)
+        // Read in place: an array of the five bytes cost more than the parse. A clock out of range
+        // (`24:00`) is refused again by the general path below.
+        if let clock = text.utf8.withContiguousStorageIfAvailable(TimeOfDay.init(clockBytes:)) ?? nil {
+            self = clock
             return
         }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
