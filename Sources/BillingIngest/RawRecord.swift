@@ -62,19 +62,30 @@ public enum Column: String, CaseIterable, Hashable, Sendable {
 /// Values are the text as read, after the profile's header mapping; empty values may be absent.
 public struct RawRecord: Sendable {
     public var location: SourceLocation
-    /// Each column's value, by `Column.ordinal`; for a CSV row, only those not held as ASCII bytes.
+    /// Each column's value, by `Column.ordinal`; for a CSV row or an XML act, only those not held as
+    /// ASCII bytes (empty: none is).
     private(set) var values: [String?]
-    /// A CSV row's values that are ASCII and printable at both ends (nearly all): the row's bytes,
-    /// and for each column the start and end of its value in them (`2 × ordinal`, `2 × ordinal + 1`),
-    /// the start -1 when the value is in `values` or absent. The validator parses dates, amounts and
-    /// codes of a few letters from these bytes, and no String is made of them.
+    /// A CSV row's or an XML act's values that are ASCII and printable at both ends (nearly all): their
+    /// bytes, and for each column the start and end of its value in them (`2 × ordinal`,
+    /// `2 × ordinal + 1`), the start -1 when the value is in `values` or absent. The validator parses
+    /// dates, amounts and codes of a few letters from these bytes, and no String is made of them.
+    /// An XML act marks a value given empty with the start `givenEmpty`.
     private var asciiBytes: [UInt8] = []
     private var asciiSpans: [Int] = []
+    /// The start of a value given empty (an XML attribute `=""`): trimmed, it is no value, but it
+    /// still replaces the invoice's value of its column.
+    static let givenEmpty = -2
     public var fields: [Column: String] {
         get {
             var fields: [Column: String] = [:]
             for column in Column.allCases {
-                if let value = valuesAreTrimmed ? self[column] : values[column.ordinal] { fields[column] = value }
+                if let text = withASCIIBytes(column, { String(decoding: $0, as: UTF8.self) }) {
+                    fields[column] = text
+                } else if !asciiSpans.isEmpty && asciiSpans[2 * column.ordinal] == RawRecord.givenEmpty {
+                    fields[column] = ""
+                } else if !values.isEmpty, let value = values[column.ordinal] {
+                    fields[column] = value
+                }
             }
             return fields
         }
@@ -116,6 +127,18 @@ public struct RawRecord: Sendable {
         valuesAreTrimmed = true
     }
 
+    /// An act as the XML reader places it: `untrimmedValues` as written (empty: every value given is
+    /// held in `asciiBytes` at `asciiSpans`).
+    init(location: SourceLocation, untrimmedValues: [String?], asciiBytes: [UInt8], asciiSpans: [Int]) {
+        precondition(untrimmedValues.isEmpty || untrimmedValues.count == Column.count, "one value slot per column")
+        precondition(asciiSpans.count == 2 * Column.count, "a start and an end per column")
+        self.location = location
+        self.values = untrimmedValues
+        self.physicalLines = 1
+        self.asciiBytes = asciiBytes
+        self.asciiSpans = asciiSpans
+    }
+
     static func slots(_ fields: [Column: String]) -> [String?] {
         var values = [String?](repeating: nil, count: Column.count)
         for (column, value) in fields { values[column.ordinal] = value }
@@ -123,15 +146,14 @@ public struct RawRecord: Sendable {
     }
 
     public subscript(column: Column) -> String? {
-        if valuesAreTrimmed {
-            if let text = withASCIIBytes(column, { String(decoding: $0, as: UTF8.self) }) { return text }
-            return values[column.ordinal]
-        }
-        guard let value = values[column.ordinal]?.trimmingCharactersInWhitespace(), !value.isEmpty else { return nil }
-        return value
+        if let text = withASCIIBytes(column, { String(decoding: $0, as: UTF8.self) }) { return text }
+        guard !values.isEmpty, let value = values[column.ordinal] else { return nil }
+        if valuesAreTrimmed { return value }
+        let trimmed = value.trimmingCharactersInWhitespace()
+        return trimmed.isEmpty ? nil : trimmed
     }
 
-    /// The value of `column` handed to `body` as its bytes, when the record holds it so: a CSV value
+    /// The value of `column` handed to `body` as its bytes, when the record holds it so: a value
     /// that is ASCII and printable at both ends, so trimmed and not empty. Nil otherwise; then
     /// `self[column]` is the value, if any.
     func withASCIIBytes<Value>(_ column: Column, _ body: (UnsafeBufferPointer<UInt8>) -> Value) -> Value? {

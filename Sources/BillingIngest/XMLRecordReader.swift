@@ -20,18 +20,20 @@ public final class XMLRecordReader: RecordReader {
     private let diagnostics: XMLParseDiagnostics
     private let reader: OpaquePointer
 
-    private var pending: [ReadEvent] = []
-    private var pendingIndex = 0
+    // The per-node state is marked `@exclusivity(unchecked)`: a reader is used by one thread, and
+    // the run-time exclusivity check on each access of a class's stored property cost a twentieth
+    // of the XML reading thread.
+    @exclusivity(unchecked) private var pending: [ReadEvent] = []
+    @exclusivity(unchecked) private var pendingIndex = 0
     private var finished = false
     private var sawRoot = false
 
-    /// Attributes of the enclosing `<invoice>` and of its `<patient>`, already mapped to columns, by
-    /// `Column.ordinal` (nil: not given).
-    private var invoiceFields: [String?]?
-    private var invoiceDepth = -1
-    private var patientFields = XMLRecordReader.emptyFields()
-    /// A new array of empty slots, one per column (not a copy of a shared one: see `element`).
-    private static func emptyFields() -> [String?] { [String?](repeating: nil, count: Column.count) }
+    /// Attributes of the enclosing `<invoice>`, already mapped to columns (nil: outside an invoice,
+    /// and then `invoiceDepth` is -1), and the same overlaid with those of its `<patient>`: what each
+    /// of its acts starts from.
+    @exclusivity(unchecked) private var invoiceFields: XMLValueSlots?
+    @exclusivity(unchecked) private var invoiceDepth = -1
+    @exclusivity(unchecked) private var invoiceAndPatientFields = XMLValueSlots()
 
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
@@ -45,7 +47,7 @@ public final class XMLRecordReader: RecordReader {
     /// reader interns and frees only with itself, so a pointer always means the same name here.
     /// A short list searched in order (an export has some twenty attribute names; hashing a key per
     /// attribute cost more), bounded so that a file of made-up names cannot grow it.
-    private var resolvedAttributes: [ResolvedAttribute] = []
+    @exclusivity(unchecked) private var resolvedAttributes: [ResolvedAttribute] = []
     private struct ResolvedAttribute {
         var element: ElementKind
         var pointer: UnsafeRawPointer
@@ -54,6 +56,9 @@ public final class XMLRecordReader: RecordReader {
     }
     private enum ElementKind { case batch, invoice, patient, act }
     private static let maxResolvedAttributes = 64
+    /// Element names already made Strings, by libxml2's pointer to them; bounded like the attributes.
+    @exclusivity(unchecked) private var elementNames: [(pointer: UnsafeRawPointer, name: String)] = []
+    private static let maxElementNames = 16
 
     public init(url: URL, displayName: String, profile: MappingProfile) throws {
         _ = XMLRecordReader.prepareLibxml2
@@ -65,7 +70,10 @@ public final class XMLRecordReader: RecordReader {
 
         // NONET: never touch the network. Deliberately absent: NOENT (substitute entities), DTDLOAD,
         // DTDATTR, DTDVALID (load or use a DTD) and HUGE (lift libxml2's size limits).
-        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        // NOBLANKS: the indentation between elements is not handed over as text nodes, which the
+        // reader would only skip (half the nodes of an indented export).
+        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+                                | XML_PARSE_NOBLANKS.rawValue)
         let sourcePointer = Unmanaged.passUnretained(source).toOpaque()
         let created: OpaquePointer? = diagnostics.silencingLibxml2 {
             xmlReaderForIO(xmlByteSourceRead, xmlByteSourceClose, sourcePointer, url.path, nil, options)
@@ -93,17 +101,17 @@ public final class XMLRecordReader: RecordReader {
     }()
 
     public func next() throws -> ReadEvent? {
-        while true {
-            if let event = dequeue() { return event }
+        while pendingIndex == pending.count {
             if finished { return nil }
             try advance()
         }
-    }
-
-    private func dequeue() -> ReadEvent? {
-        guard pendingIndex < pending.count else {
-            if !pending.isEmpty { pending.removeAll(keepingCapacity: true); pendingIndex = 0 }
-            return nil
+        // The last event queued is moved out, not copied (an act's record is nearly always alone):
+        // a copy retained its arrays, and emptying the queue released them again.
+        if pendingIndex == pending.count - 1 {
+            let event = pending.removeLast()
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            return event
         }
         defer { pendingIndex += 1 }
         return pending[pendingIndex]
@@ -148,7 +156,7 @@ public final class XMLRecordReader: RecordReader {
     // MARK: Elements
 
     private func element() throws {
-        let name = XMLRecordReader.string(xmlTextReaderConstLocalName(reader)) ?? ""
+        let name = elementName(xmlTextReaderConstLocalName(reader))
         let depth = xmlTextReaderDepth(reader)
         let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
         let line = elementLine()
@@ -159,7 +167,7 @@ public final class XMLRecordReader: RecordReader {
                 finished = true
                 throw unreadable(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
             }
-            var ignored = XMLRecordReader.emptyFields()
+            var ignored = XMLValueSlots()
             readAttributes(of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
             return
         }
@@ -172,17 +180,19 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
                     severity: .warning)))
             }
-            var fields = XMLRecordReader.emptyFields()
+            var fields = XMLValueSlots()
             readAttributes(of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
             invoiceFields = fields
-            patientFields = XMLRecordReader.emptyFields()
+            invoiceAndPatientFields = fields
             invoiceDepth = Int(depth)
             if isEmpty { leaveInvoice() }
         case "patient":
-            var fields = XMLRecordReader.emptyFields()
+            var fields = XMLValueSlots()
             readAttributes(of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
-            if invoiceFields != nil {
-                patientFields = fields
+            if let invoiceFields {
+                // A later <patient> in the same invoice replaces the earlier one, not adds to it.
+                invoiceAndPatientFields = invoiceFields
+                invoiceAndPatientFields.overlay(fields)
             } else {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
@@ -191,21 +201,21 @@ public final class XMLRecordReader: RecordReader {
             }
         case "act":
             // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
-            // element speaks. The act's are read straight into the record, its one array.
-            // A new array filled slot by slot: a copy of the invoice's array went through the generic
-            // copy-on-write path, some 2 000 instructions an act.
-            var fields = XMLRecordReader.emptyFields()
-            if let invoiceFields {
-                for index in 0..<Column.count { fields[index] = patientFields[index] ?? invoiceFields[index] }
-            }
+            // element speaks. The act's are read straight into the record, which starts as a copy of
+            // its invoice's and patient's values (two arrays of plain integers and bytes).
+            let inInvoice = invoiceDepth >= 0
+            var fields = inInvoice ? invoiceAndPatientFields : XMLValueSlots()
+            // Room for the act's own values at once: the copy is made with it instead of twice.
+            fields.bytes.reserveCapacity(fields.bytes.count + 64)
             readAttributes(of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
-            guard invoiceFields != nil else {
+            guard inInvoice else {
                 pending.append(.rejected(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
-            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), values: fields)))
+            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), untrimmedValues: fields.texts,
+                                             asciiBytes: fields.bytes, asciiSpans: fields.spans)))
         default:
             // Once many names were seen the set stops growing; later unknown elements are each reported.
             if reportedUnknownElements.count >= XMLRecordReader.maxRememberedNames || reportedUnknownElements.insert(name).inserted {
@@ -220,21 +230,21 @@ public final class XMLRecordReader: RecordReader {
     private func leaveInvoice() {
         invoiceFields = nil
         invoiceDepth = -1
-        patientFields = XMLRecordReader.emptyFields()
+        invoiceAndPatientFields = XMLValueSlots()
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a
     /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
     /// reported once per element and attribute name.
     private func readAttributes(of element: String, kind: ElementKind, line: Int, mapping: [String: Column],
-                                known: Set<String> = [], into fields: inout [String?]) {
+                                known: Set<String> = [], into fields: inout XMLValueSlots) {
         guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
         repeat {
             if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
             let (name, column) = resolve(xmlTextReaderConstName(reader), of: kind, mapping: mapping)
             if known.contains(name) { continue }
             if let column {
-                fields[column.ordinal] = XMLRecordReader.string(xmlTextReaderConstValue(reader)) ?? ""
+                fields.set(column.ordinal, to: xmlTextReaderConstValue(reader))
                 if attributeNames[column.ordinal] == nil { attributeNames[column.ordinal] = (element, name) }
             } else if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
                         || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
@@ -245,6 +255,18 @@ public final class XMLRecordReader: RecordReader {
             }
         } while xmlTextReaderMoveToNextAttribute(reader) == 1
         xmlTextReaderMoveToElement(reader)
+    }
+
+    /// The name of an element, found by libxml2's pointer to it (interned, as for `resolvedAttributes`)
+    /// among the few names an export uses: a String made of each element's name was a fiftieth of
+    /// the reading.
+    private func elementName(_ pointer: UnsafePointer<xmlChar>?) -> String {
+        guard let pointer else { return "" }
+        let raw = UnsafeRawPointer(pointer)
+        for known in elementNames where known.pointer == raw { return known.name }
+        let name = XMLRecordReader.string(pointer) ?? ""
+        if elementNames.count < XMLRecordReader.maxElementNames { elementNames.append((raw, name)) }
+        return name
     }
 
     /// An attribute's name and column: the profile's names first (so a vendor's attribute names can
@@ -339,6 +361,67 @@ public final class XMLRecordReader: RecordReader {
     ]
 }
 
+// MARK: - Values by column
+
+/// An element's attribute values by column, as the reader gathers them for a record: a value that
+/// is ASCII and printable at both ends (nearly all) is kept as bytes, with its start and end in them
+/// by `2 × Column.ordinal` (start -1: not held so), which the validator parses without making a
+/// String; an empty value (`coverage=""`, common) as the start `RawRecord.givenEmpty`; any other
+/// (spaces at an end, accented) as its text, untrimmed, the record trimming it as a CSV value would
+/// be. Plain bytes and integers: an act's copy of its invoice's values, and its release, cost no
+/// reference counting per value.
+struct XMLValueSlots {
+    /// Room for an invoice's or a patient's values from the start: grown append by append, the
+    /// buffer was copied several times over.
+    var bytes: [UInt8] = { var bytes: [UInt8] = []; bytes.reserveCapacity(192); return bytes }()
+    var spans = [Int](repeating: -1, count: 2 * Column.count)
+    /// Empty until a value is not held as bytes; then one slot per column.
+    var texts: [String?] = []
+
+    /// Sets a column to a value libxml2 hands over (UTF-8, nil-terminated; nil: empty).
+    mutating func set(_ ordinal: Int, to value: UnsafePointer<xmlChar>?) {
+        let count = value.map { strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? 0
+        set(ordinal, to: UnsafeBufferPointer(start: value, count: count))
+    }
+
+    mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>) {
+        if value.isEmpty {
+            spans[2 &* ordinal] = RawRecord.givenEmpty
+            if !texts.isEmpty { texts[ordinal] = nil }
+        } else if ASCIIText.hasPrintableEnds(value) && ASCIIText.isASCII(value) {
+            spans[2 &* ordinal] = bytes.count
+            bytes.append(contentsOf: value)
+            spans[2 &* ordinal &+ 1] = bytes.count
+            if !texts.isEmpty { texts[ordinal] = nil }
+        } else {
+            setText(ordinal, String(decoding: value, as: UTF8.self))
+        }
+    }
+
+    private mutating func setText(_ ordinal: Int, _ text: String) {
+        if texts.isEmpty { texts = [String?](repeating: nil, count: Column.count) }
+        texts[ordinal] = text
+        spans[2 &* ordinal] = -1
+        spans[2 &* ordinal &+ 1] = -1
+    }
+
+    /// Each value `other` holds replaces this one's, given or empty: a given empty value counts.
+    mutating func overlay(_ other: XMLValueSlots) {
+        for ordinal in 0..<Column.count {
+            let start = other.spans[2 &* ordinal]
+            if start == RawRecord.givenEmpty {
+                set(ordinal, to: UnsafeBufferPointer(start: nil, count: 0))
+            } else if start >= 0 {
+                other.bytes.withUnsafeBufferPointer {
+                    set(ordinal, to: UnsafeBufferPointer(rebasing: $0[start..<other.spans[2 &* ordinal &+ 1]]))
+                }
+            } else if !other.texts.isEmpty, let text = other.texts[ordinal] {
+                setText(ordinal, text)
+            }
+        }
+    }
+}
+
 // MARK: - libxml2 error collection
 
 /// One libxml2 error, copied out of libxml2's struct while it is valid.
@@ -422,17 +505,18 @@ private let xmlDiagnosticsCollector: xmlStructuredErrorFunc = { context, error i
 /// - `<!DOCTYPE`, `<!ENTITY` or any other declaration ends the input before libxml2 sees it.
 /// The scan works on the bytes, valid for the ASCII-compatible encodings of spec §2.
 final class XMLByteSource {
+    // Used by one reader on one thread: no run-time exclusivity checks (see `XMLRecordReader.pending`).
     private var descriptor: Int32
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-    private var atEnd = false
+    @exclusivity(unchecked) private var buffer: [UInt8]
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var atEnd = false
     /// Where and why the input was cut before libxml2 saw the rest (a declaration, a hostile tag).
     fileprivate(set) var refusal: (line: Int, message: String)?
     fileprivate(set) var readFailure: String?
     fileprivate(set) var sawNonBlankByte = false
     let startTags = StartTagQueue()
-    private var scanner = StartTagScanner()
+    @exclusivity(unchecked) private var scanner = StartTagScanner()
 
     init(url: URL, displayName: String) throws {
         descriptor = open(url.path, O_RDONLY)
@@ -507,9 +591,10 @@ struct StartTagLines: Equatable {
 /// Start tags seen by the scanner and not yet reached by the reader, in document order. The
 /// scanner runs at most a few pieces ahead of the reader, so the queue stays short.
 final class StartTagQueue {
-    private var tags: [StartTagLines] = []
-    private var head = 0
-    private var enabled = true
+    // Used by one reader on one thread: no run-time exclusivity checks (see `XMLRecordReader.pending`).
+    @exclusivity(unchecked) private var tags: [StartTagLines] = []
+    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private var enabled = true
 
     func append(_ tag: StartTagLines) {
         if enabled { tags.append(tag) }

@@ -228,6 +228,62 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertEqual(outcome.records.first?[.amount], "30.00")
     }
 
+    /// Values are held as bytes when ASCII and printable at both ends, as text otherwise, and marked
+    /// when given empty; each kind must read as its text did, and a more specific element's value,
+    /// even empty, replaces its invoice's.
+    func testValuesHeldAsBytesTextOrGivenEmptyReadAsWritten() throws {
+        var profile = MappingProfile(name: "logiciel-x")
+        profile.headers[MappingProfile.normalizeHeader("lieu")] = .place
+        profile.headers[MappingProfile.normalizeHeader("note")] = .modifiers
+        let url = try write("valeurs.xml", """
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10000000001" specialty="01" lieu="domicile" note="F">
+            <act code="G" amount="30.00"/>
+            <patient id="1850775123456" birth-date="2021-03-04" lieu="" sex=" M " coverage="Régime" note="U"/>
+            <act code="G" amount="30.00"/>
+            <act code="MEG" amount=" 5.00" lieu="tele" note=""/>
+            <act code="Été" amount="5.00 " lieu=" ehpad"/>
+          </invoice>
+          <invoice id="F2" date="2025-10-03" practitioner="10000000001" specialty="01">
+            <patient id="1850775123456" birth-date="2021-03-04"/>
+            <act code="G" amount="30.00"/>
+          </invoice>
+        </batch>
+        """)
+        let outcome = try read(url, profile: profile)
+        XCTAssertEqual(outcome.warnings.map(\.message), [])
+        let records = outcome.records
+        XCTAssertEqual(records.count, 5)
+        // Before the patient: the invoice's values.
+        XCTAssertEqual(records[0][.place], "domicile")
+        XCTAssertEqual(records[0][.modifiers], "F")
+        XCTAssertNil(records[0][.patientSex])
+        // The patient's empty place replaces the invoice's; its spaced and accented values are kept as written.
+        XCTAssertNil(records[1][.place])
+        XCTAssertEqual(records[1].fields[.place], "")
+        XCTAssertEqual(records[1][.patientSex], "M")
+        XCTAssertEqual(records[1].fields[.patientSex], " M ")
+        XCTAssertEqual(records[1][.patientCoverage], "Régime")
+        XCTAssertEqual(records[1][.modifiers], "U")
+        // The act's own values win over both, an empty one too.
+        XCTAssertEqual(records[2][.place], "tele")
+        XCTAssertNil(records[2][.modifiers])
+        XCTAssertEqual(records[2].fields[.modifiers], "")
+        XCTAssertEqual(records[2][.amount], "5.00")
+        XCTAssertEqual(records[2].fields[.amount], " 5.00")
+        XCTAssertEqual(records[3][.code], "Été")
+        XCTAssertEqual(records[3][.amount], "5.00")
+        XCTAssertEqual(records[3][.place], "ehpad")
+        XCTAssertEqual(records[3][.patientCoverage], "Régime")
+        // Nothing of the first invoice passes to the second.
+        XCTAssertEqual(records[4][.invoiceID], "F2")
+        XCTAssertNil(records[4][.place])
+        XCTAssertNil(records[4].fields[.place])
+        XCTAssertNil(records[4][.patientCoverage])
+        XCTAssertEqual(records[4].fields.keys.sorted { $0.ordinal < $1.ordinal },
+                       [.invoiceID, .actDate, .practitionerID, .practitionerSpecialty, .patientID, .patientBirthDate, .code, .amount])
+    }
+
     func testPredefinedAndCharacterReferencesAreDecoded() throws {
         let outcome = try read("""
         <batch>
