@@ -73,10 +73,14 @@ public struct AuditRunner {
             invoiceSink?(invoice)
             engine.audit(invoice)
         }
+        // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
+        var recordStage = RecordStage(validator: validator, period: period)
         // Everything that touches the outcome and the engine, in the order the files give it.
         func handle(_ event: FileEvent) {
             switch event {
             case .invoice(let invoice): take(invoice)
+            case .record(let record, let columnNames):
+                recordStage.take(record, naming: { FileAuditReader.named($0, columnNames) }, emit: handle)
             case .rejected(let issues):
                 outcome.rejectedLines += 1
                 for issue in issues { collector.add(issue, to: &outcome) }
@@ -93,11 +97,14 @@ public struct AuditRunner {
                 }
                 if let codeColumn { codeColumnInFile[name] = codeColumn }
                 if readable { readableCount += 1 }
+                // After the file's end, as the reading thread hands over the last invoice it holds.
+                if let last = recordStage.flush() { take(last) }
             }
         }
         var readableCount = 0
         let reader = FileAuditReader(profile: profile, encoding: encoding, suggestedProfiles: suggestedProfiles,
                                      validator: validator, period: period)
+        reader.leavesCostlyFilesValidationToTheAudit = jobs > 1
         let inputs = Array(zip(files, names))
         if jobs > 1 {
             FreedMemory.shareOneArena()
@@ -221,6 +228,9 @@ extension AuditRunner {
 enum FileEvent: Sendable {
     case fileStart(URL, String)
     case invoice(Invoice)
+    /// A record left to validate on the audit's thread, with the file's column names as they were
+    /// when it was read (by `Column.ordinal`), for its messages.
+    case record(RawRecord, columnNames: [String?])
     /// A row that was rejected, with every problem found in it (named as the file names its columns).
     case rejected([InputIssue])
     case issue(InputIssue)
@@ -228,6 +238,38 @@ enum FileEvent: Sendable {
     case progress(Int)
     /// `unreadable`: why the file broke off; `codeColumn`: how the file names the code column.
     case fileEnd(name: String, readable: Bool, unreadable: InputIssue?, codeColumn: String?)
+}
+
+/// Validates raw records and groups their act lines into invoices, handing over in order the
+/// invoices closed, the rows rejected and the acts outside the period; one file at a time.
+struct RecordStage {
+    let validator: RecordValidator
+    let period: ActPeriod?
+    private var assembler = InvoiceAssembler()
+
+    init(validator: RecordValidator, period: ActPeriod?) {
+        self.validator = validator
+        self.period = period
+    }
+
+    /// `naming` names a rejected row's columns as its file does.
+    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+        switch validator.validate(record) {
+        case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
+        case .success(let line):
+            if let period, !period.contains(line.actDate) {
+                emit(.outsidePeriod)
+                return
+            }
+            switch assembler.add(line) {
+            case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
+            case .success(let closed): if let closed { emit(.invoice(closed)) }
+            }
+        }
+    }
+
+    /// The file's last invoice, at its end.
+    mutating func flush() -> Invoice? { assembler.flush() }
 }
 
 /// Reads, validates and groups into invoices the rows of the files, one file after the other, and
@@ -240,6 +282,10 @@ final class FileAuditReader: @unchecked Sendable {
     let validator: RecordValidator
     let period: ActPeriod?
     private(set) var linesRead = 0
+    /// When the audit runs on another thread: a file whose reading costs much more than validating
+    /// its records (XML) hands its records over raw, as `.record`, and the audit's thread validates
+    /// them, so that both threads are busy. The outcome is the same: the events keep their order.
+    var leavesCostlyFilesValidationToTheAudit = false
 
     init(profile: MappingProfile, encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile],
          validator: RecordValidator, period: ActPeriod?) {
@@ -253,14 +299,12 @@ final class FileAuditReader: @unchecked Sendable {
     func read(_ inputs: [(URL, String)], emit: (FileEvent) -> Void) {
         for (url, name) in inputs {
             emit(.fileStart(url, name))
-            var assembler = InvoiceAssembler()
+            var stage = RecordStage(validator: validator, period: period)
             var reader: RecordReader?
             // Messages name the column as the file does (`Montant`), not as the contract does (`amount`).
             func named(_ issue: InputIssue) -> InputIssue {
-                guard issue.columnInFile == nil, let reader, let column = issue.column.flatMap(Column.init(rawValue:)) else { return issue }
-                var named = issue
-                named.columnInFile = reader.columnInFile(column)
-                return named
+                guard let reader else { return issue }
+                return FileAuditReader.named(issue) { reader.columnInFile($0) }
             }
             var readToEnd = false
             var gaveRows = false
@@ -269,23 +313,24 @@ final class FileAuditReader: @unchecked Sendable {
                 let opened = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
                                                         suggestedProfiles: suggestedProfiles)
                 reader = opened
+                let handsOverRecords = leavesCostlyFilesValidationToTheAudit && opened.isCostlierThanValidation
+                // The file's column names as of the last record handed over, made again only when they change.
+                var columnNames: [String?] = []
+                var columnNamesVersion = -1
                 while let event = try opened.next() {
                     switch event {
                     case .record(let record):
                         gaveRows = true
                         linesRead += 1
                         if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
-                        switch validator.validate(record) {
-                        case .failure(let rejected): emit(.rejected(rejected.issues.map(named)))
-                        case .success(let line):
-                            if let period, !period.contains(line.actDate) {
-                                emit(.outsidePeriod)
-                                continue
+                        if handsOverRecords {
+                            if opened.columnNamesVersion != columnNamesVersion {
+                                columnNames = opened.columnNamesInFile()
+                                columnNamesVersion = opened.columnNamesVersion
                             }
-                            switch assembler.add(line) {
-                            case .failure(let rejected): emit(.rejected(rejected.issues.map(named)))
-                            case .success(let closed): if let closed { emit(.invoice(closed)) }
-                            }
+                            emit(.record(record, columnNames: columnNames))
+                        } else {
+                            stage.take(record, naming: named, emit: emit)
                         }
                     case .rejected(let issue):
                         gaveRows = true
@@ -300,11 +345,26 @@ final class FileAuditReader: @unchecked Sendable {
                 unreadable = InputIssue(file: name, line: 0, column: nil, message: FileErrorText.describe(error, path: name))
             }
             // What was read before a file broke off is still audited: nothing read is dropped.
-            let last = assembler.flush()
+            let last = stage.flush()
             emit(.fileEnd(name: name, readable: readToEnd || gaveRows, unreadable: unreadable,
                           codeColumn: reader?.columnInFile(.code)))
             if let last { emit(.invoice(last)) }
         }
+    }
+}
+
+extension FileAuditReader {
+    /// The issue with its column named as the file names it (`columnInFile`), unless already named.
+    static func named(_ issue: InputIssue, _ columnInFile: (Column) -> String?) -> InputIssue {
+        guard issue.columnInFile == nil, let column = issue.column.flatMap(Column.init(rawValue:)) else { return issue }
+        var named = issue
+        named.columnInFile = columnInFile(column)
+        return named
+    }
+
+    /// The same, from column names by `Column.ordinal`.
+    static func named(_ issue: InputIssue, _ columnNames: [String?]) -> InputIssue {
+        named(issue) { columnNames[$0.ordinal] }
     }
 }
 

@@ -191,6 +191,22 @@ public protocol RecordReader: AnyObject {
     /// How this file names a contract column, as a message says it (`colonne « Montant »`), or nil
     /// when it does not name it.
     func columnInFile(_ column: Column) -> String?
+
+    /// Changes whenever `columnInFile` may answer differently (an XML file names a column when it
+    /// first uses it), so that a record validated later, on another thread, is named as it was read.
+    var columnNamesVersion: Int { get }
+
+    /// Whether reading a record costs so much more than validating it that the audit runs better
+    /// with the validation on the audit's thread (XML) than on the reading one (CSV).
+    var isCostlierThanValidation: Bool { get }
+}
+
+extension RecordReader {
+    public var columnNamesVersion: Int { 0 }
+    public var isCostlierThanValidation: Bool { false }
+
+    /// `columnInFile` for every column, by `Column.ordinal`.
+    public func columnNamesInFile() -> [String?] { Column.allCases.map(columnInFile) }
 }
 
 extension String {

@@ -245,7 +245,10 @@ public final class XMLRecordReader: RecordReader {
             if known.contains(name) { continue }
             if let column {
                 fields.set(column.ordinal, to: xmlTextReaderConstValue(reader))
-                if attributeNames[column.ordinal] == nil { attributeNames[column.ordinal] = (element, name) }
+                if attributeNames[column.ordinal] == nil {
+                    attributeNames[column.ordinal] = (element, name)
+                    columnNamesVersion += 1
+                }
             } else if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
                         || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
                 pending.append(.warning(InputIssue(
@@ -296,6 +299,13 @@ public final class XMLRecordReader: RecordReader {
         if recorded > 0 && recorded < Int(UInt16.max) { return recorded }
         return Int(xmlTextReaderGetParserLineNumber(reader))
     }
+
+    /// Incremented each time a column gets its name in this file, at most once per column.
+    public private(set) var columnNamesVersion = 0
+
+    /// Per act, libxml2's parse and the record's making cost four times the act's validation: the
+    /// validation is better done on the audit's thread, which would otherwise wait for the reading.
+    public var isCostlierThanValidation: Bool { true }
 
     /// The attribute as the file wrote it; for a column not seen yet, its name in spec §2.
     public func columnInFile(_ column: Column) -> String? {

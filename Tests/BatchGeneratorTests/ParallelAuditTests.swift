@@ -51,4 +51,41 @@ final class ParallelAuditTests: XCTestCase {
         XCTAssertEqual(spilledReadable, singleReadable)
         XCTAssertTrue(single == spilled, "the findings read back from their temporary file give a different report")
     }
+
+    /// An XML file's acts are validated on the audit's thread when it has its own: a rejected act
+    /// must still name its columns as the file did when the act was read, not as it did later.
+    func testXMLActsValidatedOnTheAuditThreadNameTheirColumnsAsWhenRead() throws {
+        let ruleSet = try BatchGeneratorTests.ruleSet.get()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-names-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        // The first act has no amount: the file has not named the column yet, so the message uses
+        // the contract's attribute; the later acts name it `montant`, and so does the last one's message.
+        try Data("""
+        <batch>
+          <invoice id="F1" date="2025-10-02" practitioner="10001000008" specialty="01">
+            <patient id="201067500171983" birth-date="2001-06-04"/>
+            <act code="G"/>
+            <act code="MEG" montant="5.00"/>
+          </invoice>
+          <invoice id="F2" date="2025-10-03" practitioner="10001000008" specialty="01">
+            <patient id="201067500171983" birth-date="2001-06-04"/>
+            <act code="G" montant="abc"/>
+          </invoice>
+        </batch>
+        """.utf8).write(to: file)
+        var profile = MappingProfile(name: "logiciel-x")
+        profile.headers[MappingProfile.normalizeHeader("montant")] = .amount
+        func rejections(jobs: Int) -> [String] {
+            var runner = AuditRunner(ruleSet: ruleSet, profile: profile, pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
+            runner.jobs = jobs
+            let (outcome, _) = runner.run(paths: [file.path])
+            XCTAssertEqual(outcome.rejectedLines, 2)
+            return outcome.inputErrors.map { "\($0.line) \($0.columnInFile ?? "-") \($0.message)" }
+        }
+        let single = rejections(jobs: 1)
+        XCTAssertEqual(single.count, 2)
+        XCTAssertTrue(single[0].hasPrefix("4 attribut « amount » de <act> "), single[0])
+        XCTAssertTrue(single[1].hasPrefix("9 attribut « montant » de <act> "), single[1])
+        XCTAssertEqual(rejections(jobs: 2), single)
+    }
 }
