@@ -7,8 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads an XML billing export (spec §2) with libxml2's streaming reader: each `<act>` becomes one
-/// `RawRecord` carrying its invoice's and patient's attributes, located at the line of its `<act`.
+/// Reads an XML billing export (spec §2) with libxml2's push parser and SAX2 callbacks: each
+/// `<act>` becomes one `RawRecord` carrying its invoice's and patient's attributes, located at the
+/// line of its `<act`. No tree is built: the attributes are taken from the callbacks as they come.
 ///
 /// Security: no DTD is loaded, no entity is resolved, nothing is fetched. Any `<!DOCTYPE …>` is
 /// refused before libxml2 even sees it (a billing export never needs one), which rules out
@@ -18,15 +19,21 @@ public final class XMLRecordReader: RecordReader {
     private let profile: MappingProfile
     private let source: XMLByteSource
     private let diagnostics: XMLParseDiagnostics
-    private let reader: OpaquePointer
+    /// libxml2's push parser, fed the file piece by piece; set once the reader can be its callbacks' context.
+    private var parser: xmlParserCtxtPtr?
 
-    // The per-node state is marked `@exclusivity(unchecked)`: a reader is used by one thread, and
-    // the run-time exclusivity check on each access of a class's stored property cost a twentieth
-    // of the XML reading thread.
+    // The per-element state is marked `@exclusivity(unchecked)`: a reader is used by one thread,
+    // and the run-time exclusivity check on each access of a class's stored property cost a
+    // twentieth of the XML reading thread.
     @exclusivity(unchecked) private var pending: [ReadEvent] = []
     @exclusivity(unchecked) private var pendingIndex = 0
+    /// The parser was told the input ended, or stopped.
     private var finished = false
+    /// Why the rest of the file cannot be read: thrown once the events found before it are handed over.
+    private var failure: UnreadableFile?
     private var sawRoot = false
+    /// How many elements are open (the root's depth is 0).
+    @exclusivity(unchecked) private var depth = 0
 
     /// Attributes of the enclosing `<invoice>`, already mapped to columns (nil: outside an invoice,
     /// and then `invoiceDepth` is -1), and the same overlaid with those of its `<patient>`: what each
@@ -43,14 +50,16 @@ public final class XMLRecordReader: RecordReader {
     /// The attribute each column was first read from (`amount` of `act`), for messages; by `Column.ordinal`.
     private var attributeNames = [(element: String, attribute: String)?](repeating: nil, count: Column.count)
     /// The column each attribute name of an element maps to (nil: none) with the name, once worked
-    /// out: the same few names come on every act. Found by libxml2's pointer to the name, which its
-    /// reader interns and frees only with itself, so a pointer always means the same name here.
-    /// A short list searched in order (an export has some twenty attribute names; hashing a key per
-    /// attribute cost more), bounded so that a file of made-up names cannot grow it.
+    /// out: the same few names come on every act. Found by libxml2's pointers to the name and its
+    /// prefix, which the parser interns in its dictionary and frees only with itself, so a pointer
+    /// always means the same name here. A short list searched in order (an export has some twenty
+    /// attribute names; hashing a key per attribute cost more), bounded so that a file of made-up
+    /// names cannot grow it.
     @exclusivity(unchecked) private var resolvedAttributes: [ResolvedAttribute] = []
     private struct ResolvedAttribute {
         var element: ElementKind
-        var pointer: UnsafeRawPointer
+        var localName: UnsafeRawPointer
+        var prefix: UnsafeRawPointer?
         var name: String
         var column: Column?
     }
@@ -65,32 +74,32 @@ public final class XMLRecordReader: RecordReader {
         self.displayName = displayName
         self.profile = profile
         source = try XMLByteSource(url: url, displayName: displayName)
-        let diagnostics = XMLParseDiagnostics()
-        self.diagnostics = diagnostics
+        diagnostics = XMLParseDiagnostics()
 
-        // NONET: never touch the network. Deliberately absent: NOENT (substitute entities), DTDLOAD,
-        // DTDATTR, DTDVALID (load or use a DTD) and HUGE (lift libxml2's size limits).
-        // NOBLANKS: the indentation between elements is not handed over as text nodes, which the
-        // reader would only skip (half the nodes of an indented export).
-        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
-                                | XML_PARSE_NOBLANKS.rawValue)
-        let sourcePointer = Unmanaged.passUnretained(source).toOpaque()
-        let created: OpaquePointer? = diagnostics.silencingLibxml2 {
-            xmlReaderForIO(xmlByteSourceRead, xmlByteSourceClose, sourcePointer, url.path, nil, options)
-        }
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        handler.startElementNs = xmlStartElementCallback
+        handler.endElementNs = xmlEndElementCallback
+        handler.internalSubset = xmlDocumentTypeCallback
+        handler.serror = xmlParseErrorCallback
+        // Everything else (text, comments, processing instructions) carries nothing of the contract.
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let created = diagnostics.silencingLibxml2 { xmlCreatePushParserCtxt(&handler, context, nil, 0, url.path) }
         guard let created else {
-            // libxml2 has already called the close callback.
             throw UnreadableFile(InputIssue(
                 file: displayName, line: 0, column: nil,
                 message: diagnostics.firstError.map(\.frenchMessage) ?? "fichier XML illisible : la lecture n'a pas pu démarrer"))
         }
-        reader = created
-        xmlTextReaderSetStructuredErrorHandler(reader, xmlDiagnosticsCollector, Unmanaged.passUnretained(diagnostics).toOpaque())
+        // NONET: never touch the network. Deliberately absent: NOENT (substitute entities), DTDLOAD,
+        // DTDATTR, DTDVALID (load or use a DTD) and HUGE (lift libxml2's size limits).
+        let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        xmlCtxtUseOptions(created, options)
+        parser = created
     }
 
     deinit {
-        // Frees the parser and its partial tree; libxml2 calls the close callback, which closes the file.
-        xmlFreeTextReader(reader)
+        if let parser { xmlFreeParserCtxt(parser) }
+        source.closeFile()
     }
 
     /// Once per process: initialise libxml2 from one thread, and make any attempt to load an external
@@ -102,8 +111,16 @@ public final class XMLRecordReader: RecordReader {
 
     public func next() throws -> ReadEvent? {
         while pendingIndex == pending.count {
+            if !pending.isEmpty {
+                pending.removeAll(keepingCapacity: true)
+                pendingIndex = 0
+            }
+            if let failure {
+                self.failure = nil
+                throw failure
+            }
             if finished { return nil }
-            try advance()
+            feed()
         }
         // The last event queued is moved out, not copied (an act's record is nearly always alone):
         // a copy retained its arrays, and emptying the queue released them again.
@@ -117,58 +134,79 @@ public final class XMLRecordReader: RecordReader {
         return pending[pendingIndex]
     }
 
-    /// Reads one node and queues what it yields (possibly nothing). Throws once the rest is unreadable.
-    private func advance() throws {
-        let status = diagnostics.silencingLibxml2 { xmlTextReaderRead(reader) }
-        if status == 0 {
+    /// Hands libxml2 the next piece of the file (its callbacks queue what it yields, possibly
+    /// nothing), or tells it the input ended. Notes the failure once the rest is unreadable.
+    private func feed() {
+        guard let parser else { return }
+        let queuedBefore = pending.count
+        let status: Int32 = diagnostics.silencingLibxml2 {
+            if let piece = source.nextPiece() {
+                return xmlParseChunk(parser, piece.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                     Int32(piece.count), 0)
+            }
             finished = true
-            if !sawRoot { throw unreadable(line: 0, "fichier XML vide : aucun élément <batch>") }
+            // Up to a refused declaration, or to a read failure, libxml2 sees the file end there.
+            return xmlParseChunk(parser, nil, 0, 1)
+        }
+        if failure != nil {
+            finished = true
             return
         }
-        if status < 0 {
+        if status != 0 || parser.pointee.wellFormed == 0 || source.refusal != nil || source.readFailure != nil {
+            // libxml2 hands a start tag to its callback before it checks the `>` that ends it: the
+            // element of a piece that broke the parse (a piece holds at most one tag's end) may be cut
+            // short, and none of its values is trusted.
+            if parser.pointee.wellFormed == 0 { pending.removeSubrange(queuedBefore...) }
             finished = true
-            throw readFailure()
+            failure = readFailure()
+            xmlStopParser(parser)
+            return
         }
-        if let refusal = source.refusal {
-            finished = true
-            throw unreadable(line: refusal.line, refusal.message)
+        if finished && !sawRoot {
+            failure = unreadable(line: 0, "fichier XML vide : aucun élément <batch>")
         }
+    }
 
-        let nodeType = xmlTextReaderNodeType(reader)
-        switch nodeType {
-        case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-            try element()
-        case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-            if xmlTextReaderDepth(reader) == invoiceDepth { leaveInvoice() }
-        case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue), Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue),
-             Int32(XML_READER_TYPE_ENTITY.rawValue):
-            // Unreachable when the byte scanner sees the DOCTYPE first (ASCII-compatible encodings);
-            // kept for documents it cannot read, such as UTF-16.
-            finished = true
-            throw unreadable(line: Int(xmlTextReaderGetParserLineNumber(reader)), XMLRecordReader.entityRefusal)
-        default:
-            break  // Text, whitespace, comments, processing instructions carry nothing of the contract.
-        }
+    /// The line libxml2 has reached: during a start tag's callback, the line of its `>`.
+    private var parserLine: Int {
+        guard let input = parser?.pointee.input else { return 0 }
+        return Int(input.pointee.line)
+    }
+
+    /// Stops the reading at this point: what was queued before is handed over, then `failure` thrown.
+    private func stop(line: Int, _ message: String) {
+        failure = unreadable(line: line, message)
+        finished = true
+        if let parser { xmlStopParser(parser) }
     }
 
     static let entityRefusal = "le fichier contient une déclaration DOCTYPE/entité : refusé par sécurité, aucune entité n'est résolue"
 
-    // MARK: Elements
+    // MARK: Callbacks
 
-    private func element() throws {
-        let name = elementName(xmlTextReaderConstLocalName(reader))
-        let depth = xmlTextReaderDepth(reader)
-        let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
+    /// A DOCTYPE that the byte scanner could not see (a document it cannot read, such as UTF-16).
+    fileprivate func documentType() {
+        guard failure == nil else { return }
+        stop(line: parserLine, XMLRecordReader.entityRefusal)
+    }
+
+    fileprivate func startElement(localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?,
+                                  attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, attributeCount: Int) {
+        guard failure == nil else { return }
+        let elementDepth = depth
+        depth += 1
+        let name = elementName(localName, prefix: prefix, namespace: namespace)
         let line = elementLine()
+        let attributeList = XMLAttributeList(pointers: attributes, count: attributeCount)
 
         if !sawRoot {
             sawRoot = true
             guard name == "batch" else {
-                finished = true
-                throw unreadable(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
+                stop(line: line, "l'élément racine est \(XMLRecordReader.shown(element: name)) alors qu'un export de facturation XML commence par <batch> (spec §2)")
+                return
             }
             var ignored = XMLValueSlots()
-            readAttributes(of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
+            readAttributes(attributeList, of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
             return
         }
 
@@ -181,14 +219,13 @@ public final class XMLRecordReader: RecordReader {
                     severity: .warning)))
             }
             var fields = XMLValueSlots()
-            readAttributes(of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
+            readAttributes(attributeList, of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
             invoiceFields = fields
             invoiceAndPatientFields = fields
-            invoiceDepth = Int(depth)
-            if isEmpty { leaveInvoice() }
+            invoiceDepth = elementDepth
         case "patient":
             var fields = XMLValueSlots()
-            readAttributes(of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
+            readAttributes(attributeList, of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
             if let invoiceFields {
                 // A later <patient> in the same invoice replaces the earlier one, not adds to it.
                 invoiceAndPatientFields = invoiceFields
@@ -207,7 +244,7 @@ public final class XMLRecordReader: RecordReader {
             var fields = inInvoice ? invoiceAndPatientFields : XMLValueSlots()
             // Room for the act's own values at once: the copy is made with it instead of twice.
             fields.bytes.reserveCapacity(fields.bytes.count + 64)
-            readAttributes(of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
+            readAttributes(attributeList, of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
             guard inInvoice else {
                 pending.append(.rejected(InputIssue(
                     file: displayName, line: line, column: nil,
@@ -227,6 +264,12 @@ public final class XMLRecordReader: RecordReader {
         }
     }
 
+    fileprivate func endElement() {
+        guard failure == nil else { return }
+        depth -= 1
+        if depth == invoiceDepth { leaveInvoice() }
+    }
+
     private func leaveInvoice() {
         invoiceFields = nil
         invoiceDepth = -1
@@ -236,15 +279,18 @@ public final class XMLRecordReader: RecordReader {
     /// The attributes of the current element mapped to columns: the profile's names first (so a
     /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
     /// reported once per element and attribute name.
-    private func readAttributes(of element: String, kind: ElementKind, line: Int, mapping: [String: Column],
+    private func readAttributes(_ attributes: XMLAttributeList, of element: String, kind: ElementKind, line: Int, mapping: [String: Column],
                                 known: Set<String> = [], into fields: inout XMLValueSlots) {
-        guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
-        repeat {
-            if xmlTextReaderIsNamespaceDecl(reader) == 1 { continue }
-            let (name, column) = resolve(xmlTextReaderConstName(reader), of: kind, mapping: mapping)
+        for index in 0..<attributes.count {
+            let attribute = attributes[index]
+            let (name, column) = resolve(attribute.localName, prefix: attribute.prefix, of: kind, mapping: mapping)
             if known.contains(name) { continue }
             if let column {
-                fields.set(column.ordinal, to: xmlTextReaderConstValue(reader))
+                if let start = attribute.value.baseAddress, memchr(start, Int32(UInt8(ascii: "&")), attribute.value.count) != nil {
+                    XMLAttributeList.withAmpersandsDecoded(attribute.value) { fields.set(column.ordinal, to: $0) }
+                } else {
+                    fields.set(column.ordinal, to: attribute.value)
+                }
                 if attributeNames[column.ordinal] == nil {
                     attributeNames[column.ordinal] = (element, name)
                     columnNamesVersion += 1
@@ -256,49 +302,58 @@ public final class XMLRecordReader: RecordReader {
                     message: "attribut\(QuotedValue.inline(name)) de \(XMLRecordReader.shown(element: element)) inconnu ignoré (signalé une seule fois)",
                     severity: .warning)))
             }
-        } while xmlTextReaderMoveToNextAttribute(reader) == 1
-        xmlTextReaderMoveToElement(reader)
+        }
     }
 
-    /// The name of an element, found by libxml2's pointer to it (interned, as for `resolvedAttributes`)
-    /// among the few names an export uses: a String made of each element's name was a fiftieth of
-    /// the reading.
-    private func elementName(_ pointer: UnsafePointer<xmlChar>?) -> String {
-        guard let pointer else { return "" }
-        let raw = UnsafeRawPointer(pointer)
+    /// The name of an element as the file wrote it: its local name, with its prefix when the prefix
+    /// names no declared namespace. Found by libxml2's pointer to it (interned, as for
+    /// `resolvedAttributes`) among the few names an export uses: a String made of each element's
+    /// name was a fiftieth of the reading.
+    private func elementName(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?) -> String {
+        guard let localName else { return "" }
+        if let prefix, namespace == nil {
+            return "\(XMLRecordReader.string(prefix) ?? ""):\(XMLRecordReader.string(localName) ?? "")"
+        }
+        let raw = UnsafeRawPointer(localName)
         for known in elementNames where known.pointer == raw { return known.name }
-        let name = XMLRecordReader.string(pointer) ?? ""
+        let name = XMLRecordReader.string(localName) ?? ""
         if elementNames.count < XMLRecordReader.maxElementNames { elementNames.append((raw, name)) }
         return name
     }
 
-    /// An attribute's name and column: the profile's names first (so a vendor's attribute names can
-    /// be aliased), then spec §2's.
-    private func resolve(_ pointer: UnsafePointer<xmlChar>?, of kind: ElementKind, mapping: [String: Column]) -> (name: String, column: Column?) {
-        guard let pointer else { return ("", nil) }
-        let raw = UnsafeRawPointer(pointer)
-        for known in resolvedAttributes where known.pointer == raw && known.element == kind { return (known.name, known.column) }
-        let name = XMLRecordReader.string(pointer) ?? ""
+    /// An attribute's name as the file wrote it (`prefix:name` when prefixed) and its column: the
+    /// profile's names first (so a vendor's attribute names can be aliased), then spec §2's.
+    private func resolve(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, of kind: ElementKind,
+                         mapping: [String: Column]) -> (name: String, column: Column?) {
+        guard let localName else { return ("", nil) }
+        let raw = UnsafeRawPointer(localName)
+        let rawPrefix = prefix.map(UnsafeRawPointer.init)
+        for known in resolvedAttributes where known.localName == raw && known.prefix == rawPrefix && known.element == kind {
+            return (known.name, known.column)
+        }
+        let local = XMLRecordReader.string(localName) ?? ""
+        let name = prefix.map { "\(XMLRecordReader.string($0) ?? ""):\(local)" } ?? local
         let column = mapping.isEmpty ? nil : profile.column(forHeader: name) ?? mapping[name]
         if resolvedAttributes.count < XMLRecordReader.maxResolvedAttributes {
-            resolvedAttributes.append(ResolvedAttribute(element: kind, pointer: raw, name: name, column: column))
+            resolvedAttributes.append(ResolvedAttribute(element: kind, localName: raw, prefix: rawPrefix, name: name, column: column))
         }
         return (name, column)
     }
 
-    /// The line of the current element's `<`. libxml2 records the line where the start tag *ends*
-    /// (and caps it at 65535), so the byte scanner's account of the same start tag is used when it
-    /// agrees with libxml2; otherwise libxml2's own figure.
+    /// The line of the current element's `<`. libxml2 knows the line where the start tag *ends*, so
+    /// the byte scanner's account of the same start tag is used when it agrees with libxml2;
+    /// otherwise libxml2's own figure.
     private func elementLine() -> Int {
-        let recorded = xmlTextReaderCurrentNode(reader).map { Int($0.pointee.line) } ?? 0
+        let recorded = parserLine
         if let tag = source.startTags.popFirst() {
-            let agrees = recorded < Int(UInt16.max) ? tag.endLine == recorded : tag.endLine >= recorded
-            if agrees { return tag.startLine }
+            if tag.endLine == recorded { return tag.startLine }
             source.startTags.disable()
         }
-        if recorded > 0 && recorded < Int(UInt16.max) { return recorded }
-        return Int(xmlTextReaderGetParserLineNumber(reader))
+        return recorded
     }
+
+    /// Where libxml2's errors go, for the error callback.
+    fileprivate var diagnosticsForCallbacks: XMLParseDiagnostics { diagnostics }
 
     /// Incremented each time a column gets its name in this file, at most once per column.
     public private(set) var columnNamesVersion = 0
@@ -334,7 +389,7 @@ public final class XMLRecordReader: RecordReader {
             return unreadable(line: 0, "lecture du fichier impossible : \(failure)")
         }
         guard let error = diagnostics.firstError else {
-            return unreadable(line: Int(xmlTextReaderGetParserLineNumber(reader)), "fichier XML illisible (libxml2 n'a pas donné de raison)")
+            return unreadable(line: parserLine, "fichier XML illisible (libxml2 n'a pas donné de raison)")
         }
         return unreadable(line: error.line, error.frenchMessage)
     }
@@ -387,12 +442,6 @@ struct XMLValueSlots {
     var spans = [Int](repeating: -1, count: 2 * Column.count)
     /// Empty until a value is not held as bytes; then one slot per column.
     var texts: [String?] = []
-
-    /// Sets a column to a value libxml2 hands over (UTF-8, nil-terminated; nil: empty).
-    mutating func set(_ ordinal: Int, to value: UnsafePointer<xmlChar>?) {
-        let count = value.map { strlen(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? 0
-        set(ordinal, to: UnsafeBufferPointer(start: value, count: count))
-    }
 
     mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>) {
         if value.isEmpty {
@@ -505,19 +554,77 @@ private let xmlDiagnosticsCollector: xmlStructuredErrorFunc = { context, error i
     Unmanaged<XMLParseDiagnostics>.fromOpaque(context).takeUnretainedValue().record(error.pointee)
 }
 
+// MARK: - SAX2 callbacks (their context is the reader)
+
+private let xmlParseErrorCallback: xmlStructuredErrorFunc = { context, error in
+    guard let context, let error else { return }
+    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue().diagnosticsForCallbacks.record(error.pointee)
+}
+
+private let xmlStartElementCallback: startElementNsSAX2Func = { context, localName, prefix, namespace, _, _, attributeCount, _, attributes in
+    guard let context else { return }
+    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue()
+        .startElement(localName: localName, prefix: prefix, namespace: namespace, attributes: attributes, attributeCount: Int(attributeCount))
+}
+
+private let xmlEndElementCallback: endElementNsSAX2Func = { context, _, _, _ in
+    guard let context else { return }
+    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue().endElement()
+}
+
+private let xmlDocumentTypeCallback: internalSubsetSAXFunc = { context, _, _, _ in
+    guard let context else { return }
+    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue().documentType()
+}
+
+/// An element's attributes as SAX2 hands them over: five pointers each (local name, prefix,
+/// namespace, start and end of the value, which is not nil-terminated), valid during the callback.
+/// Values come with their references decoded, but for `&`: without entity substitution (never
+/// asked for), libxml2 writes it `&#38;` for its tree builder to decode.
+struct XMLAttributeList {
+    /// The value with each `&#38;` made `&` again: every `&` libxml2 leaves in a value starts one.
+    static func withAmpersandsDecoded<Result>(_ value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        let reference = Array("&#38;".utf8)
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(value.count)
+        var index = 0
+        while index < value.count {
+            if value[index] == UInt8(ascii: "&") && value.count - index >= reference.count
+                && value[index..<(index + reference.count)].elementsEqual(reference) {
+                decoded.append(UInt8(ascii: "&"))
+                index += reference.count
+            } else {
+                decoded.append(value[index])
+                index += 1
+            }
+        }
+        return decoded.withUnsafeBufferPointer(body)
+    }
+
+    let pointers: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    let count: Int
+
+    subscript(index: Int) -> (localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, value: UnsafeBufferPointer<UInt8>) {
+        guard let pointers else { return (nil, nil, UnsafeBufferPointer(start: nil, count: 0)) }
+        let base = 5 &* index
+        let start = pointers[base &+ 3]
+        let end = pointers[base &+ 4]
+        let length = start.flatMap { start in end.map { start.distance(to: $0) } } ?? 0
+        return (pointers[base], pointers[base &+ 1], UnsafeBufferPointer(start: length > 0 ? start : nil, count: max(length, 0)))
+    }
+}
+
 // MARK: - Byte source
 
 /// The file's bytes, handed to libxml2 one start tag at a time (each piece ends at a `>`), and
 /// scanned on the way:
-/// - pieces ending at a tag mean a parse error cannot swallow complete acts parsed in the same
-///   chunk, so every act before a truncation is delivered;
 /// - the scanner notes the line on which each start tag opens (libxml2 only knows where it ends);
 /// - `<!DOCTYPE`, `<!ENTITY` or any other declaration ends the input before libxml2 sees it.
 /// The scan works on the bytes, valid for the ASCII-compatible encodings of spec §2.
 final class XMLByteSource {
     // Used by one reader on one thread: no run-time exclusivity checks (see `XMLRecordReader.pending`).
     private var descriptor: Int32
-    @exclusivity(unchecked) private var buffer: [UInt8]
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
     @exclusivity(unchecked) private var atEnd = false
@@ -535,61 +642,55 @@ final class XMLByteSource {
             throw UnreadableFile(InputIssue(file: displayName, line: 0, column: nil,
                                             message: "impossible d'ouvrir le fichier XML : \(reason)"))
         }
-        buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        buffer = .allocate(capacity: 64 * 1024)
     }
 
-    deinit { closeFile() }
+    deinit {
+        closeFile()
+        buffer.deallocate()
+    }
 
     func closeFile() {
         if descriptor >= 0 { _ = close(descriptor) }
         descriptor = -1
     }
 
-    /// Fills `out` with at most `capacity` bytes, up to and including the next `>`. 0 at the end.
-    func readPiece(into out: UnsafeMutablePointer<CChar>, capacity: Int) -> Int32 {
-        if atEnd || capacity <= 0 { return 0 }
+    /// The next bytes of the file, up to and including the next `>` (valid until the next call); nil
+    /// at the end of the input: the file's end, a refused declaration (`refusal`) or a read failure
+    /// (`readFailure`).
+    func nextPiece() -> UnsafeBufferPointer<UInt8>? {
+        if atEnd { return nil }
         if start == end {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
             if count < 0 {
                 readFailure = String(cString: strerror(errno))
                 atEnd = true
-                return -1
+                return nil
             }
-            if count == 0 { atEnd = true; return 0 }
+            if count == 0 {
+                atEnd = true
+                return nil
+            }
             start = 0
             end = count
         }
-        return buffer.withUnsafeBufferPointer { bytes -> Int32 in
-            let available = min(end - start, capacity)
-            let base = bytes.baseAddress! + start
-            let length = memchr(base, Int32(UInt8(ascii: ">")), available)
-                .map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) + 1 } ?? available
-            let piece = UnsafeBufferPointer(start: base, count: length)
-            if let refused = scanner.scan(piece, into: startTags) {
-                // Nothing of the refused markup reaches libxml2: the input simply ends here.
-                refusal = refused
-                atEnd = true
-                return 0
-            }
-            if !sawNonBlankByte {
-                sawNonBlankByte = piece.contains { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
-            }
-            UnsafeMutableRawPointer(out).copyMemory(from: base, byteCount: length)
-            start += length
-            return Int32(length)
+        let base = buffer.baseAddress! + start
+        let available = end - start
+        let length = memchr(base, Int32(UInt8(ascii: ">")), available)
+            .map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) + 1 } ?? available
+        let piece = UnsafeBufferPointer(start: base, count: length)
+        if let refused = scanner.scan(piece, into: startTags) {
+            // Nothing of the refused markup reaches libxml2: the input simply ends here.
+            refusal = refused
+            atEnd = true
+            return nil
         }
+        if !sawNonBlankByte {
+            sawNonBlankByte = piece.contains { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
+        }
+        start += length
+        return piece
     }
-}
-
-private let xmlByteSourceRead: xmlInputReadCallback = { context, out, capacity in
-    guard let context, let out else { return -1 }
-    return Unmanaged<XMLByteSource>.fromOpaque(context).takeUnretainedValue().readPiece(into: out, capacity: Int(capacity))
-}
-
-private let xmlByteSourceClose: xmlInputCloseCallback = { context in
-    guard let context else { return 0 }
-    Unmanaged<XMLByteSource>.fromOpaque(context).takeUnretainedValue().closeFile()
-    return 0
 }
 
 /// Where a start tag opens (`<`) and ends (`>`), 1-based lines.

@@ -3,6 +3,5 @@
 // reached through pointers we never touch, so the headers are read without ICU.
 #include <libxml/xmlversion.h>
 #undef LIBXML_ICU_ENABLED
-#include <libxml/xmlreader.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>

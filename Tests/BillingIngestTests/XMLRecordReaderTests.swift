@@ -289,11 +289,15 @@ final class XMLRecordReaderTests: XCTestCase {
         <batch>
           <invoice id="F&amp;1&#233;" date="2025-10-02" practitioner="10000000001" specialty="01">
             <act code="G" amount="30.00"/>
+            <act code="A&amp;#38;B&#38;C&lt;&gt;&quot;&apos;&#x26;" modifiers="&amp;&amp;" amount="30.00"/>
           </invoice>
         </batch>
         """)
         XCTAssertNil(outcome.failure)
         XCTAssertEqual(outcome.records.first?[.invoiceID], "F&1é")
+        // libxml2 hands `&` over as `&#38;`: each is one `&`, and a written `&amp;#38;` stays `&#38;`.
+        XCTAssertEqual(outcome.records.last?[.code], "A&#38;B&C<>\"'&")
+        XCTAssertEqual(outcome.records.last?[.modifiers], "&&")
     }
 
     // MARK: Encodings
