@@ -30,7 +30,11 @@ public final class XMLRecordReader: RecordReader {
     /// The parser was told the input ended, or stopped.
     private var finished = false
     /// Why the rest of the file cannot be read: thrown once the events found before it are handed over.
-    private var failure: UnreadableFile?
+    private var failure: UnreadableFile? {
+        didSet { if failure != nil { stopped = true } }
+    }
+    /// A failure was found: libxml2's callbacks have nothing more to do.
+    @exclusivity(unchecked) private var stopped = false
     private var sawRoot = false
     /// How many elements are open (the root's depth is 0).
     @exclusivity(unchecked) private var depth = 0
@@ -186,13 +190,13 @@ public final class XMLRecordReader: RecordReader {
 
     /// A DOCTYPE that the byte scanner could not see (a document it cannot read, such as UTF-16).
     fileprivate func documentType() {
-        guard failure == nil else { return }
+        guard !stopped else { return }
         stop(line: parserLine, XMLRecordReader.entityRefusal)
     }
 
     fileprivate func startElement(localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?,
                                   attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, attributeCount: Int) {
-        guard failure == nil else { return }
+        guard !stopped else { return }
         let elementDepth = depth
         depth += 1
         let name = elementName(localName, prefix: prefix, namespace: namespace)
@@ -224,12 +228,12 @@ public final class XMLRecordReader: RecordReader {
             invoiceAndPatientFields = fields
             invoiceDepth = elementDepth
         case "patient":
-            var fields = XMLValueSlots()
+            // Read over a copy of the invoice's values, which its own replace: a later <patient> in
+            // the same invoice replaces the earlier one, not adds to it.
+            var fields = invoiceFields ?? XMLValueSlots()
             readAttributes(attributeList, of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
-            if let invoiceFields {
-                // A later <patient> in the same invoice replaces the earlier one, not adds to it.
-                invoiceAndPatientFields = invoiceFields
-                invoiceAndPatientFields.overlay(fields)
+            if invoiceFields != nil {
+                invoiceAndPatientFields = fields
             } else {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
@@ -265,15 +269,15 @@ public final class XMLRecordReader: RecordReader {
     }
 
     fileprivate func endElement() {
-        guard failure == nil else { return }
+        guard !stopped else { return }
         depth -= 1
         if depth == invoiceDepth { leaveInvoice() }
     }
 
+    /// `invoiceAndPatientFields` is left as it is: set at each invoice's start, it is read only within one.
     private func leaveInvoice() {
         invoiceFields = nil
         invoiceDepth = -1
-        invoiceAndPatientFields = XMLValueSlots()
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a
@@ -462,22 +466,6 @@ struct XMLValueSlots {
         texts[ordinal] = text
         spans[2 &* ordinal] = -1
         spans[2 &* ordinal &+ 1] = -1
-    }
-
-    /// Each value `other` holds replaces this one's, given or empty: a given empty value counts.
-    mutating func overlay(_ other: XMLValueSlots) {
-        for ordinal in 0..<Column.count {
-            let start = other.spans[2 &* ordinal]
-            if start == RawRecord.givenEmpty {
-                set(ordinal, to: UnsafeBufferPointer(start: nil, count: 0))
-            } else if start >= 0 {
-                other.bytes.withUnsafeBufferPointer {
-                    set(ordinal, to: UnsafeBufferPointer(rebasing: $0[start..<other.spans[2 &* ordinal &+ 1]]))
-                }
-            } else if !other.texts.isEmpty, let text = other.texts[ordinal] {
-                setText(ordinal, text)
-            }
-        }
     }
 }
 
