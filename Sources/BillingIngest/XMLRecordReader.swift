@@ -138,15 +138,17 @@ public final class XMLRecordReader: RecordReader {
         return pending[pendingIndex]
     }
 
-    /// Hands libxml2 the next piece of the file (its callbacks queue what it yields, possibly
-    /// nothing), or tells it the input ended. Notes the failure once the rest is unreadable.
+    /// Hands libxml2 the next pieces of the file until one yields something (its callbacks queue
+    /// it), the parse fails, or the input ends. Notes the failure once the rest is unreadable.
     private func feed() {
         guard let parser else { return }
         let queuedBefore = pending.count
         let status: Int32 = diagnostics.silencingLibxml2 {
-            if let piece = source.nextPiece() {
-                return xmlParseChunk(parser, piece.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
-                                     Int32(piece.count), 0)
+            while let piece = source.nextPiece() {
+                let status = xmlParseChunk(parser, piece.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                           Int32(piece.count), 0)
+                // Stopping at the piece that yields: the events queued are then all that piece's.
+                if status != 0 || stopped || pending.count > queuedBefore || parser.pointee.wellFormed == 0 { return status }
             }
             finished = true
             // Up to a refused declaration, or to a read failure, libxml2 sees the file end there.
