@@ -79,7 +79,19 @@ public final class AuditEngine {
     // MARK: Streaming pass
 
     public func audit(_ invoice: Invoice) {
-        var context = InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
+        var context = context(for: invoice)
+        audit(&context)
+    }
+
+    /// What the rules read of an invoice, worked out once per invoice.
+    func context(for invoice: Invoice) -> InvoiceContext {
+        InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
+    }
+
+    /// `audit(_:)` for an invoice whose context is already made (`context(for:)`), which it completes
+    /// with the invoice's CCAM session and categories (in place: a copy retained its arrays).
+    func audit(_ context: inout InvoiceContext) {
+        let invoice = context.invoice
         let session = ccamSession(invoice, context.lineTariffs)
         let rates = associationRates(invoice, context.lineTariffs, session: session)
         context.ccamActs = session.technical.count
@@ -240,7 +252,7 @@ public final class AuditEngine {
     /// Nil for the ranked CCAM lines of an invoice holding a ranked CCAM act without a tariff on its
     /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
     func associationRates(_ invoice: Invoice) -> [Int64?] {
-        let lineTariffs = InvoiceContext(invoice: invoice, isPublicHoliday: false, tariffs: ruleSet.tariffs).lineTariffs
+        let lineTariffs = context(for: invoice).lineTariffs
         return associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs))
     }
 

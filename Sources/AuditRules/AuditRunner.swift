@@ -69,9 +69,11 @@ public struct AuditRunner {
         func take(_ invoice: Invoice) {
             // Through inout parameters: the outcome and the code tallies, captured by this closure,
             // were checked for exclusive access at run time on every one of a line's dozen uses.
-            Self.tally(invoice, into: &outcome, codes: &codeTally, tariffs: ruleSet.tariffs, zone: zone)
+            // The context the rules read holds each line's tariff entry, which the totals read too.
+            var context = engine.context(for: invoice)
+            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &outcome, codes: &codeTally, zone: zone)
             invoiceSink?(invoice)
-            engine.audit(invoice)
+            engine.audit(&context)
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         var recordStage = RecordStage(validator: validator, period: period)
@@ -154,8 +156,9 @@ public struct AuditRunner {
     }
 
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
-    static func tally(_ invoice: Invoice, into outcome: inout AuditOutcome, codes: inout CodeTally,
-                      tariffs: TariffSchedule, zone: String) {
+    /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
+    static func tally(_ invoice: Invoice, lineTariffs: [TariffSchedule.Box?], into outcome: inout AuditOutcome,
+                      codes: inout CodeTally, zone: String) {
         outcome.invoices += 1
         if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
         outcome.acts += invoice.lines.count
@@ -177,8 +180,7 @@ public struct AuditRunner {
             if outcome.firstActDate.map({ actDate < $0 }) ?? true { outcome.firstActDate = actDate }
             if outcome.lastActDate.map({ actDate > $0 }) ?? true { outcome.lastActDate = actDate }
             let code = lines[index].code.text
-            switch tariffs.pricing(key: CodeKey.of(code), code: code, on: actDate, zone: zone,
-                                   specialty: lines[index].specialty.code) {
+            switch TariffSchedule.pricing(lineTariffs[index], on: actDate, zone: zone, specialty: lines[index].specialty.code) {
             case .priced: break
             case .unknown where codes.unknownCodes[code] != nil, .unpriced where codes.unpricedCodes[code] != nil: break
             case .unknown where codes.unknownCodes.count < distinctCodesListed: codes.unknownCodes[code] = lines[index].location

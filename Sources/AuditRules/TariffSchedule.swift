@@ -64,14 +64,6 @@ public struct TariffEntry: Sendable {
     public var file: String
     public var line: Int
 
-    /// The value on `day` in `zone` for `specialty`: a specialty's own value first, then the
-    /// zone's, then the metropolitan one; nil when no period prices that day.
-    public func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
-        guard let period = periods.first(where: { $0.covers(day) }) else { return nil }
-        if let specialty, let value = period.specialties[specialty] { return value }
-        return period.zones[zone] ?? period.cents
-    }
-
     /// True when some period gives a value.
     public var isPriced: Bool { periods.contains { $0.cents != nil || !$0.specialties.isEmpty } }
 }
@@ -104,7 +96,10 @@ public struct TariffSchedule: Sendable {
             periods = entry.periods
         }
 
-        /// `TariffEntry.value`, read in place.
+        /// The value on `day` in `zone` for `specialty`: a specialty's own value first, then the
+        /// zone's, then the metropolitan one; nil when no period prices that day. The period's
+        /// fields are read in place (a call on the period copied it) and its lists hashed into only
+        /// when not empty, as for most.
         func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
             for index in periods.indices where periods[index].covers(day) {
                 if let specialty, !periods[index].specialties.isEmpty, let value = periods[index].specialties[specialty] { return value }
@@ -153,12 +148,8 @@ public struct TariffSchedule: Sendable {
         TariffSchedule.pricing(boxes[code], on: day, zone: zone, specialty: specialty)
     }
 
-    /// `pricing(of:on:zone:specialty:)` for a code packed as `key` (`CodeKey.of(code)`).
-    func pricing(key: UInt64, code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        TariffSchedule.pricing(box(key: key, code: code), on: day, zone: zone, specialty: specialty)
-    }
-
-    private static func pricing(_ box: Box?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
+    /// `pricing(of:on:zone:specialty:)` for a code's entry already found (nil: the code is unknown).
+    static func pricing(_ box: Box?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
         guard let box else { return .unknown }
         return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
     }
