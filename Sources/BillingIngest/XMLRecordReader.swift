@@ -318,7 +318,7 @@ public final class XMLRecordReader: RecordReader {
     private func elementName(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?) -> String {
         guard let localName else { return "" }
         if let prefix, namespace == nil {
-            return "\(XMLRecordReader.string(prefix) ?? ""):\(XMLRecordReader.string(localName) ?? "")"
+            return XMLRecordReader.qualifiedName(localName, prefix: prefix)
         }
         let raw = UnsafeRawPointer(localName)
         for known in elementNames where known.pointer == raw { return known.name }
@@ -337,8 +337,7 @@ public final class XMLRecordReader: RecordReader {
         for known in resolvedAttributes where known.localName == raw && known.prefix == rawPrefix && known.element == kind {
             return (known.name, known.column)
         }
-        let local = XMLRecordReader.string(localName) ?? ""
-        let name = prefix.map { "\(XMLRecordReader.string($0) ?? ""):\(local)" } ?? local
+        let name = XMLRecordReader.qualifiedName(localName, prefix: prefix)
         let column = mapping.isEmpty ? nil : profile.column(forHeader: name) ?? mapping[name]
         if resolvedAttributes.count < XMLRecordReader.maxResolvedAttributes {
             resolvedAttributes.append(ResolvedAttribute(element: kind, localName: raw, prefix: rawPrefix, name: name, column: column))
@@ -408,6 +407,12 @@ public final class XMLRecordReader: RecordReader {
     /// `<name>` when the name may be shown (it comes from the file), else a description of it.
     static func shown(element name: String) -> String {
         QuotedValue.isSafe(name) ? "<\(name)>" : "(élément : \(QuotedValue.describe(name)))"
+    }
+
+    /// A name as the file wrote it: `prefix:local`, or `local` without a prefix.
+    private static func qualifiedName(_ localName: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?) -> String {
+        let local = string(localName) ?? ""
+        return prefix.map { "\(string($0) ?? ""):\(local)" } ?? local
     }
 
     /// libxml2 hands out UTF-8; decoding a buffer takes the standard library's fast path, which

@@ -33,10 +33,7 @@ public enum ASCIIText {
     /// whitespace, ASCII or Unicode, can be trimmed from it. The two ends are read from the
     /// contiguous bytes: through the UTF-8 view's indices they cost 150 instructions a value.
     @inlinable public static func hasPrintableEnds(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard let first = bytes.first, let last = bytes.last else { return false }
-            return first > 0x20 && first < 0x7F && last > 0x20 && last < 0x7F
-        } ?? false
+        text.utf8.withContiguousStorageIfAvailable(hasPrintableEnds) ?? false
     }
 
     /// `hasPrintableEnds` for bytes, as a reader holds a value before it makes a String of it.
