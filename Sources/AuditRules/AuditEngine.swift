@@ -96,7 +96,6 @@ public final class AuditEngine {
         let rates = associationRates(invoice, context.lineTariffs, session: session)
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
-        context.categories = InvoiceContext.distinct(context.lineTariffs.compactMap { $0?.category })
         // Only the rules the invoice's codes let through, in rule set order (findings keep the order
         // they always had): most rules ask for a code most invoices do not bill.
         for word in 0..<gates.wordCount {
@@ -178,14 +177,11 @@ public final class AuditEngine {
 
     /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
     /// (`entry`: the line's, from `InvoiceContext.lineTariffs`) or its rate cannot be worked out.
-    func scheduledAmount(_ line: ActLine, entry: TariffSchedule.Box?, rate: Int64?) -> Cents? {
-        guard let rate, let unit = entry?.value(on: line.actDate, zone: zone, specialty: line.specialty.code) else { return nil }
-        let perUnit: Cents
-        switch line.code {
-        case .ngap: perUnit = line.coefficient.apply(to: unit)
-        case .ccam: perUnit = unit
-        }
-        return Rounding.percent(rate, of: perUnit * Int64(line.quantity))
+    /// The line is read in place, by index: a copy of it retained and released a dozen references.
+    func scheduledAmount(_ lines: [ActLine], _ index: Int, entry: TariffSchedule.Box?, rate: Int64?) -> Cents? {
+        guard let rate, let unit = entry?.value(on: lines[index].actDate, zone: zone, specialty: lines[index].specialty.code) else { return nil }
+        let perUnit = lines[index].code.isCCAM ? unit : lines[index].coefficient.apply(to: unit)
+        return Rounding.percent(rate, of: perUnit * Int64(lines[index].quantity))
     }
 
     /// How the CCAM acts of an invoice sit beside its consultation (CCAM general provisions,
@@ -202,6 +198,8 @@ public final class AuditEngine {
     /// `lineTariffs`: each line's entry (`InvoiceContext.lineTariffs`).
     func ccamSession(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?]) -> CCAMSession {
         var session = CCAMSession()
+        // Most invoices bill no CCAM act: nothing to rank or cumulate.
+        guard invoice.lines.contains(where: { $0.code.isCCAM }) else { return session }
         var consultations: [String] = []
         for index in invoice.lines.indices {
             if let category = lineTariffs[index]?.category, category == "consultation" || category == "visit" {
@@ -258,6 +256,23 @@ public final class AuditEngine {
 
     func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession) -> [Int64?] {
         var rates = [Int64?](repeating: 100, count: invoice.lines.count)
+        if !session.technical.isEmpty { rankTechnicalActs(invoice, lineTariffs, session: session, into: &rates) }
+        // The nurse acts, found in one pass: the principal is the highest coefficient, the first of equals.
+        var nurseActs = 0
+        var principal = 0
+        for index in invoice.lines.indices where lineTariffs[index]?.category == "nurse-act" {
+            if nurseActs == 0 || invoice.lines[index].coefficient > invoice.lines[principal].coefficient { principal = index }
+            nurseActs += 1
+        }
+        if nurseActs > 1 {
+            for index in invoice.lines.indices where index != principal && lineTariffs[index]?.category == "nurse-act" { rates[index] = 50 }
+        }
+        return rates
+    }
+
+    /// The rates of the CCAM technical acts (`associationRates`).
+    private func rankTechnicalActs(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession,
+                                   into rates: inout [Int64?]) {
         var ranked: [(index: Int, price: Cents)] = []
         var unranked: [Int] = []
         for index in session.technical {
@@ -279,15 +294,6 @@ public final class AuditEngine {
         for (rank, item) in ranked.enumerated() {
             rates[item.index] = rank == 0 ? 100 : rank == 1 ? 50 : 0
         }
-        let nurseActs = invoice.lines.indices.filter { lineTariffs[$0]?.category == "nurse-act" }
-        if nurseActs.count > 1 {
-            let principal = nurseActs.max { lhs, rhs in
-                let (a, b) = (invoice.lines[lhs].coefficient, invoice.lines[rhs].coefficient)
-                return a != b ? a < b : lhs > rhs
-            }!
-            for index in nurseActs where index != principal { rates[index] = 50 }
-        }
-        return rates
     }
 
     // MARK: Checks
@@ -296,12 +302,13 @@ public final class AuditEngine {
         guard context.matches(rule.when) else { return }
         // By index, the line read only once it is to be priced: binding every line of every
         // invoice for every rule copied each (a dozen references to retain and release).
-        for index in context.invoice.lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
+        let lines = context.invoice.lines
+        for index in lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
             let entry = context.lineTariffs[index]
             guard let nomenclature = entry?.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
                   let rate = rates[index] else { continue }
-            let line = context.invoice.lines[index]
-            guard let expected = scheduledAmount(line, entry: entry, rate: rate), line.amount < expected else { continue }
+            guard let expected = scheduledAmount(lines, index, entry: entry, rate: rate), lines[index].amount < expected else { continue }
+            let line = lines[index]
             let lost = expected - line.amount
             add(rule, context, line: line, code: line.code.text, expected: line.code.text, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "lost": lost.euros,
@@ -322,9 +329,10 @@ public final class AuditEngine {
 
     private func checkSubstitution(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when), let expect = rule.expect else { return }
-        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
-            let line = context.invoice.lines[index]
-            guard let value = tariff(expect, on: line.actDate, specialty: line.specialty), value > line.amount else { continue }
+        let lines = context.invoice.lines
+        for index in lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            guard let value = tariff(expect, on: lines[index].actDate, specialty: lines[index].specialty), value > lines[index].amount else { continue }
+            let line = lines[index]
             let lost = value - line.amount
             add(rule, context, line: line, code: line.code.text, expected: expect, lost: lost, atRisk: .zero, values: [
                 "billed": line.amount.euros, "expected_amount": value.euros, "lost": lost.euros,
@@ -344,10 +352,11 @@ public final class AuditEngine {
 
     private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
-            let line = context.invoice.lines[index]
-            guard let rate = rates[index], let expected = scheduledAmount(line, entry: context.lineTariffs[index], rate: rate),
-                  line.amount > expected else { continue }
+        let lines = context.invoice.lines
+        for index in lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
+                  lines[index].amount > expected else { continue }
+            let line = lines[index]
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
@@ -357,14 +366,11 @@ public final class AuditEngine {
 
     private func checkRepeatedCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        var seen: [UInt64] = []
-        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
-            // The second line of a code is the finding; the first only marks it seen.
-            let code = context.lineCodes[index]
-            guard seen.contains(code) else {
-                seen.append(code)
-                continue
-            }
+        let lineCodes = context.lineCodes
+        for index in lineCodes.indices where rule.codeKeys.contains(lineCodes[index]) {
+            // Every line of a code after its first is a finding (the earlier lines are searched:
+            // an invoice has a few, and a list of the codes seen was an array made per invoice).
+            guard lineCodes[..<index].contains(lineCodes[index]) else { continue }
             let line = context.invoice.lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
@@ -374,10 +380,11 @@ public final class AuditEngine {
 
     private func checkAssociation(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
         guard context.matches(rule.when) else { return }
-        for index in context.invoice.lines.indices where context.invoice.lines[index].code.isCCAM && context.invoice.lines[index].modifiers.isEmpty {
-            let line = context.invoice.lines[index]
-            guard let rate = rates[index], let expected = scheduledAmount(line, entry: context.lineTariffs[index], rate: rate),
-                  line.amount > expected else { continue }
+        let lines = context.invoice.lines
+        for index in lines.indices where lines[index].code.isCCAM && lines[index].modifiers.isEmpty {
+            guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
+                  lines[index].amount > expected else { continue }
+            let line = lines[index]
             let excess = line.amount - expected
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: excess, values: [
                 "billed": line.amount.euros, "expected_amount": expected.euros, "at_risk": excess.euros,
@@ -388,24 +395,30 @@ public final class AuditEngine {
 
     private func checkDuplicate(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        let invoice = context.invoice
-        let day = Int32(clamping: invoice.date.dayNumber)
+        // What the closure reads, taken out of the context: capturing the context copied it.
+        let lines = context.invoice.lines
+        let lineCodes = context.lineCodes
+        let codeKeys = rule.codeKeys
+        let invoiceID = lines[0].invoiceID
+        let day = Int32(clamping: context.date.dayNumber)
         // The patient's state is changed where it is held; the duplicates found are reported after.
-        var repeats: [(line: ActLine, first: DuplicateState.Act)] = []
-        duplicates.update(invoice.patient.ref, day: day) { state in
+        // A line is compared by its fields in place: an act is made only for a line kept.
+        var repeats: [(index: Int, first: DuplicateState.Act)] = []
+        duplicates.update(lines[0].patient.ref, day: day) { state in
             state.forget(awayFrom: day)
-            for index in invoice.lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
-                let line = invoice.lines[index]
-                let act = DuplicateState.Act(day: day, practitionerID: line.practitionerID, code: line.code.text,
-                                             coefficient: line.coefficient, invoiceID: invoice.id, location: line.location)
-                if let first = state.first(matching: act) {
-                    if first.invoiceID != invoice.id { repeats.append((line, first)) }
+            for index in lines.indices where codeKeys.isEmpty || codeKeys.contains(lineCodes[index]) {
+                if let first = state.first(day: day, practitionerID: lines[index].practitionerID, code: lines[index].code.text,
+                                           coefficient: lines[index].coefficient) {
+                    if first.invoiceID != invoiceID { repeats.append((index, first)) }
                 } else {
-                    state.keep(act)
+                    state.keep(DuplicateState.Act(day: day, practitionerID: lines[index].practitionerID, code: lines[index].code.text,
+                                                  coefficient: lines[index].coefficient, invoiceID: invoiceID,
+                                                  location: lines[index].location))
                 }
             }
         }
-        for (line, first) in repeats {
+        for (index, first) in repeats {
+            let line = lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
                 "first_invoice": first.invoiceID, "first_location": "\(first.location.file) ligne \(first.location.line)",
@@ -762,8 +775,8 @@ struct DuplicateState {
         var invoiceID: String
         var location: SourceLocation
 
-        func isSameAct(as other: Act) -> Bool {
-            day == other.day && code == other.code && coefficient == other.coefficient && practitionerID == other.practitionerID
+        func isSameAct(day: Int32, practitionerID: String, code: String, coefficient: Coefficient) -> Bool {
+            self.day == day && self.code == code && self.coefficient == coefficient && self.practitionerID == practitionerID
         }
     }
 
@@ -777,10 +790,16 @@ struct DuplicateState {
 
     /// Drops the acts of days more than `windowDays` before or after `day`.
     mutating func forget(awayFrom day: Int32) {
+        // Looked for first: most invoices find every act in the window, and removing in place
+        // made the array unique and walked it all the same.
+        guard acts.contains(where: { abs($0.day - day) > DuplicateState.windowDays }) else { return }
         acts.removeAll { abs($0.day - day) > DuplicateState.windowDays }
     }
 
-    func first(matching act: Act) -> Act? { acts.first { $0.isSameAct(as: act) } }
+    /// The act kept that is the same as this one (day, practitioner, code, coefficient).
+    func first(day: Int32, practitionerID: String, code: String, coefficient: Coefficient) -> Act? {
+        acts.first { $0.isSameAct(day: day, practitionerID: practitionerID, code: code, coefficient: coefficient) }
+    }
 
     mutating func keep(_ act: Act) { acts.append(act) }
 }

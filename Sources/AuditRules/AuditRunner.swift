@@ -59,6 +59,7 @@ public struct AuditRunner {
         // are audited, and each code is listed once (contract §1.2), at its first line.
         // Both lists are capped: a hostile file of distinct made-up codes must not grow them with its rows.
         var codeTally = CodeTally()
+        var billedTally = BilledTally()
 
         var collector = IssueCollector(sink: issueSink)
         let (files, issues) = ExportFiles.collect(paths: paths)
@@ -71,7 +72,7 @@ public struct AuditRunner {
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
             var context = engine.context(for: invoice)
-            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &outcome, codes: &codeTally, zone: zone)
+            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &outcome, billed: &billedTally, codes: &codeTally, zone: zone)
             invoiceSink?(invoice)
             engine.audit(&context)
         }
@@ -133,6 +134,7 @@ public struct AuditRunner {
             reader.read(inputs, emit: handle)
         }
         let readable = readableCount
+        billedTally.add(to: &outcome)
         outcome.findings = engine.finish()
         // Said before the per-code warnings, so it is among those a report keeps.
         if codeTally.linesWithUncountedCodes > 0 {
@@ -155,10 +157,59 @@ public struct AuditRunner {
         var linesWithUncountedCodes = 0
     }
 
+    /// What the invoices billed, per practitioner and per month, added to the outcome at the end
+    /// of the run. The practitioner and the month of the last run of lines are kept at hand: an
+    /// export's invoices come in runs of one month, often of one practitioner, and hashing the
+    /// practitioner's number into two tables for every invoice was most of the totals' cost.
+    struct BilledTally {
+        private var slots: [String: Int] = [:]
+        private var practitioners: [(id: String, billed: Cents, specialty: Specialty)] = []
+        private var lastSlot = -1
+        private var months: [YearMonth: Cents] = [:]
+        private var month: YearMonth?
+        private var monthBilled = Cents.zero
+
+        mutating func add(_ billed: Cents, practitionerID: String, specialty: Specialty, month: YearMonth) {
+            if lastSlot < 0 || practitioners[lastSlot].id != practitionerID {
+                if let slot = slots[practitionerID] {
+                    lastSlot = slot
+                } else {
+                    lastSlot = practitioners.count
+                    slots[practitionerID] = lastSlot
+                    practitioners.append((practitionerID, .zero, specialty))
+                }
+            }
+            practitioners[lastSlot].billed += billed
+            // The specialty of the practitioner's last line, as the outcome has always kept it.
+            practitioners[lastSlot].specialty = specialty
+            if month != self.month {
+                flushMonth()
+                self.month = month
+            }
+            monthBilled += billed
+        }
+
+        private mutating func flushMonth() {
+            if let month { months[month, default: .zero] += monthBilled }
+            monthBilled = .zero
+        }
+
+        mutating func add(to outcome: inout AuditOutcome) {
+            flushMonth()
+            month = nil
+            for item in practitioners {
+                outcome.billedByPractitioner[item.id, default: .zero] += item.billed
+                outcome.specialtyByPractitioner[item.id] = item.specialty
+            }
+            for (month, billed) in months { outcome.billedByMonth[month, default: .zero] += billed }
+            self = BilledTally()
+        }
+    }
+
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
     /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
     static func tally(_ invoice: Invoice, lineTariffs: [TariffSchedule.Box?], into outcome: inout AuditOutcome,
-                      codes: inout CodeTally, zone: String) {
+                      billed: inout BilledTally, codes: inout CodeTally, zone: String) {
         outcome.invoices += 1
         if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
         outcome.acts += invoice.lines.count
@@ -172,15 +223,16 @@ public struct AuditRunner {
             summed += lines[index].amount
             if index + 1 == lines.count || lines[index + 1].practitionerID != lines[index].practitionerID
                 || lines[index + 1].actDate.yearMonth != actDate.yearMonth {
-                outcome.billedByPractitioner[lines[index].practitionerID, default: .zero] += summed
-                outcome.billedByMonth[actDate.yearMonth, default: .zero] += summed
-                outcome.specialtyByPractitioner[lines[index].practitionerID] = lines[index].specialty
+                billed.add(summed, practitionerID: lines[index].practitionerID, specialty: lines[index].specialty,
+                           month: actDate.yearMonth)
                 summed = .zero
             }
             if outcome.firstActDate.map({ actDate < $0 }) ?? true { outcome.firstActDate = actDate }
             if outcome.lastActDate.map({ actDate > $0 }) ?? true { outcome.lastActDate = actDate }
+            let pricing = TariffSchedule.pricing(lineTariffs[index], on: actDate, zone: zone, specialty: lines[index].specialty.code)
+            if case .priced = pricing { continue }
             let code = lines[index].code.text
-            switch TariffSchedule.pricing(lineTariffs[index], on: actDate, zone: zone, specialty: lines[index].specialty.code) {
+            switch pricing {
             case .priced: break
             case .unknown where codes.unknownCodes[code] != nil, .unpriced where codes.unpricedCodes[code] != nil: break
             case .unknown where codes.unknownCodes.count < distinctCodesListed: codes.unknownCodes[code] = lines[index].location

@@ -21,24 +21,69 @@ enum CodeKey {
     }
 }
 
-/// A rule's conditions with their code lists packed (`CodeKey`), made once per rule. The other
-/// conditions are read in place from `base`, held by a class: a `Conditions` handed over by value
-/// retained and released each of its lists, for every rule of every invoice.
+/// A rule's conditions made once per rule into what an invoice's context compares directly: code
+/// lists packed (`CodeKey`), specialties packed, and the short closed lists (places, médecin
+/// traitant statuses, covers, weekdays) as bit masks. Held by a class: a `Conditions` handed over
+/// by value retained and released each of its lists, for every rule of every invoice; and the
+/// lists of Strings compared with the invoice's first line, read again for each condition, were
+/// most of the cost of matching.
 final class CompiledConditions {
-    let base: Conditions
     let codesAny: [UInt64]?
     let codesAll: [UInt64]?
     let codesNone: [UInt64]?
     let codesOnly: [UInt64]?
+    let lineCount: IntRange?
+    let maxCoefficientThousandths: Int64?
+    /// Specialty codes packed (`CodeKey`), compared with the invoice's, packed the same way.
+    let specialties: [UInt64]?
+    /// Bit `InvoiceContext.placeBit` of each place listed.
+    let places: UInt8?
+    let age: IntRange?
+    let ageMonths: IntRange?
+    let ageDays: IntRange?
+    let ald: Bool?
+    /// Bit `InvoiceContext.mtStatusBit` of each status listed (`unknown` for an empty one); a
+    /// listed value no invoice can have sets no bit, as it matched no invoice.
+    let mtStatuses: UInt8?
+    /// Bit `InvoiceContext.coverageBit` of each cover listed (`ordinary` for an empty one).
+    let covers: UInt8?
+    let ccamActs: IntRange?
+    let technicalActWithoutCumul: Bool?
+    let categoriesNone: [String]?
+    /// Bit n for ISO weekday n (1 Monday … 7 Sunday).
+    let weekdays: UInt8?
+    let time: TimeBand?
+    let publicHoliday: Bool?
+    let outOfHours: TimeBand?
+    let dateFrom: CalendarDay?
+    let dateUntil: CalendarDay?
     let anyOf: [CompiledConditions]?
     let noneOf: [CompiledConditions]?
 
     init(_ conditions: Conditions) {
-        base = conditions
         codesAny = conditions.codesAny?.map(CodeKey.of)
         codesAll = conditions.codesAll?.map(CodeKey.of)
         codesNone = conditions.codesNone?.map(CodeKey.of)
         codesOnly = conditions.codesOnly?.map(CodeKey.of)
+        lineCount = conditions.lineCount
+        maxCoefficientThousandths = conditions.maxCoefficientThousandths
+        specialties = conditions.specialty?.map(CodeKey.of)
+        places = conditions.place.map { $0.reduce(0) { $0 | InvoiceContext.placeBit($1) } }
+        age = conditions.age
+        ageMonths = conditions.ageMonths
+        ageDays = conditions.ageDays
+        ald = conditions.ald
+        mtStatuses = conditions.mtStatus.map { $0.reduce(0) { $0 | InvoiceContext.mtStatusBit(named: $1) } }
+        covers = conditions.coverage.map { $0.reduce(0) { $0 | InvoiceContext.coverageBit(named: $1) } }
+        ccamActs = conditions.ccamActs
+        technicalActWithoutCumul = conditions.technicalActWithoutCumul
+        categoriesNone = conditions.categoriesNone
+        weekdays = conditions.weekday.map { $0.reduce(0) { (1...7).contains($1) ? $0 | UInt8(1) << UInt8($1) : $0 } }
+        time = conditions.time
+        publicHoliday = conditions.publicHoliday
+        outOfHours = conditions.outOfHours
+        dateFrom = conditions.dateFrom
+        dateUntil = conditions.dateUntil
         anyOf = conditions.anyOf?.map(CompiledConditions.init)
         noneOf = conditions.noneOf?.map(CompiledConditions.init)
     }
@@ -59,23 +104,91 @@ struct InvoiceContext {
     let ageMonths: Int
     let ageDays: Int
     let isPublicHoliday: Bool
-    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, a
-    /// consultation billed with one that has no III-3 A derogation, the codes' categories.
+    /// The invoice's facts the conditions read, taken once from its first line: through `Invoice`'s
+    /// getters each condition copied that line's patient or specialty.
+    let date: CalendarDay
+    let time: TimeOfDay?
+    let weekday: Int
+    let specialtyKey: UInt64
+    let placeBit: UInt8
+    let ald: Bool
+    let mtStatusBit: UInt8
+    let coverageBit: UInt8
+    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, and a
+    /// consultation billed with one that has no III-3 A derogation.
     var ccamActs = 0
     var consultationWithTechnicalActWithoutCumul = false
-    var categories: [String] = []
 
     init(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
         self.invoice = invoice
-        let lineCodes = invoice.lines.map { CodeKey.of($0.code.text) }
+        let lines = invoice.lines
+        var lineCodes: [UInt64] = []
+        lineCodes.reserveCapacity(lines.count)
+        var lineTariffs: [TariffSchedule.Box?] = []
+        lineTariffs.reserveCapacity(lines.count)
+        for index in lines.indices {
+            let code = lines[index].code.text
+            let key = CodeKey.of(code)
+            lineCodes.append(key)
+            lineTariffs.append(tariffs.box(key: key, code: code))
+        }
         self.lineCodes = lineCodes
+        self.lineTariffs = lineTariffs
         codes = InvoiceContext.distinct(lineCodes)
-        lineTariffs = invoice.lines.indices.map { tariffs.box(key: lineCodes[$0], code: invoice.lines[$0].code.text) }
-        let birth = invoice.patient.birthDate
-        ageYears = birth.completedYears(on: invoice.date)
-        ageMonths = birth.completedMonths(on: invoice.date)
-        ageDays = birth.days(until: invoice.date)
+        let first = lines[0]
+        date = first.actDate
+        time = first.actTime
+        weekday = first.actDate.isoWeekday
+        specialtyKey = CodeKey.of(first.specialty.code)
+        placeBit = InvoiceContext.placeBit(first.place)
+        ald = first.patient.ald
+        mtStatusBit = InvoiceContext.mtStatusBit(first.patient.mtStatus)
+        coverageBit = InvoiceContext.coverageBit(first.patient.coverage)
+        let birth = first.patient.birthDate
+        ageYears = birth.completedYears(on: date)
+        ageMonths = birth.completedMonths(on: date)
+        ageDays = birth.days(until: date)
         self.isPublicHoliday = isPublicHoliday
+    }
+
+    static func placeBit(_ place: Place) -> UInt8 {
+        switch place {
+        case .cabinet: return 1
+        case .domicile: return 2
+        case .ehpad: return 4
+        case .tele: return 8
+        }
+    }
+
+    /// The bit of a status as the export gives it; nil (an empty status) is `unknown` in the rules.
+    static func mtStatusBit(_ status: MTStatus?) -> UInt8 {
+        switch status {
+        case .centre: return 1
+        case .elsewhere: return 2
+        case .some(.none): return 4
+        case nil: return 8
+        }
+    }
+
+    /// The bit of a status a rule names, 0 for a name no invoice's status has.
+    static func mtStatusBit(named name: String) -> UInt8 {
+        if name == "unknown" { return mtStatusBit(nil) }
+        return MTStatus(rawValue: name).map { mtStatusBit($0) } ?? 0
+    }
+
+    /// The bit of a cover; nil (ordinary cover) is `ordinary` in the rules.
+    static func coverageBit(_ coverage: Coverage?) -> UInt8 {
+        switch coverage {
+        case .c2s: return 1
+        case .ame: return 2
+        case nil: return 4
+        }
+    }
+
+    /// The bit of a cover a rule names, 0 for a name no invoice's cover has.
+    static func coverageBit(named name: String) -> UInt8 {
+        if name == Conditions.ordinaryCoverage { return coverageBit(nil) }
+        return Coverage(rawValue: name).map { coverageBit($0) } ?? 0
     }
 
     static func distinct<Value: Equatable>(_ values: [Value]) -> [Value] {
@@ -94,42 +207,64 @@ struct InvoiceContext {
         return lineCodes.firstIndex(where: anchorCodes.contains).map { invoice.lines[$0] }
     }
 
+    /// Whether the two lists of packed codes share one: in plain loops, as the lists are short
+    /// (the closures of `contains(where:)` were not always inlined).
+    @inline(__always)
+    static func share(_ left: [UInt64], _ right: [UInt64]) -> Bool {
+        for leftCode in left {
+            for rightCode in right where leftCode == rightCode { return true }
+        }
+        return false
+    }
+
+    /// Whether every code of `subset` is in `codes`.
+    @inline(__always)
+    static func allIn(_ subset: [UInt64], _ codes: [UInt64]) -> Bool {
+        search: for code in subset {
+            for other in codes where other == code { continue search }
+            return false
+        }
+        return true
+    }
+
     func matches(_ when: CompiledConditions) -> Bool {
-        if let any = when.codesAny, !any.contains(where: codes.contains) { return false }
-        if let all = when.codesAll, !all.allSatisfy(codes.contains) { return false }
-        if let none = when.codesNone, none.contains(where: codes.contains) { return false }
-        if let only = when.codesOnly, !codes.allSatisfy(only.contains) { return false }
-        if let count = when.base.lineCount {
+        if let any = when.codesAny, !Self.share(any, codes) { return false }
+        if let all = when.codesAll, !Self.allIn(all, codes) { return false }
+        if let none = when.codesNone, Self.share(none, codes) { return false }
+        if let only = when.codesOnly, !Self.allIn(codes, only) { return false }
+        if let count = when.lineCount {
             let counted = lineCodes.filter { when.codesAny?.contains($0) ?? true }.count
             if !count.contains(counted) { return false }
         }
-        if let limit = when.base.maxCoefficientThousandths {
-            for index in invoice.lines.indices where when.codesAny?.contains(lineCodes[index]) ?? true {
+        if let limit = when.maxCoefficientThousandths {
+            for index in lineCodes.indices where when.codesAny?.contains(lineCodes[index]) ?? true {
                 if invoice.lines[index].coefficient.thousandths > limit { return false }
             }
         }
-        if let specialties = when.base.specialty, !specialties.contains(invoice.specialty.code) { return false }
-        if let places = when.base.place, !places.contains(invoice.place) { return false }
-        if let age = when.base.age, !age.contains(ageYears) { return false }
-        if let months = when.base.ageMonths, !months.contains(ageMonths) { return false }
-        if let days = when.base.ageDays, !days.contains(ageDays) { return false }
-        if let ald = when.base.ald, ald != invoice.patient.ald { return false }
-        if let statuses = when.base.mtStatus, !statuses.contains(invoice.patient.mtStatus?.rawValue ?? "unknown") { return false }
-        if let covers = when.base.coverage, !covers.contains(invoice.patient.coverage?.rawValue ?? Conditions.ordinaryCoverage) { return false }
-        if let count = when.base.ccamActs, !count.contains(ccamActs) { return false }
-        if let flag = when.base.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
-        if let none = when.base.categoriesNone, none.contains(where: categories.contains) { return false }
-        if let weekdays = when.base.weekday, !weekdays.contains(invoice.date.isoWeekday) { return false }
-        if let band = when.base.time {
-            guard let time = invoice.time, band.contains(time) else { return false }
+        if let specialties = when.specialties, !specialties.contains(specialtyKey) { return false }
+        if let places = when.places, places & placeBit == 0 { return false }
+        if let age = when.age, !age.contains(ageYears) { return false }
+        if let months = when.ageMonths, !months.contains(ageMonths) { return false }
+        if let days = when.ageDays, !days.contains(ageDays) { return false }
+        if let ald = when.ald, ald != self.ald { return false }
+        if let statuses = when.mtStatuses, statuses & mtStatusBit == 0 { return false }
+        if let covers = when.covers, covers & coverageBit == 0 { return false }
+        if let count = when.ccamActs, !count.contains(ccamActs) { return false }
+        if let flag = when.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
+        if let none = when.categoriesNone, lineTariffs.contains(where: { entry in entry.map { none.contains($0.category) } ?? false }) {
+            return false
         }
-        if let holiday = when.base.publicHoliday, holiday != isPublicHoliday { return false }
-        if let night = when.base.outOfHours {
-            let atNight = invoice.time.map(night.contains) ?? false
-            guard atNight || invoice.date.isoWeekday == 7 || isPublicHoliday else { return false }
+        if let weekdays = when.weekdays, weekdays & UInt8(1) << UInt8(weekday) == 0 { return false }
+        if let band = when.time {
+            guard let time, band.contains(time) else { return false }
         }
-        if let from = when.base.dateFrom, invoice.date < from { return false }
-        if let until = when.base.dateUntil, invoice.date > until { return false }
+        if let holiday = when.publicHoliday, holiday != isPublicHoliday { return false }
+        if let night = when.outOfHours {
+            let atNight = time.map(night.contains) ?? false
+            guard atNight || weekday == 7 || isPublicHoliday else { return false }
+        }
+        if let from = when.dateFrom, date < from { return false }
+        if let until = when.dateUntil, date > until { return false }
         if let any = when.anyOf, !any.contains(where: matches) { return false }
         if let none = when.noneOf, none.contains(where: matches) { return false }
         return true

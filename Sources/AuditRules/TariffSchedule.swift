@@ -86,24 +86,46 @@ public struct TariffSchedule: Sendable {
         /// A CCAM complementary act or supplement: not ranked with the technical acts.
         let isComplementaryOrSupplement: Bool
         let consultationCumuls: [TariffEntry.ConsultationCumul]
-        let periods: [TariffEntry.Period]
+        /// The periods as `value` reads them: zones and specialties as short lists, searched in
+        /// place. A code has two or three zones and rarely a specialty: comparing a few Strings
+        /// costs less than hashing the zone's name, which a dictionary did for every line priced.
+        private let periods: [PricedPeriod]
+
+        struct PricedPeriod {
+            let from: CalendarDay
+            let until: CalendarDay?
+            let cents: Cents?
+            let zones: [(name: String, cents: Cents)]
+            let specialties: [(code: String, cents: Cents)]
+
+            init(_ period: TariffEntry.Period) {
+                from = period.from
+                until = period.until
+                cents = period.cents
+                // In key order: a dictionary has one value per key, so any order finds the same one.
+                zones = period.zones.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                specialties = period.specialties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            }
+        }
 
         init(_ entry: TariffEntry) {
             category = entry.category
             nomenclature = entry.nomenclature
             isComplementaryOrSupplement = entry.ccamFlags.contains("complementary") || entry.ccamFlags.contains("supplement")
             consultationCumuls = entry.consultationCumuls
-            periods = entry.periods
+            periods = entry.periods.map(PricedPeriod.init)
         }
 
         /// The value on `day` in `zone` for `specialty`: a specialty's own value first, then the
         /// zone's, then the metropolitan one; nil when no period prices that day. The period's
-        /// fields are read in place (a call on the period copied it) and its lists hashed into only
-        /// when not empty, as for most.
+        /// fields are read in place (a call on the period copied it).
         func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
-            for index in periods.indices where periods[index].covers(day) {
-                if let specialty, !periods[index].specialties.isEmpty, let value = periods[index].specialties[specialty] { return value }
-                if !periods[index].zones.isEmpty, let value = periods[index].zones[zone] { return value }
+            for index in periods.indices {
+                guard day >= periods[index].from, periods[index].until.map({ day <= $0 }) ?? true else { continue }
+                if let specialty {
+                    for item in periods[index].specialties where item.code == specialty { return item.cents }
+                }
+                for item in periods[index].zones where item.name == zone { return item.cents }
                 return periods[index].cents
             }
             return nil

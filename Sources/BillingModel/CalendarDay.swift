@@ -133,6 +133,10 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
     public var yearMonth: YearMonth { YearMonth(year: year, month: month) }
 
     public var iso: String {
+        // Written in place for years of four digits (every day an export or a rule can give): a
+        // report writes two or three dates per finding, and interpolating padded parts cost some
+        // thousands of instructions each.
+        if (0...9999).contains(year) { return digits(yearAt: 0, monthAt: 5, dayAt: 8, separator: "-") }
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
@@ -142,9 +146,29 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// `22/12/2024`, as French staff read a date.
     public var french: String {
+        if (0...9999).contains(year) { return digits(yearAt: 6, monthAt: 3, dayAt: 0, separator: "/") }
         let text = iso
         let parts = text.split(separator: "-")
         return "\(parts[2])/\(parts[1])/\(parts[0])"
+    }
+
+    /// Ten bytes: the year's four digits, the month's two and the day's two at these offsets, the
+    /// separator in the two places left.
+    private func digits(yearAt yearOffset: Int, monthAt monthOffset: Int, dayAt dayOffset: Int, separator: Unicode.Scalar) -> String {
+        let (year, month, day) = (self.year, self.month, self.day)
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            for index in 0..<10 { buffer[index] = UInt8(ascii: separator) }
+            var value = year
+            for index in (yearOffset..<yearOffset + 4).reversed() {
+                buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                value /= 10
+            }
+            buffer[monthOffset] = UInt8(truncatingIfNeeded: 48 + month / 10)
+            buffer[monthOffset + 1] = UInt8(truncatingIfNeeded: 48 + month % 10)
+            buffer[dayOffset] = UInt8(truncatingIfNeeded: 48 + day / 10)
+            buffer[dayOffset + 1] = UInt8(truncatingIfNeeded: 48 + day % 10)
+            return 10
+        }
     }
 
     public var description: String { iso }

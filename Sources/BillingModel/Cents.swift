@@ -129,17 +129,45 @@ public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConver
     }
 
     /// `26,50 €`, the way a French reader expects an amount.
+    /// Thousands are grouped by a narrow no-break space (U+202F). Written as bytes in place: a
+    /// finding's message holds two or three amounts, and building them Character by Character
+    /// cost some thousands of instructions each.
     public var euros: String {
-        let sign = value < 0 ? "-" : ""
+        let negative = value < 0
         let magnitude = value.magnitude
-        let whole = String(magnitude / 100)
-        var grouped = ""
-        for (index, character) in whole.enumerated() {
-            if index > 0 && (whole.count - index) % 3 == 0 { grouped.append("\u{202F}") }
-            grouped.append(character)
-        }
+        let whole = magnitude / 100
         let fraction = magnitude % 100
-        return "\(sign)\(grouped),\(fraction < 10 ? "0" : "")\(fraction) €"
+        var digitCount = 1
+        var probe = whole
+        while probe >= 10 {
+            probe /= 10
+            digitCount += 1
+        }
+        let groupSpaces = (digitCount - 1) / 3
+        let wholeEnd = (negative ? 1 : 0) + digitCount + groupSpaces * 3
+        // `,` and two digits, then a space and `€` (three bytes).
+        let total = wholeEnd + 3 + 4
+        return String(unsafeUninitializedCapacity: total) { buffer in
+            if negative { buffer[0] = UInt8(ascii: "-") }
+            var cursor = wholeEnd
+            var remaining = whole
+            var written = 0
+            repeat {
+                if written > 0 && written % 3 == 0 {
+                    cursor -= 3
+                    (buffer[cursor], buffer[cursor + 1], buffer[cursor + 2]) = (0xE2, 0x80, 0xAF)
+                }
+                cursor -= 1
+                buffer[cursor] = UInt8(truncatingIfNeeded: 48 + remaining % 10)
+                remaining /= 10
+                written += 1
+            } while remaining > 0
+            buffer[wholeEnd] = UInt8(ascii: ",")
+            buffer[wholeEnd + 1] = UInt8(truncatingIfNeeded: 48 + fraction / 10)
+            buffer[wholeEnd + 2] = UInt8(truncatingIfNeeded: 48 + fraction % 10)
+            (buffer[wholeEnd + 3], buffer[wholeEnd + 4], buffer[wholeEnd + 5], buffer[wholeEnd + 6]) = (0x20, 0xE2, 0x82, 0xAC)
+            return total
+        }
     }
 
     /// `26.50`, for machine formats that want euros with a dot.

@@ -73,4 +73,49 @@ final class ASCIIFastPathTests: XCTestCase {
             XCTAssertEqual(NIR.check(text), Self.referenceCheck(text), text)
         }
     }
+
+    /// The amount as it was written before the byte path: Characters grouped by a narrow no-break space.
+    static func referenceEuros(_ cents: Cents) -> String {
+        let sign = cents.value < 0 ? "-" : ""
+        let magnitude = cents.value.magnitude
+        let whole = String(magnitude / 100)
+        var grouped = ""
+        for (index, character) in whole.enumerated() {
+            if index > 0 && (whole.count - index) % 3 == 0 { grouped.append("\u{202F}") }
+            grouped.append(character)
+        }
+        let fraction = magnitude % 100
+        return "\(sign)\(grouped),\(fraction < 10 ? "0" : "")\(fraction) €"
+    }
+
+    func testEurosWrittenAsBytesReadAsBefore() {
+        XCTAssertEqual(Cents(2650).euros, "26,50 €")
+        XCTAssertEqual(Cents(123_456_789).euros, "1\u{202F}234\u{202F}567,89 €")
+        XCTAssertEqual(Cents(-5).euros, "-0,05 €")
+        var values: [Int64] = [0, 1, 9, 10, 99, 100, 101, 999, 1_000, 99_999, 100_000, 100_001, 999_999, 1_000_000,
+                               123_456_789, 100_000_000_000, .max, .min, .min + 1]
+        for exponent in 0...18 {
+            let power = (0..<exponent).reduce(Int64(1)) { product, _ in product * 10 }
+            values += [power - 1, power, power + 7, -power, -(power - 1)]
+        }
+        for value in values {
+            XCTAssertEqual(Cents(value).euros, Self.referenceEuros(Cents(value)), String(value))
+        }
+    }
+
+    func testDaysWrittenAsBytesReadAsBefore() {
+        let days: [(CalendarDay, String, String)] = [
+            (CalendarDay(year: 2024, month: 12, day: 22)!, "2024-12-22", "22/12/2024"),
+            (CalendarDay(year: 1, month: 1, day: 1)!, "0001-01-01", "01/01/0001"),
+            (CalendarDay(year: 999, month: 2, day: 9)!, "0999-02-09", "09/02/0999"),
+            (CalendarDay(year: 9999, month: 12, day: 31)!, "9999-12-31", "31/12/9999"),
+            (CalendarDay(year: 2026, month: 1, day: 10)!, "2026-01-10", "10/01/2026"),
+        ]
+        for (day, iso, french) in days {
+            XCTAssertEqual(day.iso, iso)
+            XCTAssertEqual(day.french, french)
+            XCTAssertEqual(CalendarDay(parsing: iso), day)
+            XCTAssertEqual(CalendarDay(parsing: french), day)
+        }
+    }
 }
