@@ -300,6 +300,8 @@ struct RecordStage {
     let validator: RecordValidator
     let period: ActPeriod?
     private var assembler = InvoiceAssembler()
+    /// A stage runs on one thread: its memo is that thread's.
+    private let memo = ValidationMemo()
 
     init(validator: RecordValidator, period: ActPeriod?) {
         self.validator = validator
@@ -308,7 +310,7 @@ struct RecordStage {
 
     /// `naming` names a rejected row's columns as its file does.
     mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
-        switch validator.validate(record) {
+        switch validator.validate(record, memo: memo) {
         case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
         case .success(let line):
             if let period, !period.contains(line.actDate) {

@@ -24,7 +24,12 @@ public struct Pseudonymizer: Sendable {
     /// (`NIR.check` gives `.badKey`). Worked out once per distinct identifier: a patient has many
     /// rows, and the NIR check and the HMAC were most of the time spent per row.
     public func checkedRef(for patientID: String) -> PatientRef? {
-        if let known = cache.lookup(patientID) { return known.map(PatientRef.init(bits:)) }
+        checkedBits(for: patientID).map(PatientRef.init(bits:))
+    }
+
+    /// The bits of `checkedRef(for:)`.
+    func checkedBits(for patientID: String) -> UInt64? {
+        if let known = cache.lookup(patientID) { return known }
         let normalized = Pseudonymizer.normalized(patientID)
         let bits: UInt64?
         switch normalized.verdict {
@@ -32,7 +37,7 @@ public struct Pseudonymizer: Sendable {
         case .badKey: bits = nil
         }
         cache.store(patientID, bits)
-        return bits.map(PatientRef.init(bits:))
+        return bits
     }
 
     /// The environment variable that overrides the key file (CI, tests, several machines sharing one key).

@@ -13,7 +13,9 @@ public struct RecordValidator: Sendable {
         self.profile = profile
     }
 
-    public func validate(_ record: RawRecord) -> Result<ActLine, RejectedRow> {
+    /// `memo`: what this thread's validation learnt of the values it read last (`ValidationMemo`);
+    /// the result is the same with or without it.
+    public func validate(_ record: RawRecord, memo: ValidationMemo? = nil) -> Result<ActLine, RejectedRow> {
         var issues: [InputIssue] = []
         let file = record.location.file
         let line = record.location.line
@@ -74,7 +76,7 @@ public struct RecordValidator: Sendable {
         }
 
         var place = Place.cabinet
-        if let known = parsed(.place, { bytes in Place.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }) {
+        if let known = parsed(.place, { RecordValidator.placeWords.index(of: $0).map { Place.allCases[$0] } }) {
             place = known
         } else if let text = value(.place) {
             if let parsed = Place(rawValue: text.lowercased()) {
@@ -85,7 +87,9 @@ public struct RecordValidator: Sendable {
         }
 
         var practitionerID: String?
-        if let text = required(.practitionerID, "le numéro RPPS du praticien") {
+        if let memo, let known = parsed(.practitionerID, memo.rpps) {
+            practitionerID = known
+        } else if let text = required(.practitionerID, "le numéro RPPS du praticien") {
             if RPPS.isValid(text) {
                 practitionerID = text
             } else {
@@ -94,18 +98,27 @@ public struct RecordValidator: Sendable {
         }
 
         var specialty: Specialty?
-        if let text = required(.practitionerSpecialty, "la spécialité du praticien") {
+        if let memo, let known = parsed(.practitionerSpecialty, memo.specialty) {
+            specialty = known
+        } else if let text = required(.practitionerSpecialty, "la spécialité du praticien") {
             specialty = Specialty(text)
             if specialty == nil { fail(.practitionerSpecialty, "spécialité invalide\(quoted(text)) : code CNAM à 1 ou 2 chiffres attendu (01 médecine générale, 24 infirmier…)") }
         }
 
         var patientRef: PatientRef?
-        if let text = required(.patientID, "l'identifiant du patient") {
+        // Nil when the memo does not hold the identifier; `.some(nil)` for a NIR with a bad key.
+        let memorized: PatientRef?? = memo.flatMap { memo in parsed(.patientID) { memo.patient($0, pseudonymizer) } }
+        var patientGiven = false
+        if let memorized {
+            patientGiven = true
+            patientRef = memorized
+        } else if let text = required(.patientID, "l'identifiant du patient") {
+            patientGiven = true
             patientRef = pseudonymizer.checkedRef(for: text)
-            if patientRef == nil {
-                // The NIR itself never goes into a message: staff find the row by file and line.
-                fail(.patientID, "clé du NIR incorrecte : les deux derniers chiffres ne correspondent pas au numéro (erreur de saisie probable)")
-            }
+        }
+        if patientGiven && patientRef == nil {
+            // The NIR itself never goes into a message: staff find the row by file and line.
+            fail(.patientID, "clé du NIR incorrecte : les deux derniers chiffres ne correspondent pas au numéro (erreur de saisie probable)")
         }
 
         let birthDate = day(.patientBirthDate, "la date de naissance du patient", in: InputLimits.firstBirthDate...InputLimits.lastActDate)
@@ -113,10 +126,8 @@ public struct RecordValidator: Sendable {
             fail(.patientBirthDate, "date de naissance postérieure à la date de l'acte")
         }
 
-        var sex = parsed(.patientSex) { bytes -> Sex? in
-            if RecordValidator.maleValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return .male }
-            if RecordValidator.femaleValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return .female }
-            return nil
+        var sex = parsed(.patientSex) { bytes in
+            RecordValidator.sexWords.index(of: bytes).map { $0 < RecordValidator.maleValues.count ? Sex.male : .female }
         }
         if sex == nil, let text = value(.patientSex) {
             switch text.uppercased() {
@@ -127,10 +138,8 @@ public struct RecordValidator: Sendable {
         }
 
         var ald = false
-        let aldBytes = parsed(.patientALD) { bytes -> Bool? in
-            if RecordValidator.aldTrueValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return true }
-            if RecordValidator.aldFalseValues.contains(where: { ASCIIText.equalsIgnoringCase(bytes, $0) }) { return false }
-            return nil
+        let aldBytes = parsed(.patientALD) { bytes in
+            RecordValidator.aldWords.index(of: bytes).map { $0 < RecordValidator.aldTrueValues.count }
         }
         if let aldBytes {
             ald = aldBytes
@@ -142,20 +151,22 @@ public struct RecordValidator: Sendable {
             }
         }
 
-        var coverage = parsed(.patientCoverage) { bytes in Coverage.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }
+        var coverage = parsed(.patientCoverage, { RecordValidator.coverageWords.index(of: $0).map { Coverage.allCases[$0] } })
         if coverage == nil, let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
             coverage = Coverage(rawValue: text.trimmingCharactersInWhitespace().lowercased())
             if coverage == nil { fail(.patientCoverage, "couverture inconnue\(quoted(text)) : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
         }
 
-        var mtStatus = parsed(.mtStatus) { bytes in MTStatus.allCases.first { ASCIIText.equalsIgnoringCase(bytes, $0.rawValue) } }
+        var mtStatus = parsed(.mtStatus, { RecordValidator.mtStatusWords.index(of: $0).map { MTStatus.allCases[$0] } })
         if mtStatus == nil, let text = value(.mtStatus) {
             mtStatus = MTStatus(rawValue: text.lowercased())
             if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu\(quoted(text)) : attendu centre, elsewhere ou none") }
         }
 
         var mtPractitionerID: String?
-        if let text = value(.mtPractitionerID) {
+        if let memo, let known = parsed(.mtPractitionerID, memo.rpps) {
+            mtPractitionerID = known
+        } else if let text = value(.mtPractitionerID) {
             if RPPS.isValid(text) {
                 mtPractitionerID = text
             } else {
@@ -164,7 +175,9 @@ public struct RecordValidator: Sendable {
         }
 
         var code: ActCode?
-        if let text = required(.code, "le code de l'acte") {
+        if let memo, let known = parsed(.code, memo.code) {
+            code = known
+        } else if let text = required(.code, "le code de l'acte") {
             code = ActCode(wellFormed: text)
             if code == nil {
                 fail(.code, "code mal formé\(quoted(text)) : attendu un code CCAM (4 lettres et 3 chiffres, ex. DEQP003) ou une lettre-clé NGAP (une lettre suivie d'au plus 5 lettres ou chiffres, ex. G, TCG, GL1)")
@@ -197,8 +210,9 @@ public struct RecordValidator: Sendable {
             }
         }
 
-        let modifiers = (value(.modifiers) ?? "").uppercased().filter { !$0.isWhitespace && $0 != "," && $0 != "+" }
-        if !modifiers.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        // Most lines have none: no String is made or walked for them.
+        let modifiers = value(.modifiers).map { $0.uppercased().filter { !$0.isWhitespace && $0 != "," && $0 != "+" } } ?? ""
+        if !modifiers.isEmpty && !modifiers.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
             fail(.modifiers, "modificateurs invalides\(quoted(modifiers)) : lettres CCAM attendues (ex. AF)")
         }
 
@@ -235,6 +249,13 @@ public struct RecordValidator: Sendable {
     static let femaleValues = ["F", "2"]
     static let aldTrueValues = ["1", "true", "oui", "o", "vrai", "yes", "y"]
     static let aldFalseValues = ["0", "false", "non", "n", "faux", "no"]
+
+    /// The same words, for values read as bytes: a word's place in the list says what it stands for.
+    static let sexWords = ASCIIWords(maleValues + femaleValues)
+    static let aldWords = ASCIIWords(aldTrueValues + aldFalseValues)
+    static let placeWords = ASCIIWords(Place.allCases.map(\.rawValue))
+    static let coverageWords = ASCIIWords(Coverage.allCases.map(\.rawValue))
+    static let mtStatusWords = ASCIIWords(MTStatus.allCases.map(\.rawValue))
 
     /// An RPPS has 11 digits, so it is described, never shown; `shown` is what may be shown of a wrong one.
     private func rppsProblem(_ text: String, shown: String) -> String {

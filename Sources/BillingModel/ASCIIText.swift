@@ -74,3 +74,83 @@ public enum ASCIIText {
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 }
+
+/// At most sixteen bytes held as two integers and a count, for tables looked up by a value's bytes
+/// without making a String of it. Two keys are equal exactly when their bytes are.
+public struct ShortBytesKey: Hashable, Sendable {
+    public let low: UInt64
+    public let high: UInt64
+    public let count: Int
+
+    public static let maxCount = 16
+
+    /// Nil for more than sixteen bytes or none. `lowercased`: ASCII letters as lower case, as
+    /// `ASCIIText.equalsIgnoringCase` compares them.
+    @inlinable public init?(_ bytes: UnsafeBufferPointer<UInt8>, lowercased: Bool = false) {
+        let count = bytes.count
+        guard count > 0, count <= ShortBytesKey.maxCount else { return nil }
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for index in 0..<count {
+            var byte = bytes[index]
+            if lowercased && (0x41...0x5A).contains(byte) { byte |= 0x20 }
+            if index < 8 {
+                low |= UInt64(byte) << UInt64(8 * index)
+            } else {
+                high |= UInt64(byte) << UInt64(8 * (index - 8))
+            }
+        }
+        self.low = low
+        self.high = high
+        self.count = count
+    }
+
+    /// The key of ASCII text (a word of a list), nil when it is not ASCII or too long.
+    public init?(ascii text: String, lowercased: Bool = false) {
+        let bytes = Array(text.utf8)
+        guard ASCIIText.isASCII(bytes) else { return nil }
+        guard let key = bytes.withUnsafeBufferPointer({ ShortBytesKey($0, lowercased: lowercased) }) else { return nil }
+        self = key
+    }
+
+    /// A slot among 2^bits, spread by the bytes.
+    @inlinable public func slot(bits: Int) -> Int {
+        let mixed = (low &* 0x9E37_79B9_7F4A_7C15) ^ (high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(count)
+        return Int(truncatingIfNeeded: (mixed &* 0x94D0_49BB_1331_11EB) >> UInt64(64 - bits))
+    }
+}
+
+/// Words compared without regard to the case of ASCII letters (`ASCIIText.equalsIgnoringCase`):
+/// the bytes of a value are packed once and compared with each word as two integers, where
+/// comparing them with each word's String, byte by byte, cost some five hundred instructions a
+/// row over the columns read so. Not generic, so that no call goes through a type's witnesses.
+public struct ASCIIWords: Sendable {
+    /// The words that are short ASCII, packed lower case, with their place in the list.
+    private let keys: [(key: ShortBytesKey, index: Int)]
+    /// Words too long or not ASCII, compared as before.
+    private let others: [(word: String, index: Int)]
+
+    public init(_ words: [String]) {
+        var keys: [(key: ShortBytesKey, index: Int)] = []
+        var others: [(word: String, index: Int)] = []
+        for (index, word) in words.enumerated() {
+            if let key = ShortBytesKey(ascii: word, lowercased: true) {
+                // The first of two words equal but for case is the one a search in order finds.
+                if !keys.contains(where: { $0.key == key }) { keys.append((key, index)) }
+            } else {
+                others.append((word, index))
+            }
+        }
+        self.keys = keys
+        self.others = others
+    }
+
+    /// The place in the list of the first word these ASCII bytes are but for case, or nil.
+    public func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let key = ShortBytesKey(bytes, lowercased: true) {
+            for entry in keys where entry.key == key { return entry.index }
+        }
+        for other in others where ASCIIText.equalsIgnoringCase(bytes, other.word) { return other.index }
+        return nil
+    }
+}

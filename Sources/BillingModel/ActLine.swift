@@ -88,6 +88,7 @@ public struct PatientInfo: Hashable, Sendable {
     /// Nil for ordinary cover.
     public var coverage: Coverage?
 
+    @inlinable
     public init(ref: PatientRef, birthDate: CalendarDay, sex: Sex? = nil, ald: Bool = false,
                 mtStatus: MTStatus? = nil, mtPractitionerID: String? = nil, coverage: Coverage? = nil) {
         self.ref = ref
@@ -118,6 +119,8 @@ public struct ActLine: Hashable, Sendable {
     public var association: String?
     public var amount: Cents
 
+    /// Inlinable: called once per row from the validator, the call retained and copied every value.
+    @inlinable
     public init(location: SourceLocation, invoiceID: String, actDate: CalendarDay, actTime: TimeOfDay? = nil,
                 place: Place = .cabinet, practitionerID: String, specialty: Specialty, patient: PatientInfo,
                 code: ActCode, coefficient: Coefficient = .one, quantity: Int = 1, modifiers: String = "",

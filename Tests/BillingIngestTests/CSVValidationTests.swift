@@ -194,4 +194,58 @@ final class CSVValidationTests: XCTestCase {
         XCTAssertGreaterThan(accepted, rows.count / 3, "both ways accept the good values")
         XCTAssertLessThan(accepted, rows.count, "and both reject the bad ones")
     }
+
+    /// A thread's validation keeps what it learnt of the identifiers and codes it read last
+    /// (`ValidationMemo`), by their bytes. Each row must validate as without it, whether the memo
+    /// holds its values or not, and when values displace each other in a memo of two slots a table.
+    func testAMemoOfValuesValidatesRowsAsWithoutIt() throws {
+        let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;patient_id;patient_birth_date;mt_status;mt_practitioner_id;code;amount"
+        var practitioners = ["10000000000", "1000000000", "100000000000", "1000000000A", " " + practitioner, "10000000001"]
+        var patients = [nir, badKeyNIR, corsicanNIR, "P000123", "p000123", "P 000 123", "ÉLODIE-0001", "P0123456789ABCDEFG", "1850775123457",
+                        "185077512345726", "18507751234572", "2A50775123457", "  P9  "]
+        for index in 0..<40 {
+            practitioners.append(TestData.rpps(String(format: "100%07d", index * 7919)))
+            patients.append("LOC\(index)")
+            patients.append(TestData.nirWithKey(String(format: "1850775%06d", index * 104_729)))
+        }
+        let specialties = ["01", "1", "24", "12", "1a", "123", " 1", "", "٣"]
+        let codes = ["G", "g", "VG", "deqp003", "DEQP003", "TOOLONGCODE", "G-1", "MÉG", "GL1", "1G", "Dèqp003", "ZZZZ999"]
+        var rows: [String] = []
+        var generator = SystemRandomNumberGenerator()
+        for index in 0..<1_500 {
+            let row = [
+                "F\(index)", "2024-10-02", practitioners.randomElement(using: &generator)!, specialties.randomElement(using: &generator)!,
+                patients.randomElement(using: &generator)!, "2001-03-04", "centre", practitioners.randomElement(using: &generator)!,
+                codes.randomElement(using: &generator)!, "30,00",
+            ]
+            rows.append(row.joined(separator: ";"))
+        }
+        let url = try folder.write("memo.csv", utf8: ([header] + rows).joined(separator: "\n") + "\n")
+        let reader = try CSVRecordReader(url: url, displayName: "memo.csv", profile: .standard)
+        let memos = [ValidationMemo(), ValidationMemo(rppsBits: 1, codeBits: 1, specialtyBits: 1, patientBits: 1)]
+        var records: [RawRecord] = []
+        while let event = try reader.next() {
+            guard case .record(let record) = event else { return XCTFail("unexpected \(event)") }
+            records.append(record)
+        }
+        XCTAssertEqual(records.count, rows.count)
+        var accepted = 0
+        // Twice over the rows: the second pass finds in the large memo what the first put there.
+        for record in records + records {
+            let without = TestData.validator.validate(record)
+            if case .success = without { accepted += 1 }
+            for memo in memos {
+                switch (TestData.validator.validate(record, memo: memo), without) {
+                case (.success(let withMemo), .success(let withoutMemo)):
+                    XCTAssertEqual(withMemo, withoutMemo, "ligne \(record.location.line)")
+                case (.failure(let withMemo), .failure(let withoutMemo)):
+                    XCTAssertEqual(withMemo.issues, withoutMemo.issues, "ligne \(record.location.line)")
+                case (let withMemo, let withoutMemo):
+                    XCTFail("ligne \(record.location.line) : \(withMemo) et \(withoutMemo)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(accepted, rows.count / 4, "good rows are accepted")
+        XCTAssertLessThan(accepted, 2 * rows.count, "bad values are rejected")
+    }
 }

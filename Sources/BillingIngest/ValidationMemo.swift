@@ -1,0 +1,76 @@
+import BillingModel
+
+/// What one thread's validation learnt of the values it read last, by their bytes: a row's
+/// practitioner numbers, patient identifier, specialty and code come back row after row, and each
+/// cost a String, a check and, for the patient, a hash and a lock in the shared pseudonym cache.
+/// Only values the validator took as they are go in (a valid RPPS, a well-formed code, a
+/// specialty, a patient's pseudonym or bad NIR key), each the same function of its bytes as
+/// before, so the rows validate exactly as without it. A fixed number of slots, each overwritten
+/// by the next value falling in it: memory does not grow with the rows. One per thread, not locked.
+public final class ValidationMemo {
+    @exclusivity(unchecked) private var rppsSlots: [(key: ShortBytesKey, id: String)?]
+    @exclusivity(unchecked) private var codeSlots: [(key: ShortBytesKey, code: ActCode)?]
+    @exclusivity(unchecked) private var specialtySlots: [(key: ShortBytesKey, specialty: Specialty)?]
+    @exclusivity(unchecked) private var patientSlots: [(key: ShortBytesKey, bits: UInt64?)?]
+
+    private let rppsBits: Int
+    private let codeBits: Int
+    private let specialtyBits: Int
+    private let patientBits: Int
+
+    /// 256 practitioners and codes, 16 specialties, 16 384 patients (a centre's recent ones; some
+    /// 40 bytes a slot).
+    public convenience init() { self.init(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: 14) }
+
+    /// Tables of 2^bits slots (tests make them small, to see values displace each other).
+    init(rppsBits: Int, codeBits: Int, specialtyBits: Int, patientBits: Int) {
+        (self.rppsBits, self.codeBits, self.specialtyBits, self.patientBits) = (rppsBits, codeBits, specialtyBits, patientBits)
+        rppsSlots = Array(repeating: nil, count: 1 << rppsBits)
+        codeSlots = Array(repeating: nil, count: 1 << codeBits)
+        specialtySlots = Array(repeating: nil, count: 1 << specialtyBits)
+        patientSlots = Array(repeating: nil, count: 1 << patientBits)
+    }
+
+    /// The number when these bytes are a valid RPPS; nil otherwise (the validator's own path then
+    /// says what is wrong).
+    func rpps(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count == 11, let key = ShortBytesKey(bytes) else { return nil }
+        let slot = key.slot(bits: rppsBits)
+        if let entry = rppsSlots[slot], entry.key == key { return entry.id }
+        let id = String(decoding: bytes, as: UTF8.self)
+        guard RPPS.isValid(id) else { return nil }
+        rppsSlots[slot] = (key, id)
+        return id
+    }
+
+    /// The code these bytes are when well-formed (`ActCode(wellFormed:)`); nil otherwise.
+    func code(_ bytes: UnsafeBufferPointer<UInt8>) -> ActCode? {
+        guard let key = ShortBytesKey(bytes) else { return nil }
+        let slot = key.slot(bits: codeBits)
+        if let entry = codeSlots[slot], entry.key == key { return entry.code }
+        guard let code = ActCode(wellFormed: String(decoding: bytes, as: UTF8.self)) else { return nil }
+        codeSlots[slot] = (key, code)
+        return code
+    }
+
+    /// The specialty these bytes are (`Specialty.init`); nil when they are none.
+    func specialty(_ bytes: UnsafeBufferPointer<UInt8>) -> Specialty? {
+        guard let key = ShortBytesKey(bytes) else { return nil }
+        let slot = key.slot(bits: specialtyBits)
+        if let entry = specialtySlots[slot], entry.key == key { return entry.specialty }
+        guard let specialty = Specialty(String(decoding: bytes, as: UTF8.self)) else { return nil }
+        specialtySlots[slot] = (key, specialty)
+        return specialty
+    }
+
+    /// `pseudonymizer.checkedRef(for:)` of the identifier these bytes are: `.some(nil)` for a NIR
+    /// whose key does not check; nil when the bytes are too many to be held here.
+    func patient(_ bytes: UnsafeBufferPointer<UInt8>, _ pseudonymizer: Pseudonymizer) -> PatientRef?? {
+        guard let key = ShortBytesKey(bytes) else { return nil }
+        let slot = key.slot(bits: patientBits)
+        if let entry = patientSlots[slot], entry.key == key { return .some(entry.bits.map(PatientRef.init(bits:))) }
+        let bits = pseudonymizer.checkedBits(for: String(decoding: bytes, as: UTF8.self))
+        patientSlots[slot] = (key, bits)
+        return .some(bits.map(PatientRef.init(bits:)))
+    }
+}
