@@ -351,4 +351,28 @@ final class CSVRecordReaderTests: XCTestCase {
         XCTAssertEqual(problems, [])
         XCTAssertEqual(count, rowCount)
     }
+
+    /// The tokenizer finds the end of an unquoted value eight bytes at a time: from every start, in
+    /// buffers of every byte value (0x80 and up, the stop bytes next to each other, none at all), it
+    /// must stop where a byte-by-byte search does.
+    func testValueEndsFoundEightBytesAtATimeAsOneByOne() {
+        var generator = SystemRandomNumberGenerator()
+        for delimiter in [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: "|")] {
+            let stops = CSVTokenizer.StopBytes(delimiter: delimiter)
+            for trial in 0..<400 {
+                let length = Int.random(in: 0...30, using: &generator)
+                let alphabet: [UInt8] = trial % 2 == 0 ? Array(0...255) : [delimiter, 0x0A, 0x0D, 0x41, 0x80, 0xFF, 0x00, 0x09, 0x0B]
+                let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+                bytes.withUnsafeBufferPointer { source in
+                    for start in 0...length {
+                        for end in start...length {
+                            let expected = source[start..<end].firstIndex { $0 == delimiter || $0 == 0x0A || $0 == 0x0D } ?? end
+                            XCTAssertEqual(CSVTokenizer.nextStop(in: source, from: start, to: end, delimiters: stops), expected,
+                                           "\(bytes) de \(start) à \(end)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
