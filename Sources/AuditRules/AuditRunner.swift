@@ -84,6 +84,8 @@ public struct AuditRunner {
             case .invoice(let invoice): take(invoice)
             case .record(let record, let columnNames):
                 recordStage.take(record, naming: { FileAuditReader.named($0, columnNames) }, emit: handle)
+            case .line(let line, let columnNames):
+                recordStage.assemble(line, naming: { FileAuditReader.named($0, columnNames) }, emit: handle)
             case .rejected(let issues):
                 outcome.rejectedLines += 1
                 for issue in issues { collector.add(issue, to: &outcome) }
@@ -107,7 +109,7 @@ public struct AuditRunner {
         var readableCount = 0
         let reader = FileAuditReader(profile: profile, encoding: encoding, suggestedProfiles: suggestedProfiles,
                                      validator: validator, period: period)
-        reader.leavesCostlyFilesValidationToTheAudit = jobs > 1
+        reader.sharesWorkWithTheAudit = jobs > 1
         let inputs = Array(zip(files, names))
         if jobs > 1 {
             FreedMemory.shareOneArena()
@@ -285,6 +287,9 @@ enum FileEvent: Sendable {
     /// A record left to validate on the audit's thread, with the file's column names as they were
     /// when it was read (by `Column.ordinal`), for its messages.
     case record(RawRecord, columnNames: [String?])
+    /// A line validated on the reading thread, left to group into its invoice on the audit's thread
+    /// (with the column names, for a line that does not fit its invoice).
+    case line(ActLine, columnNames: [String?])
     /// A row that was rejected, with every problem found in it (named as the file names its columns).
     case rejected([InputIssue])
     case issue(InputIssue)
@@ -310,17 +315,29 @@ struct RecordStage {
 
     /// `naming` names a rejected row's columns as its file does.
     mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+        if let line = validate(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
+    }
+
+    /// The record's line when it is valid and within the period; otherwise says why not and gives nil.
+    func validate(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) -> ActLine? {
         switch validator.validate(record, memo: memo) {
-        case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
+        case .failure(let rejected):
+            emit(.rejected(rejected.issues.map(naming)))
+            return nil
         case .success(let line):
             if let period, !period.contains(line.actDate) {
                 emit(.outsidePeriod)
-                return
+                return nil
             }
-            switch assembler.add(line) {
-            case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
-            case .success(let closed): if let closed { emit(.invoice(closed)) }
-            }
+            return line
+        }
+    }
+
+    /// Groups a valid line into its invoice, handing over the invoice it closes.
+    mutating func assemble(_ line: ActLine, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+        switch assembler.add(line) {
+        case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
+        case .success(let closed): if let closed { emit(.invoice(closed)) }
         }
     }
 
@@ -338,10 +355,15 @@ final class FileAuditReader: @unchecked Sendable {
     let validator: RecordValidator
     let period: ActPeriod?
     private(set) var linesRead = 0
-    /// When the audit runs on another thread: a file whose reading costs much more than validating
-    /// its records (XML) hands its records over raw, as `.record`, and the audit's thread validates
-    /// them, so that both threads are busy. The outcome is the same: the events keep their order.
-    var leavesCostlyFilesValidationToTheAudit = false
+    /// When the audit runs on another thread, the work of a record is shared so that both threads
+    /// are busy: a file whose reading costs much more than validating its records (XML) hands its
+    /// records over raw, as `.record`, and the audit's thread validates them; another (CSV) hands
+    /// over its valid lines, as `.line`, and the audit's thread groups them into invoices (measured
+    /// with callgrind on a generated batch, the CSV reading thread spent 14 500 instructions a line
+    /// and the audit's 11 700; with the grouping moved over, 13 600 and 13 400; handing over one
+    /// record in five raw as well made it 12 900 and 15 100). The outcome is the same: the events
+    /// keep their order.
+    var sharesWorkWithTheAudit = false
 
     init(profile: MappingProfile, encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile],
          validator: RecordValidator, period: ActPeriod?) {
@@ -369,7 +391,8 @@ final class FileAuditReader: @unchecked Sendable {
                 let opened = try ExportFiles.openReader(url: url, displayName: name, profile: profile, encoding: encoding,
                                                         suggestedProfiles: suggestedProfiles)
                 reader = opened
-                let handsOverRecords = leavesCostlyFilesValidationToTheAudit && opened.isCostlierThanValidation
+                let handsOverRecords = sharesWorkWithTheAudit && opened.isCostlierThanValidation
+                let handsOverLines = sharesWorkWithTheAudit && !handsOverRecords
                 // The file's column names as of the last record handed over, made again only when they change.
                 var columnNames: [String?] = []
                 var columnNamesVersion = -1
@@ -379,12 +402,16 @@ final class FileAuditReader: @unchecked Sendable {
                         gaveRows = true
                         linesRead += 1
                         if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
-                        if handsOverRecords {
+                        if handsOverRecords || handsOverLines {
                             if opened.columnNamesVersion != columnNamesVersion {
                                 columnNames = opened.columnNamesInFile()
                                 columnNamesVersion = opened.columnNamesVersion
                             }
+                        }
+                        if handsOverRecords {
                             emit(.record(record, columnNames: columnNames))
+                        } else if handsOverLines {
+                            if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line, columnNames: columnNames)) }
                         } else {
                             stage.take(record, naming: named, emit: emit)
                         }

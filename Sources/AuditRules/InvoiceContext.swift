@@ -135,16 +135,16 @@ struct InvoiceContext {
         self.lineCodes = lineCodes
         self.lineTariffs = lineTariffs
         codes = InvoiceContext.distinct(lineCodes)
-        let first = lines[0]
-        date = first.actDate
-        time = first.actTime
-        weekday = first.actDate.isoWeekday
-        specialtyKey = CodeKey.of(first.specialty.code)
-        placeBit = InvoiceContext.placeBit(first.place)
-        ald = first.patient.ald
-        mtStatusBit = InvoiceContext.mtStatusBit(first.patient.mtStatus)
-        coverageBit = InvoiceContext.coverageBit(first.patient.coverage)
-        let birth = first.patient.birthDate
+        // Read in place: binding the first line copied it.
+        date = lines[0].actDate
+        time = lines[0].actTime
+        weekday = lines[0].actDate.isoWeekday
+        specialtyKey = CodeKey.of(lines[0].specialty.code)
+        placeBit = InvoiceContext.placeBit(lines[0].place)
+        ald = lines[0].patient.ald
+        mtStatusBit = InvoiceContext.mtStatusBit(lines[0].patient.mtStatus)
+        coverageBit = InvoiceContext.coverageBit(lines[0].patient.coverage)
+        let birth = lines[0].patient.birthDate
         ageYears = birth.completedYears(on: date)
         ageMonths = birth.completedMonths(on: date)
         ageDays = birth.days(until: date)

@@ -11,15 +11,21 @@ public struct InvoiceAssembler {
     /// Adds a line; returns the invoice it closes, if any, or the reason the line does not fit
     /// the invoice it claims to belong to.
     public mutating func add(_ line: ActLine) -> Result<Invoice?, RejectedRow> {
-        if let first = pending.first, first.invoiceID == line.invoiceID {
-            if let problem = mismatch(line, first) {
+        // The invoice's first line is read in place: binding it copied it (a dozen references).
+        if !pending.isEmpty && pending[0].invoiceID == line.invoiceID {
+            if let problem = mismatch(line, pending[0]) {
                 return .failure(RejectedRow(location: line.location, issues: [problem]))
             }
             pending.append(line)
             return .success(nil)
         }
         let closed = flush()
-        pending = [line]
+        // Room for a second line from the start: an invoice often has two, and growing the array
+        // for the second one allocated it again.
+        var lines: [ActLine] = []
+        lines.reserveCapacity(2)
+        lines.append(line)
+        pending = lines
         return .success(closed)
     }
 

@@ -88,4 +88,55 @@ final class ParallelAuditTests: XCTestCase {
         XCTAssertTrue(single[1].hasPrefix("9 attribut « montant » de <act> "), single[1])
         XCTAssertEqual(rejections(jobs: 2), single)
     }
+
+    /// A CSV file's valid lines are grouped into invoices on the audit's thread when it has its own:
+    /// a line that does not fit its invoice, a malformed row and acts outside the period must be
+    /// said in the same order, with the columns named as the file names them, and the invoices
+    /// closed at each file's end.
+    func testCSVLinesGroupedOnTheAuditThreadGiveTheSameOutcome() throws {
+        let ruleSet = try BatchGeneratorTests.ruleSet.get()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotaudit-lines-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let header = "invoice_id;act_date;practitioner_id;practitioner_specialty;num_patient;patient_birth_date;code;montant"
+        let first = [
+            "F1;2025-10-02;10001000008;01;201067500171983;2023-06-04;G;30,00",
+            "F1;2025-10-02;10001000008;01;P000002;2023-06-04;MEG;5,00",
+            "F2;2025-10-03;10001000008;01;P000002;1950-01-01;G;25,00",
+            "F3;2025-09-30;10001000008;01;P000003;1950-01-01;G;30,00",
+            "F4;2025-10-04;10001000008;01;P000003;1950-01-01;G;abc",
+            "F5;2025-10-05;10001000008;01;P000004;2022-01-01;G;30,00",
+            "F5;2025-10-05;10001000008;01;P000004;2022-01-01;MEG;5,00",
+        ]
+        var paths: [String] = []
+        for (index, rows) in [first, Array(first.reversed()), first + first].enumerated() {
+            let file = directory.appendingPathComponent("lot-\(index).csv")
+            try Data(([header] + rows).joined(separator: "\n").utf8).write(to: file)
+            paths.append(file.path)
+        }
+        var profile = MappingProfile(name: "logiciel-y")
+        profile.headers[MappingProfile.normalizeHeader("num_patient")] = .patientID
+        profile.headers[MappingProfile.normalizeHeader("montant")] = .amount
+        func outcome(jobs: Int) -> (issues: [String], invoices: Int, outside: Int, findings: [String]) {
+            var runner = AuditRunner(ruleSet: ruleSet, profile: profile, pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
+            runner.jobs = jobs
+            runner.period = ActPeriod(from: CalendarDay(year: 2025, month: 10, day: 1), to: nil)
+            var said: [String] = []
+            runner.issueSink = { said.append("\($0.file) \($0.line) \($0.columnInFile ?? "-") \($0.message)") }
+            let (outcome, _) = runner.run(paths: paths)
+            return (said, outcome.invoices, outcome.actsOutsidePeriod,
+                    outcome.findings.map { "\($0.location) \($0.rule) \($0.invoiceID)" })
+        }
+        let single = outcome(jobs: 1)
+        XCTAssertEqual(single.invoices, 12, "F1, F2 and F5 each of the four times the rows are read")
+        XCTAssertEqual(single.outside, 4, "F3, once in each copy")
+        XCTAssertTrue(single.issues.contains { $0.hasPrefix("lot-0.csv 3 colonne « num_patient » ") }, "\(single.issues)")
+        XCTAssertTrue(single.issues.contains { $0.hasPrefix("lot-0.csv 6 colonne « montant » ") }, "\(single.issues)")
+        XCTAssertFalse(single.findings.isEmpty)
+        let parallel = outcome(jobs: 2)
+        XCTAssertEqual(parallel.issues, single.issues)
+        XCTAssertEqual(parallel.invoices, single.invoices)
+        XCTAssertEqual(parallel.outside, single.outside)
+        XCTAssertEqual(parallel.findings, single.findings)
+    }
 }
