@@ -79,21 +79,32 @@ public final class AuditEngine {
     // MARK: Streaming pass
 
     public func audit(_ invoice: Invoice) {
-        var context = context(for: invoice)
-        audit(&context)
+        audit(context(for: invoice))
     }
 
-    /// What the rules read of an invoice, worked out once per invoice.
+    /// The engine's one context, refilled for each invoice (`InvoiceContext`).
+    private var reusedContext: InvoiceContext?
+
+    /// What the rules read of an invoice, worked out once per invoice. The same object each time,
+    /// refilled: what it said of the previous invoice is gone.
     func context(for invoice: Invoice) -> InvoiceContext {
-        InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
+        let isPublicHoliday = isPublicHoliday(invoice.date)
+        guard let context = reusedContext else {
+            let context = InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: ruleSet.tariffs)
+            reusedContext = context
+            return context
+        }
+        context.refill(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: ruleSet.tariffs)
+        return context
     }
 
     /// `audit(_:)` for an invoice whose context is already made (`context(for:)`), which it completes
-    /// with the invoice's CCAM session and categories (in place: a copy retained its arrays).
-    func audit(_ context: inout InvoiceContext) {
+    /// with the invoice's CCAM session and association rates.
+    func audit(_ context: InvoiceContext) {
         let invoice = context.invoice
         let session = ccamSession(invoice, context.lineTariffs)
-        let rates = associationRates(invoice, context.lineTariffs, session: session)
+        associationRates(invoice, context.lineTariffs, session: session, into: &context.rates)
+        let rates = context.rates
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         // Only the rules the invoice's codes let through, in rule set order (findings keep the order
@@ -251,11 +262,15 @@ public final class AuditEngine {
     /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
     func associationRates(_ invoice: Invoice) -> [Int64?] {
         let lineTariffs = context(for: invoice).lineTariffs
-        return associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs))
+        var rates: [Int64?] = []
+        associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs), into: &rates)
+        return rates
     }
 
-    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession) -> [Int64?] {
-        var rates = [Int64?](repeating: 100, count: invoice.lines.count)
+    /// `rates` is emptied and given a rate per line (kept from invoice to invoice, it is not allocated for each).
+    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession, into rates: inout [Int64?]) {
+        rates.removeAll(keepingCapacity: true)
+        rates.append(contentsOf: repeatElement(100, count: invoice.lines.count))
         if !session.technical.isEmpty { rankTechnicalActs(invoice, lineTariffs, session: session, into: &rates) }
         // The nurse acts, found in one pass: the principal is the highest coefficient, the first of equals.
         var nurseActs = 0
@@ -267,7 +282,6 @@ public final class AuditEngine {
         if nurseActs > 1 {
             for index in invoice.lines.indices where index != principal && lineTariffs[index]?.category == "nurse-act" { rates[index] = 50 }
         }
-        return rates
     }
 
     /// The rates of the CCAM technical acts (`associationRates`).

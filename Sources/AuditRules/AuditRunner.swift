@@ -71,10 +71,10 @@ public struct AuditRunner {
             // Through inout parameters: the outcome and the code tallies, captured by this closure,
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
-            var context = engine.context(for: invoice)
+            let context = engine.context(for: invoice)
             Self.tally(invoice, lineTariffs: context.lineTariffs, into: &outcome, billed: &billedTally, codes: &codeTally, zone: zone)
             invoiceSink?(invoice)
-            engine.audit(&context)
+            engine.audit(context)
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         var recordStage = RecordStage(validator: validator, period: period)

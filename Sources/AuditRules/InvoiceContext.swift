@@ -89,66 +89,79 @@ final class CompiledConditions {
     }
 }
 
-/// What the conditions ask of an invoice, worked out once per invoice.
-struct InvoiceContext {
-    let invoice: Invoice
+/// What the conditions ask of an invoice, worked out once per invoice. One object, refilled for
+/// each invoice (`AuditEngine.context(for:)`): made anew per invoice, its four arrays were
+/// allocated and freed, and its tariff entries retained and released, for every invoice; handed
+/// by value, it was copied whole where a closure captured it.
+final class InvoiceContext {
+    @exclusivity(unchecked) private(set) var invoice: Invoice
     /// Each line's code, packed (`CodeKey`), in line order.
-    let lineCodes: [UInt64]
+    @exclusivity(unchecked) private(set) var lineCodes: [UInt64] = []
     /// The invoice's distinct codes, packed. An invoice has a few: comparing a few integers costs
     /// less than hashing each one, which a `Set` did for every condition of every rule.
-    let codes: [UInt64]
+    @exclusivity(unchecked) private(set) var codes: [UInt64] = []
     /// Each line's tariff entry (nil for a code no tariff file lists), found once per invoice for
     /// every rule that prices or ranks its lines.
-    let lineTariffs: [TariffSchedule.Box?]
-    let ageYears: Int
-    let ageMonths: Int
-    let ageDays: Int
-    let isPublicHoliday: Bool
+    @exclusivity(unchecked) private(set) var lineTariffs: [TariffSchedule.Box?] = []
+    @exclusivity(unchecked) private(set) var ageYears = 0
+    @exclusivity(unchecked) private(set) var ageMonths = 0
+    @exclusivity(unchecked) private(set) var ageDays = 0
+    @exclusivity(unchecked) private(set) var isPublicHoliday = false
     /// The invoice's facts the conditions read, taken once from its first line: through `Invoice`'s
     /// getters each condition copied that line's patient or specialty.
-    let date: CalendarDay
-    let time: TimeOfDay?
-    let weekday: Int
-    let specialtyKey: UInt64
-    let placeBit: UInt8
-    let ald: Bool
-    let mtStatusBit: UInt8
-    let coverageBit: UInt8
-    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, and a
-    /// consultation billed with one that has no III-3 A derogation.
-    var ccamActs = 0
-    var consultationWithTechnicalActWithoutCumul = false
+    @exclusivity(unchecked) private(set) var date: CalendarDay
+    @exclusivity(unchecked) private(set) var time: TimeOfDay?
+    @exclusivity(unchecked) private(set) var weekday = 1
+    @exclusivity(unchecked) private(set) var specialtyKey: UInt64 = 0
+    @exclusivity(unchecked) private(set) var placeBit: UInt8 = 0
+    @exclusivity(unchecked) private(set) var ald = false
+    @exclusivity(unchecked) private(set) var mtStatusBit: UInt8 = 0
+    @exclusivity(unchecked) private(set) var coverageBit: UInt8 = 0
+    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, a
+    /// consultation billed with one that has no III-3 A derogation, and each line's association
+    /// rate (`AuditEngine.associationRates`).
+    @exclusivity(unchecked) var ccamActs = 0
+    @exclusivity(unchecked) var consultationWithTechnicalActWithoutCumul = false
+    @exclusivity(unchecked) var rates: [Int64?] = []
 
     init(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
         self.invoice = invoice
-        let lines = invoice.lines
-        var lineCodes: [UInt64] = []
-        lineCodes.reserveCapacity(lines.count)
-        var lineTariffs: [TariffSchedule.Box?] = []
-        lineTariffs.reserveCapacity(lines.count)
-        for index in lines.indices {
-            let code = lines[index].code.text
-            let key = CodeKey.of(code)
-            lineCodes.append(key)
-            lineTariffs.append(tariffs.box(key: key, code: code))
+        date = invoice.date
+        refill(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: tariffs)
+    }
+
+    /// Makes this the context of `invoice`, in the arrays of the previous one.
+    func refill(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
+        self.invoice = invoice
+        lineCodes.removeAll(keepingCapacity: true)
+        lineTariffs.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        // The lines through a pointer: through the array, reading the first line's fields copied it.
+        invoice.lines.withUnsafeBufferPointer { lines in
+            for index in lines.indices {
+                let code = lines[index].code.text
+                let key = CodeKey.of(code)
+                lineCodes.append(key)
+                if !codes.contains(key) { codes.append(key) }
+                lineTariffs.append(tariffs.box(key: key, code: code))
+            }
+            date = lines[0].actDate
+            time = lines[0].actTime
+            weekday = lines[0].actDate.isoWeekday
+            specialtyKey = CodeKey.of(lines[0].specialty.code)
+            placeBit = InvoiceContext.placeBit(lines[0].place)
+            ald = lines[0].patient.ald
+            mtStatusBit = InvoiceContext.mtStatusBit(lines[0].patient.mtStatus)
+            coverageBit = InvoiceContext.coverageBit(lines[0].patient.coverage)
+            let birth = lines[0].patient.birthDate
+            ageYears = birth.completedYears(on: date)
+            ageMonths = birth.completedMonths(on: date)
+            ageDays = birth.days(until: date)
         }
-        self.lineCodes = lineCodes
-        self.lineTariffs = lineTariffs
-        codes = InvoiceContext.distinct(lineCodes)
-        // Read in place: binding the first line copied it.
-        date = lines[0].actDate
-        time = lines[0].actTime
-        weekday = lines[0].actDate.isoWeekday
-        specialtyKey = CodeKey.of(lines[0].specialty.code)
-        placeBit = InvoiceContext.placeBit(lines[0].place)
-        ald = lines[0].patient.ald
-        mtStatusBit = InvoiceContext.mtStatusBit(lines[0].patient.mtStatus)
-        coverageBit = InvoiceContext.coverageBit(lines[0].patient.coverage)
-        let birth = lines[0].patient.birthDate
-        ageYears = birth.completedYears(on: date)
-        ageMonths = birth.completedMonths(on: date)
-        ageDays = birth.days(until: date)
         self.isPublicHoliday = isPublicHoliday
+        ccamActs = 0
+        consultationWithTechnicalActWithoutCumul = false
+        rates.removeAll(keepingCapacity: true)
     }
 
     static func placeBit(_ place: Place) -> UInt8 {
@@ -189,13 +202,6 @@ struct InvoiceContext {
     static func coverageBit(named name: String) -> UInt8 {
         if name == Conditions.ordinaryCoverage { return coverageBit(nil) }
         return Coverage(rawValue: name).map { coverageBit($0) } ?? 0
-    }
-
-    static func distinct<Value: Equatable>(_ values: [Value]) -> [Value] {
-        var result: [Value] = []
-        result.reserveCapacity(values.count)
-        for value in values where !result.contains(value) { result.append(value) }
-        return result
     }
 
     /// Whether the invoice bills this code (packed).
@@ -265,8 +271,8 @@ struct InvoiceContext {
         }
         if let from = when.dateFrom, date < from { return false }
         if let until = when.dateUntil, date > until { return false }
-        if let any = when.anyOf, !any.contains(where: matches) { return false }
-        if let none = when.noneOf, none.contains(where: matches) { return false }
+        if let any = when.anyOf, !any.contains(where: { matches($0) }) { return false }
+        if let none = when.noneOf, none.contains(where: { matches($0) }) { return false }
         return true
     }
 }

@@ -88,9 +88,19 @@ public struct ShortBytesKey: Hashable, Sendable {
     /// `ASCIIText.equalsIgnoringCase` compares them.
     @inlinable public init?(_ bytes: UnsafeBufferPointer<UInt8>, lowercased: Bool = false) {
         let count = bytes.count
-        guard count > 0, count <= ShortBytesKey.maxCount else { return nil }
+        guard count > 0, count <= ShortBytesKey.maxCount, let base = bytes.baseAddress else { return nil }
         var low: UInt64 = 0
         var high: UInt64 = 0
+        if !lowercased {
+            // Copied as they are into the two integers' bytes (little-endian: as the loop below
+            // places them), in one copy rather than a shift per byte.
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: base, byteCount: count) }
+            self.low = UInt64(littleEndian: words.0)
+            self.high = UInt64(littleEndian: words.1)
+            self.count = count
+            return
+        }
         for index in 0..<count {
             var byte = bytes[index]
             if lowercased && (0x41...0x5A).contains(byte) { byte |= 0x20 }
@@ -125,6 +135,9 @@ public struct ShortBytesKey: Hashable, Sendable {
 /// comparing them with each word's String, byte by byte, cost some five hundred instructions a
 /// row over the columns read so. Not generic, so that no call goes through a type's witnesses.
 public struct ASCIIWords: Sendable {
+    /// For a value of one byte (`M`, `1`, `o`: most of them), the place of the word it is, by its
+    /// byte; -1 for none. Only for lists of at most 128 words, whose places fit.
+    private let singleBytes: [Int8]
     /// The words that are short ASCII, packed lower case, with their place in the list.
     private let keys: [(key: ShortBytesKey, index: Int)]
     /// Words too long or not ASCII, compared as before.
@@ -141,12 +154,32 @@ public struct ASCIIWords: Sendable {
                 others.append((word, index))
             }
         }
+        var singleBytes: [Int8] = []
+        if words.count <= Int(Int8.max) + 1 {
+            singleBytes = [Int8](repeating: -1, count: 256)
+            // The same search as for longer values, made once per byte.
+            for byte in 0...255 {
+                if let index = [UInt8(byte)].withUnsafeBufferPointer({ Self.search($0, keys, others) }) {
+                    singleBytes[byte] = Int8(index)
+                }
+            }
+        }
+        self.singleBytes = singleBytes
         self.keys = keys
         self.others = others
     }
 
     /// The place in the list of the first word these ASCII bytes are but for case, or nil.
     public func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if bytes.count == 1 && !singleBytes.isEmpty {
+            let index = singleBytes[Int(bytes[0])]
+            return index >= 0 ? Int(index) : nil
+        }
+        return Self.search(bytes, keys, others)
+    }
+
+    private static func search(_ bytes: UnsafeBufferPointer<UInt8>, _ keys: [(key: ShortBytesKey, index: Int)],
+                               _ others: [(word: String, index: Int)]) -> Int? {
         if let key = ShortBytesKey(bytes, lowercased: true) {
             for entry in keys where entry.key == key { return entry.index }
         }

@@ -118,4 +118,39 @@ final class ASCIIFastPathTests: XCTestCase {
             XCTAssertEqual(CalendarDay(parsing: french), day)
         }
     }
+
+    /// Values read as bytes are matched with word lists as packed integers, and one-byte values
+    /// through a table: the word found must be the one a search of the list in order finds with
+    /// `equalsIgnoringCase`, for every byte, every word in any case, and values near them.
+    func testWordListsFindTheWordASearchInOrderFinds() {
+        let lists: [[String]] = [
+            ["1", "true", "oui", "o", "vrai", "yes", "y", "0", "false", "non", "n", "faux", "no"],
+            ["M", "1", "H", "F", "2"],
+            ["cabinet", "domicile", "ehpad", "tele"],
+            ["centre", "elsewhere", "none"],
+            ["a", "A", "b", "sixteen-bytes-ok", "seventeen-bytes-x", "éa", "", "o"],
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for words in lists {
+            let table = ASCIIWords(words)
+            var values: [[UInt8]] = (0...255).map { [UInt8($0)] }
+            for word in words {
+                values.append(Array(word.utf8))
+                values.append(Array(word.uppercased().utf8))
+                values.append(Array(word.utf8) + [0x20])
+                values.append(Array(word.utf8.dropLast()))
+            }
+            for _ in 0..<500 {
+                values.append((0..<Int.random(in: 1...3, using: &generator)).map { _ in
+                    Array("aAoOyYnN019 é".utf8).randomElement(using: &generator)!
+                })
+            }
+            for value in values {
+                value.withUnsafeBufferPointer { bytes in
+                    let expected = words.firstIndex { ASCIIText.equalsIgnoringCase(bytes, $0) }
+                    XCTAssertEqual(table.index(of: bytes), expected, "\(value) dans \(words)")
+                }
+            }
+        }
+    }
 }
