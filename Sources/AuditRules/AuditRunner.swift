@@ -112,7 +112,7 @@ public struct AuditRunner {
         reader.sharesWorkWithTheAudit = jobs > 1
         let inputs = Array(zip(files, names))
         if jobs > 1 {
-            FreedMemory.shareOneArena()
+            FreedMemory.oneArenaPerThread()
             let queue = EventQueue(capacity: Self.queuedBatches)
             let thread = Thread {
                 var batch: [FileEvent] = []
