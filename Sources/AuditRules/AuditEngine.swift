@@ -67,11 +67,16 @@ public final class AuditEngine {
 
     /// Which rules an invoice can concern, by the codes it bills (`RuleGates`).
     private let gates: RuleGates
+    /// The rules by id, for the facts `record` folds: the rule set's own search copied each rule it
+    /// passed (a `Rule` is some twenty fields).
+    private let rulesByID: [String: EngineRule]
 
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
         rules = ruleSet.rules.map(EngineRule.init)
         gates = RuleGates(rules)
+        // The first rule of an id, as `RuleSet.rule(_:)` finds it.
+        rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -490,7 +495,7 @@ public final class AuditEngine {
     /// facts come in (ties between equal dates go by file and line), so that a year settled from
     /// the nightly store equals the same year audited in one run.
     public func record(_ fact: PatientYearFact) {
-        guard let rule = ruleSet.rule(fact.rule) else { return }
+        guard let rule = rulesByID[fact.rule] else { return }
         let key = PatientYear(patient: fact.patient, year: fact.year)
         switch rule.check {
         case .mtDeclaration:

@@ -14,8 +14,9 @@ public final class CSVRecordReader: RecordReader {
     /// Each column's header as the file writes it (`Montant`), for messages.
     private let headerNames: [Column: String]
     /// Events waiting to be handed over (header warnings, the encoding warning before its row).
-    private var queued: [ReadEvent] = []
-    private var queuedIndex = 0
+    // Read by one thread only (see `CSVTokenizer.buffer`).
+    @exclusivity(unchecked) private var queued: [ReadEvent] = []
+    @exclusivity(unchecked) private var queuedIndex = 0
 
     /// The first physical line after the header: every non-blank line from here on ends up in a
     /// record or in a rejected row.

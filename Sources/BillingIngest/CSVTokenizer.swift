@@ -79,21 +79,23 @@ final class CSVTokenizer {
     var fieldsRefusingLineBreaks: Set<Int> = []
 
     private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private(set) var reachedEndOfFile = false
+    // Read by one thread only: no run-time exclusivity check on each access (one per row and per
+    // method, some 300 instructions a row over the reader's objects).
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var position = 0
+    @exclusivity(unchecked) private(set) var reachedEndOfFile = false
     /// The physical line of the next unread byte.
-    private var line = 1
+    @exclusivity(unchecked) private var line = 1
     /// The last byte consumed was a CR: a LF right after it belongs to the same line break.
-    private var previousWasCarriageReturn = false
+    @exclusivity(unchecked) private var previousWasCarriageReturn = false
     /// While a row is read, the buffer keeps its bytes from here on, to read them again from its
     /// second line if its quote turns out to be stray.
-    private var retainedFrom: Int?
-    private var previousRowBytes = 64
+    @exclusivity(unchecked) private var retainedFrom: Int?
+    @exclusivity(unchecked) private var previousRowBytes = 64
     /// The arrays of a row the caller has handed back (`recycle`): the next row is read into them,
     /// so that a row costs no allocation once the first rows have sized them.
-    private var spareBytes: [UInt8] = []
-    private var spareFieldEnds: [Int] = []
+    @exclusivity(unchecked) private var spareBytes: [UInt8] = []
+    @exclusivity(unchecked) private var spareFieldEnds: [Int] = []
 
     init(handle: FileHandle, fileName: String) {
         self.handle = handle
@@ -450,8 +452,8 @@ final class CSVTextSource {
     let firstDataLine: Int
     let delimiter: UInt8
     private let tokenizer: CSVTokenizer
-    private var decoder: FieldDecoder
-    private var warnings: [InputIssue] = []
+    @exclusivity(unchecked) private var decoder: FieldDecoder
+    @exclusivity(unchecked) private var warnings: [InputIssue] = []
 
     /// - Parameter isKnownHeader: whether a header name means something to the caller; a one-column
     ///   header that means nothing is taken for a file that is not CSV at all.
@@ -591,11 +593,10 @@ final class CSVTextSource {
         case problem(InputIssue)
     }
 
-    /// The arrays handed out with the last row: taken back for the next row, they are filled again
-    /// in place once the caller has let go of them, instead of allocated (and their values released) per row.
-    private var slotBuffer: [String?] = []
-    private var asciiByteBuffer: [UInt8] = []
-    private var asciiSpanBuffer: [Int] = []
+    /// The byte arrays handed out with the last row: taken back for the next row, they are filled
+    /// again in place once the caller has let go of them, instead of allocated per row.
+    @exclusivity(unchecked) private var asciiByteBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var asciiSpanBuffer: [Int] = []
 
     /// The next non-blank row, each value put straight into its slot: `slots[position]` is where the
     /// value at that header position goes (negative: nowhere). A slotted value that is ASCII and
@@ -613,9 +614,9 @@ final class CSVTextSource {
         case .bytes(let row)?: byteRow = row
         }
         defer { tokenizer.recycle(&byteRow) }
+        // The values held as text, made only for a row that has one (most have none: their values
+        // all stay bytes, and an array of empty slots per row cost its writes and its sharing).
         var placed: [String?] = []
-        swap(&placed, &slotBuffer)
-        if placed.count != slotCount { placed = [String?](repeating: nil, count: slotCount) }
         var asciiBytes: [UInt8] = []
         var spans: [Int] = []
         if slotCount > 0 {
@@ -632,58 +633,56 @@ final class CSVTextSource {
         // The row's bytes through one pointer (a slice of the array per value retained and released
         // it), and the slots written through theirs (each write checked the arrays were not shared).
         let extra = Int.min
-        let decodedEveryValue = placed.withUnsafeMutableBufferPointer { placedSlots in
-            spans.withUnsafeMutableBufferPointer { spanSlots in
-                byteRow.bytes.withUnsafeBufferPointer { rowBytes -> Bool in
-                    // One pass over the row: an ASCII row (nearly every one) has no value to check apart.
-                    let rowIsASCII = ASCIIText.isASCII(rowBytes)
-                    var start = 0
-                    for (index, end) in byteRow.fieldEnds.enumerated() {
-                        let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
-                        start = end + 1
-                        let slot = index < slots.count ? slots[index] : extra
-                        if slot >= 0 {
-                            precondition(slot < slotCount, "a slot within the record")
-                            // Nearly every value: ASCII, printable at both ends, so nothing to trim; it
-                            // stays bytes, and neither it nor an empty one becomes a String here.
-                            // Released only when it holds a value (a non-ASCII one): releasing
-                            // each empty slot was a runtime call per value.
-                            if placedSlots[slot] != nil { placedSlots[slot] = nil }
-                            if bytes.isEmpty {
-                                spanSlots[2 &* slot] = -1
-                                continue
-                            }
-                            if ASCIIText.hasPrintableEnds(bytes) && (rowIsASCII || ASCIIText.isASCII(bytes)) {
-                                spanSlots[2 &* slot] = end &- bytes.count
-                                spanSlots[2 &* slot &+ 1] = end
-                                continue
-                            }
+        let decodedEveryValue = spans.withUnsafeMutableBufferPointer { spanSlots in
+            byteRow.bytes.withUnsafeBufferPointer { rowBytes -> Bool in
+                // One pass over the row: an ASCII row (nearly every one) has no value to check apart.
+                let rowIsASCII = ASCIIText.isASCII(rowBytes)
+                var start = 0
+                for (index, end) in byteRow.fieldEnds.enumerated() {
+                    let bytes = UnsafeBufferPointer(rebasing: rowBytes[start..<end])
+                    start = end + 1
+                    let slot = index < slots.count ? slots[index] : extra
+                    if slot >= 0 {
+                        precondition(slot < slotCount, "a slot within the record")
+                        // Nearly every value: ASCII, printable at both ends, so nothing to trim; it
+                        // stays bytes, and neither it nor an empty one becomes a String here.
+                        if !placed.isEmpty { placed[slot] = nil }
+                        if bytes.isEmpty {
                             spanSlots[2 &* slot] = -1
-                        } else if slot != extra && rowIsASCII {
-                            // Not read, and ASCII reads the same in every encoding: nothing to judge.
                             continue
                         }
-                        guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
-                        if slot == extra {
-                            extraValues.append(text)
-                        } else if slot >= 0 {
-                            let trimmed = text.trimmingCharactersInWhitespace()
-                            placedSlots[slot] = trimmed.isEmpty ? nil : trimmed
+                        if ASCIIText.hasPrintableEnds(bytes) && (rowIsASCII || ASCIIText.isASCII(bytes)) {
+                            spanSlots[2 &* slot] = end &- bytes.count
+                            spanSlots[2 &* slot &+ 1] = end
+                            continue
+                        }
+                        spanSlots[2 &* slot] = -1
+                    } else if slot != extra && rowIsASCII {
+                        // Not read, and ASCII reads the same in every encoding: nothing to judge.
+                        continue
+                    }
+                    guard let text = decode(bytes, line: byteRow.startLine, with: &decoder) else { return false }
+                    if slot == extra {
+                        extraValues.append(text)
+                    } else if slot >= 0 {
+                        let trimmed = text.trimmingCharactersInWhitespace()
+                        if !trimmed.isEmpty {
+                            if placed.isEmpty { placed = [String?](repeating: nil, count: slotCount) }
+                            placed[slot] = trimmed
                         }
                     }
-                    return true
                 }
+                return true
             }
         }
         guard decodedEveryValue else { return .problem(invalidUTF8(byteRow.startLine)) }
         // Slots of positions this row does not reach (a short row) hold nothing.
         if byteRow.fieldCount < slots.count {
             for index in byteRow.fieldCount..<slots.count where slots[index] >= 0 {
-                placed[slots[index]] = nil
+                if !placed.isEmpty { placed[slots[index]] = nil }
                 spans[2 &* slots[index]] = -1
             }
         }
-        slotBuffer = placed
         asciiByteBuffer = asciiBytes
         asciiSpanBuffer = spans
         return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed, asciiBytes: asciiBytes,

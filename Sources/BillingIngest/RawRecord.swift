@@ -121,7 +121,10 @@ public struct RawRecord: Sendable {
     /// is held in `asciiBytes` at `asciiSpans` (empty: none is).
     init(location: SourceLocation, trimmedValues: [String?], asciiBytes: [UInt8], asciiSpans: [Int], physicalLines: Int) {
         precondition(asciiSpans.isEmpty || asciiSpans.count == 2 * Column.count, "a start and an end per column")
-        self.init(location: location, values: trimmedValues, physicalLines: physicalLines)
+        precondition(trimmedValues.isEmpty || trimmedValues.count == Column.count, "no slot, or one per column")
+        self.location = location
+        self.values = trimmedValues
+        self.physicalLines = physicalLines
         self.asciiBytes = asciiBytes
         self.asciiSpans = asciiSpans
         valuesAreTrimmed = true

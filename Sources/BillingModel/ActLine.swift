@@ -66,6 +66,15 @@ public struct PatientRef: Hashable, Comparable, Sendable, CustomStringConvertibl
         return bits
     }
 
+    /// Hashed by its bits or its text alone: the derived hashing of the storage added its case to
+    /// every lookup of the per-patient tables. Equal values hash the same, which is all it needs.
+    public func hash(into hasher: inout Hasher) {
+        switch storage {
+        case .bits(let bits): hasher.combine(bits)
+        case .text(let text): hasher.combine(text)
+        }
+    }
+
     /// The order of `value`: for two pseudonyms of bits, fixed-width lowercase hex sorts as the numbers do.
     public static func < (lhs: PatientRef, rhs: PatientRef) -> Bool {
         if case .bits(let left) = lhs.storage, case .bits(let right) = rhs.storage { return left < right }
