@@ -78,14 +78,17 @@ public struct AuditRunner {
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         var recordStage = RecordStage(validator: validator, period: period)
+        // How the file being read names its columns, as of the last record or line handed over.
+        var columnNamesInFile: [String?] = []
         // Everything that touches the outcome and the engine, in the order the files give it.
         func handle(_ event: FileEvent) {
             switch event {
             case .invoice(let invoice): take(invoice)
-            case .record(let record, let columnNames):
-                recordStage.take(record, naming: { FileAuditReader.named($0, columnNames) }, emit: handle)
-            case .line(let line, let columnNames):
-                recordStage.assemble(line, naming: { FileAuditReader.named($0, columnNames) }, emit: handle)
+            case .columnNames(let names): columnNamesInFile = names
+            case .record(let record):
+                recordStage.take(record, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+            case .line(let line):
+                recordStage.assemble(line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .rejected(let issues):
                 outcome.rejectedLines += 1
                 for issue in issues { collector.add(issue, to: &outcome) }
@@ -284,12 +287,14 @@ extension AuditRunner {
 enum FileEvent: Sendable {
     case fileStart(URL, String)
     case invoice(Invoice)
-    /// A record left to validate on the audit's thread, with the file's column names as they were
-    /// when it was read (by `Column.ordinal`), for its messages.
-    case record(RawRecord, columnNames: [String?])
-    /// A line validated on the reading thread, left to group into its invoice on the audit's thread
-    /// (with the column names, for a line that does not fit its invoice).
-    case line(ActLine, columnNames: [String?])
+    /// How the file names its columns (by `Column.ordinal`), for the messages of the records and
+    /// lines that follow: sent when the names change, not with each record, as the array's count
+    /// of references, changed by both threads for every record, kept their processors waiting.
+    case columnNames([String?])
+    /// A record left to validate on the audit's thread.
+    case record(RawRecord)
+    /// A line validated on the reading thread, left to group into its invoice on the audit's thread.
+    case line(ActLine)
     /// A row that was rejected, with every problem found in it (named as the file names its columns).
     case rejected([InputIssue])
     case issue(InputIssue)
@@ -393,8 +398,7 @@ final class FileAuditReader: @unchecked Sendable {
                 reader = opened
                 let handsOverRecords = sharesWorkWithTheAudit && opened.isCostlierThanValidation
                 let handsOverLines = sharesWorkWithTheAudit && !handsOverRecords
-                // The file's column names as of the last record handed over, made again only when they change.
-                var columnNames: [String?] = []
+                // The version of the column names last sent (`.columnNames`): sent again only when they change.
                 var columnNamesVersion = -1
                 while let event = try opened.next() {
                     switch event {
@@ -404,14 +408,14 @@ final class FileAuditReader: @unchecked Sendable {
                         if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
                         if handsOverRecords || handsOverLines {
                             if opened.columnNamesVersion != columnNamesVersion {
-                                columnNames = opened.columnNamesInFile()
+                                emit(.columnNames(opened.columnNamesInFile()))
                                 columnNamesVersion = opened.columnNamesVersion
                             }
                         }
                         if handsOverRecords {
-                            emit(.record(record, columnNames: columnNames))
+                            emit(.record(record))
                         } else if handsOverLines {
-                            if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line, columnNames: columnNames)) }
+                            if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line)) }
                         } else {
                             stage.take(record, naming: named, emit: emit)
                         }
