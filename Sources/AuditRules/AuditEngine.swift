@@ -717,10 +717,8 @@ struct RegularPatientState {
     }
 }
 
-/// The duplicate rule's acts of every patient still in play. Per patient, a `DuplicateState`; the
-/// patients are held in two generations so that a patient who can no longer bring a duplicate is
-/// dropped without a scan per invoice. Every `sweepInterval` invoices, a patient not seen since the
-/// last sweep is dropped
+/// The duplicate rule's acts of every patient still in play. Per patient, a `DuplicateState`, in
+/// one table; every `sweepInterval` invoices, a patient not seen since the last sweep is dropped
 /// - when all their days are closed: more than `windowDays` before the latest day of the run. In an
 ///   export sorted by date, that is a day closing: no later invoice can fall on it.
 /// - whatever their days, when not seen for `idleSweepsKept` sweeps (262 144 invoices): in an
@@ -728,33 +726,36 @@ struct RegularPatientState {
 /// So the state follows the patients seen lately, not all the patients of a run (a 5M-line file's
 /// 500 000 patients held 100 MB to its end). What is lost: two copies of an act more than that far
 /// apart in a file not sorted by date, with no invoice of the patient between them.
+///
+/// Each patient's state marks whether it was seen since the last sweep. The patients were held in
+/// two tables, the seen and the others, and a patient seen again after a sweep was moved from one
+/// to the other: a removal and an insertion for most invoices of a run with many patients.
 struct DuplicateMemory {
     /// 65 536 invoices: a day of a federation of some fifty centres.
     var sweepInterval = 65_536
     static let idleSweepsKept: UInt8 = 4
 
-    private var current: [PatientRef: DuplicateState] = [:]
-    private var previous: [PatientRef: DuplicateState] = [:]
+    private var patients: [PatientRef: DuplicateState] = [:]
     private var invoicesSinceSweep = 0
     private var latestDay = Int32.min
 
-    var dayCount: Int { (current.values.map(\.dayCount) + previous.values.map(\.dayCount)).reduce(0, +) }
-    var patientCount: Int { current.count + previous.count }
+    var dayCount: Int { patients.values.map(\.dayCount).reduce(0, +) }
+    var patientCount: Int { patients.count }
 
     /// Lets `body` change the patient's acts (an empty state for a patient not held), for an invoice
-    /// of `day`. A patient already in the current generation is changed in place: taking the state
-    /// out and putting it back cost two hash table updates per invoice.
+    /// of `day`, in place.
     mutating func update(_ patient: PatientRef, day: Int32, _ body: (inout DuplicateState) -> Void) {
-        if let index = current.index(forKey: patient) {
-            body(&current.values[index])
+        if let index = patients.index(forKey: patient) {
+            patients.values[index].seenSinceSweep = true
+            body(&patients.values[index])
             // A patient none of whose acts the rule keeps needs no entry.
-            if current.values[index].isEmpty { current.remove(at: index) }
+            if patients.values[index].isEmpty { patients.remove(at: index) }
         } else {
-            var state = previous.removeValue(forKey: patient) ?? DuplicateState()
+            var state = DuplicateState()
             body(&state)
             if !state.isEmpty {
-                state.idleSweeps = 0
-                current[patient] = state
+                state.seenSinceSweep = true
+                patients[patient] = state
             }
         }
         latestDay = max(latestDay, day)
@@ -764,16 +765,22 @@ struct DuplicateMemory {
 
     private mutating func sweep() {
         invoicesSinceSweep = 0
-        // `previous` holds the patients untouched since the last sweep: those with an open day stay.
-        // `current` is emptied first, so that `kept` is its only owner and grows without a copy.
-        var kept = current
-        current = [:]
         let closedBefore = latestDay &- DuplicateState.windowDays
-        for (patient, var state) in previous {
-            state.idleSweeps += 1
-            if state.lastDay >= closedBefore && state.idleSweeps < DuplicateMemory.idleSweepsKept { kept[patient] = state }
+        // A patient seen since the last sweep stays, counted as idle from now; another stays while
+        // a day is open and it has not been idle for `idleSweepsKept` sweeps.
+        var kept: [PatientRef: DuplicateState] = [:]
+        kept.reserveCapacity(patients.count)
+        for (patient, var state) in patients {
+            if state.seenSinceSweep {
+                state.seenSinceSweep = false
+                state.idleSweeps = 0
+                kept[patient] = state
+            } else {
+                state.idleSweeps += 1
+                if state.lastDay >= closedBefore && state.idleSweeps < DuplicateMemory.idleSweepsKept { kept[patient] = state }
+            }
         }
-        previous = kept
+        patients = kept
     }
 }
 
@@ -800,8 +807,9 @@ struct DuplicateState {
     }
 
     private var acts: [Act] = []
-    /// Sweeps since the patient was last seen (`DuplicateMemory`).
+    /// Sweeps since the patient was last seen, and whether it was seen since the last (`DuplicateMemory`).
     var idleSweeps: UInt8 = 0
+    var seenSinceSweep = false
 
     var dayCount: Int { Set(acts.map(\.day)).count }
     var lastDay: Int32 { acts.map(\.day).max() ?? .min }
