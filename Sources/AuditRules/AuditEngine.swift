@@ -114,15 +114,19 @@ public final class AuditEngine {
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         // Only the rules the invoice's codes let through, in rule set order (findings keep the order
         // they always had): most rules ask for a code most invoices do not bill.
-        for word in 0..<gates.wordCount {
-            var bits = gates.ungated[word]
-            for code in context.codes {
-                if let masks = gates.byCode[code] { bits |= masks[word] }
-            }
-            while bits != 0 {
-                let rule = rules[word << 6 | bits.trailingZeroBitCount]
-                bits &= bits - 1
-                check(rule, context, rates)
+        // The rules are read through a pointer and handed over borrowed: taken from the array,
+        // each was retained and released, atomically, for every rule of every invoice.
+        rules.withUnsafeBufferPointer { rules in
+            for word in 0..<gates.wordCount {
+                var bits = gates.ungated[word]
+                for code in context.codes {
+                    if let masks = gates.byCode[code] { bits |= masks[word] }
+                }
+                while bits != 0 {
+                    let index = word << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    check(rules[index], context, rates)
+                }
             }
         }
     }
