@@ -8,9 +8,9 @@ import BillingModel
 /// before, so the rows validate exactly as without it. A fixed number of slots, each overwritten
 /// by the next value falling in it: memory does not grow with the rows. One per thread, not locked.
 public final class ValidationMemo {
-    @exclusivity(unchecked) private var rppsSlots: [(key: ShortBytesKey, id: String)?]
-    @exclusivity(unchecked) private var codeSlots: [(key: ShortBytesKey, code: ActCode)?]
-    @exclusivity(unchecked) private var specialtySlots: [(key: ShortBytesKey, specialty: Specialty)?]
+    @exclusivity(unchecked) private var rppsSlots: [(key: ShortBytesKey, value: String)?]
+    @exclusivity(unchecked) private var codeSlots: [(key: ShortBytesKey, value: ActCode)?]
+    @exclusivity(unchecked) private var specialtySlots: [(key: ShortBytesKey, value: Specialty)?]
     @exclusivity(unchecked) private var patientSlots: [(key: ShortBytesKey, bits: UInt64?)?]
 
     private let rppsBits: Int
@@ -34,33 +34,31 @@ public final class ValidationMemo {
     /// The number when these bytes are a valid RPPS; nil otherwise (the validator's own path then
     /// says what is wrong).
     func rpps(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        guard bytes.count == 11, let key = ShortBytesKey(bytes) else { return nil }
-        let slot = key.slot(bits: rppsBits)
-        if let entry = rppsSlots[slot], entry.key == key { return entry.id }
-        let id = String(decoding: bytes, as: UTF8.self)
-        guard RPPS.isValid(id) else { return nil }
-        rppsSlots[slot] = (key, id)
-        return id
+        guard bytes.count == 11 else { return nil }
+        return Self.value(of: bytes, in: &rppsSlots, bits: rppsBits) { RPPS.isValid($0) ? $0 : nil }
     }
 
     /// The code these bytes are when well-formed (`ActCode(wellFormed:)`); nil otherwise.
     func code(_ bytes: UnsafeBufferPointer<UInt8>) -> ActCode? {
-        guard let key = ShortBytesKey(bytes) else { return nil }
-        let slot = key.slot(bits: codeBits)
-        if let entry = codeSlots[slot], entry.key == key { return entry.code }
-        guard let code = ActCode(wellFormed: String(decoding: bytes, as: UTF8.self)) else { return nil }
-        codeSlots[slot] = (key, code)
-        return code
+        Self.value(of: bytes, in: &codeSlots, bits: codeBits, ActCode.init(wellFormed:))
     }
 
     /// The specialty these bytes are (`Specialty.init`); nil when they are none.
     func specialty(_ bytes: UnsafeBufferPointer<UInt8>) -> Specialty? {
+        Self.value(of: bytes, in: &specialtySlots, bits: specialtyBits, Specialty.init)
+    }
+
+    /// The value `make` gives the bytes' text, from the bytes' slot when it holds them, else made
+    /// and kept there (a value `make` refuses is not kept).
+    @inline(__always)
+    private static func value<Value>(of bytes: UnsafeBufferPointer<UInt8>, in slots: inout [(key: ShortBytesKey, value: Value)?],
+                                     bits: Int, _ make: (String) -> Value?) -> Value? {
         guard let key = ShortBytesKey(bytes) else { return nil }
-        let slot = key.slot(bits: specialtyBits)
-        if let entry = specialtySlots[slot], entry.key == key { return entry.specialty }
-        guard let specialty = Specialty(String(decoding: bytes, as: UTF8.self)) else { return nil }
-        specialtySlots[slot] = (key, specialty)
-        return specialty
+        let slot = key.slot(bits: bits)
+        if let entry = slots[slot], entry.key == key { return entry.value }
+        guard let value = make(String(decoding: bytes, as: UTF8.self)) else { return nil }
+        slots[slot] = (key, value)
+        return value
     }
 
     /// `pseudonymizer.checkedRef(for:)` of the identifier these bytes are: `.some(nil)` for a NIR
