@@ -418,7 +418,7 @@ public final class AuditEngine {
 
     private func checkDuplicate(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        // What the closure reads, taken out of the context: capturing the context copied it.
+        // What the closure reads, taken from the context once.
         let lines = context.invoice.lines
         let lineCodes = context.lineCodes
         let codeKeys = rule.codeKeys

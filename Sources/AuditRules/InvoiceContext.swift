@@ -91,8 +91,8 @@ final class CompiledConditions {
 
 /// What the conditions ask of an invoice, worked out once per invoice. One object, refilled for
 /// each invoice (`AuditEngine.context(for:)`): made anew per invoice, its four arrays were
-/// allocated and freed, and its tariff entries retained and released, for every invoice; handed
-/// by value, it was copied whole where a closure captured it.
+/// allocated and freed for every invoice; handed by value, it was copied whole where a closure
+/// captured it.
 final class InvoiceContext {
     @exclusivity(unchecked) private(set) var invoice: Invoice
     /// Each line's code, packed (`CodeKey`), in line order.

@@ -385,7 +385,8 @@ final class CSVTokenizer {
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highs: UInt64 = 0x8080_8080_8080_8080
             while stop &+ 8 <= end {
-                let word = UnsafeRawPointer(base + stop).loadUnaligned(as: UInt64.self)
+                // Little-endian, so that the lowest set bit is the earliest byte on any machine.
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + stop).loadUnaligned(as: UInt64.self))
                 let toDelimiter = word ^ delimiters.delimiter
                 let toLineFeed = word ^ StopBytes.lineFeed
                 let toCarriageReturn = word ^ StopBytes.carriageReturn

@@ -103,7 +103,7 @@ public struct ShortBytesKey: Hashable, Sendable {
         }
         for index in 0..<count {
             var byte = bytes[index]
-            if lowercased && (0x41...0x5A).contains(byte) { byte |= 0x20 }
+            if (0x41...0x5A).contains(byte) { byte |= 0x20 }
             if index < 8 {
                 low |= UInt64(byte) << UInt64(8 * index)
             } else {
