@@ -401,7 +401,9 @@ final class FileAuditReader: @unchecked Sendable {
                 // The version of the column names last sent (`.columnNames`): sent again only when they change.
                 var columnNamesVersion = -1
                 while let event = try opened.next() {
-                    switch event {
+                    // Consumed: a record bound from the event was a copy, its arrays retained
+                    // and released once more per row.
+                    switch consume event {
                     case .record(let record):
                         gaveRows = true
                         linesRead += 1

@@ -119,8 +119,10 @@ public final class CSVRecordReader: RecordReader {
         return queued[queuedIndex]
     }
 
-    private func makeEvent(_ row: CSVTextSource.PlacedRow) -> ReadEvent {
-        switch row {
+    /// The row is consumed: its arrays move into the record instead of being retained by it and
+    /// released with the row.
+    private func makeEvent(_ row: consuming CSVTextSource.PlacedRow) -> ReadEvent {
+        switch consume row {
         case .problem(let issue):
             return .rejected(issue)
         case .placed(let line, let physicalLines, let fields, let asciiBytes, let asciiSpans, let fieldCount, let extraValues):
