@@ -144,9 +144,6 @@ public struct TariffSchedule: Sendable {
 
     public subscript(code: String) -> TariffEntry? { entries[code] }
 
-    /// The entry of a code, boxed, for the audit's lookups.
-    func box(_ code: String) -> Box? { boxes[code] }
-
     /// The entry of a code packed as `key` (`CodeKey.of(code)`).
     func box(key: UInt64, code: String) -> Box? {
         key == CodeKey.unmatchable ? boxes[code] : boxesByKey[key]

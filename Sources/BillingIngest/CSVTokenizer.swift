@@ -257,7 +257,8 @@ final class CSVTokenizer {
                 // appended from it in one go at the end: slices of the buffer were retained and
                 // released, and each value appended apart.
                 let rowStart = row.bytes.count
-                let delimiters = StopBytes(delimiter: delimiter)
+                // The bytes that end an unquoted value: the delimiter, a line feed, a carriage return.
+                let delimiterByte = RepeatedByte(delimiter)
                 let scan = buffer.withUnsafeBufferPointer { source -> Int in
                     var scan = start
                     while scan < end {
@@ -266,7 +267,7 @@ final class CSVTokenizer {
                             let first = source[scan]
                             if first == CSVTokenizer.quote || first == CSVTokenizer.space || first == CSVTokenizer.tab { break }
                         }
-                        let stop = CSVTokenizer.nextStop(in: source, from: scan, to: end, delimiters: delimiters)
+                        let stop = RepeatedByte.firstIndex(in: source, from: scan, to: end, delimiterByte, .lineFeed, .carriageReturn)
                         if stop > scan {
                             state = .unquoted
                             scan = stop
@@ -362,47 +363,6 @@ final class CSVTokenizer {
                 }
             }
         }
-    }
-
-    /// The bytes that end an unquoted value (the delimiter, a line feed, a carriage return), each
-    /// repeated in the eight bytes of a word, to find them eight bytes at a time.
-    struct StopBytes {
-        let delimiter: UInt64
-        static let lineFeed: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
-        static let carriageReturn: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
-
-        init(delimiter: UInt8) { self.delimiter = UInt64(delimiter) &* 0x0101_0101_0101_0101 }
-    }
-
-    /// The offset of the first delimiter, line feed or carriage return in `source[start..<end]`, or
-    /// `end`. Eight bytes at a time (a byte equal to a repeated pattern shows as the high bit of a
-    /// zero byte of their xor; the lowest such bit is exact), then byte by byte: byte by byte only,
-    /// this loop was a third of the tokenizer's instructions.
-    @inline(__always)
-    static func nextStop(in source: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, delimiters: StopBytes) -> Int {
-        var stop = start
-        if let base = source.baseAddress {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            while stop &+ 8 <= end {
-                // Little-endian, so that the lowest set bit is the earliest byte on any machine.
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + stop).loadUnaligned(as: UInt64.self))
-                let toDelimiter = word ^ delimiters.delimiter
-                let toLineFeed = word ^ StopBytes.lineFeed
-                let toCarriageReturn = word ^ StopBytes.carriageReturn
-                let found = ((toDelimiter &- ones) & ~toDelimiter | (toLineFeed &- ones) & ~toLineFeed
-                             | (toCarriageReturn &- ones) & ~toCarriageReturn) & highs
-                if found != 0 { return stop &+ found.trailingZeroBitCount &>> 3 }
-                stop &+= 8
-            }
-        }
-        let delimiter = UInt8(truncatingIfNeeded: delimiters.delimiter)
-        while stop < end {
-            let byte = source[stop]
-            if byte == delimiter || byte == CSVTokenizer.lineFeed || byte == CSVTokenizer.carriageReturn { break }
-            stop += 1
-        }
-        return stop
     }
 
     /// Takes back the arrays of a row the caller is done with, for the next row to be read into.

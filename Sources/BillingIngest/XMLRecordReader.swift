@@ -761,57 +761,10 @@ struct StartTagScanner {
     private mutating func skip(to stop: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
         var index = index
         while index < bytes.count {
-            index = StartTagScanner.next(in: bytes, from: index, StopPattern(stop), StopPattern.lineFeed)
+            index = RepeatedByte.firstIndex(in: bytes, from: index, to: bytes.count, RepeatedByte(stop), .lineFeed)
             guard index < bytes.count, bytes[index] != stop else { return index }
             line += 1
             index += 1
-        }
-        return index
-    }
-
-    /// A byte repeated in the eight bytes of a word, to find it eight bytes at a time.
-    struct StopPattern {
-        let word: UInt64
-
-        init(_ byte: UInt8) { word = UInt64(byte) &* 0x0101_0101_0101_0101 }
-
-        static let lineFeed = StopPattern(UInt8(ascii: "\n"))
-        static let greaterThan = StopPattern(UInt8(ascii: ">"))
-        static let doubleQuote = StopPattern(UInt8(ascii: "\""))
-        static let singleQuote = StopPattern(UInt8(ascii: "'"))
-
-        /// The high bit of each byte of `word` equal to the pattern's byte; the lowest one is exact.
-        @inline(__always)
-        func matches(_ word: UInt64) -> UInt64 {
-            let difference = word ^ self.word
-            return (difference &- 0x0101_0101_0101_0101) & ~difference & 0x8080_8080_8080_8080
-        }
-    }
-
-    /// The index of the first byte from `index` on that is one of the patterns' bytes, or
-    /// `bytes.count`: eight bytes at a time, then one by one. Byte by byte, these runs were most of
-    /// the scanner's instructions (a tenth of the XML reading thread).
-    @inline(__always)
-    static func next(in bytes: UnsafeBufferPointer<UInt8>, from index: Int, _ first: StopPattern, _ second: StopPattern,
-                     _ third: StopPattern? = nil, _ fourth: StopPattern? = nil) -> Int {
-        var index = index
-        let count = bytes.count
-        guard let base = bytes.baseAddress else { return index }
-        while index &+ 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            var found = first.matches(word) | second.matches(word)
-            if let third { found |= third.matches(word) }
-            if let fourth { found |= fourth.matches(word) }
-            if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
-            index &+= 8
-        }
-        while index < count {
-            let byte = base[index]
-            if first.word & 0xFF == UInt64(byte) || second.word & 0xFF == UInt64(byte)
-                || third.map({ $0.word & 0xFF == UInt64(byte) }) ?? false || fourth.map({ $0.word & 0xFF == UInt64(byte) }) ?? false {
-                return index
-            }
-            index &+= 1
         }
         return index
     }
@@ -832,7 +785,7 @@ struct StartTagScanner {
                 // A quoted value is taken here too, up to its closing quote when this piece holds it.
                 while index < bytes.count {
                     // Straight to the next byte that matters here: `>`, a quote or a line break.
-                    index = StartTagScanner.next(in: bytes, from: index, .greaterThan, .doubleQuote, .singleQuote, .lineFeed)
+                    index = RepeatedByte.firstIndex(in: bytes, from: index, to: bytes.count, .greaterThan, .doubleQuote, .singleQuote, .lineFeed)
                     guard index < bytes.count else { break }
                     let byte = bytes[index]
                     if byte == UInt8(ascii: ">") { break }

@@ -352,23 +352,29 @@ final class CSVRecordReaderTests: XCTestCase {
         XCTAssertEqual(count, rowCount)
     }
 
-    /// The tokenizer finds the end of an unquoted value eight bytes at a time: from every start, in
-    /// buffers of every byte value (0x80 and up, the stop bytes next to each other, none at all), it
-    /// must stop where a byte-by-byte search does.
+    /// The readers find the end of a run of plain bytes eight bytes at a time (`RepeatedByte`): the
+    /// CSV tokenizer the end of an unquoted value, the XML scanner the next `>`, quote or line
+    /// break. From every start to every end, in buffers of every byte value (0x80 and up, the stop
+    /// bytes next to each other, none at all), each must stop where a byte-by-byte search does.
     func testValueEndsFoundEightBytesAtATimeAsOneByOne() {
         var generator = SystemRandomNumberGenerator()
-        for delimiter in [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: "|")] {
-            let stops = CSVTokenizer.StopBytes(delimiter: delimiter)
+        var stopSets: [[UInt8]] = [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: "|")].map { [$0, 0x0A, 0x0D] }
+        stopSets.append([UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), 0x0A])
+        stopSets.append([UInt8(ascii: "\""), 0x0A])
+        for stops in stopSets {
+            let patterns = stops.map(RepeatedByte.init)
             for trial in 0..<400 {
                 let length = Int.random(in: 0...30, using: &generator)
-                let alphabet: [UInt8] = trial % 2 == 0 ? Array(0...255) : [delimiter, 0x0A, 0x0D, 0x41, 0x80, 0xFF, 0x00, 0x09, 0x0B]
+                let alphabet: [UInt8] = trial % 2 == 0 ? Array(0...255) : stops + [0x41, 0x80, 0xFF, 0x00, 0x09, 0x0B, 0x3C]
                 let bytes = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
                 bytes.withUnsafeBufferPointer { source in
                     for start in 0...length {
                         for end in start...length {
-                            let expected = source[start..<end].firstIndex { $0 == delimiter || $0 == 0x0A || $0 == 0x0D } ?? end
-                            XCTAssertEqual(CSVTokenizer.nextStop(in: source, from: start, to: end, delimiters: stops), expected,
-                                           "\(bytes) de \(start) à \(end)")
+                            let expected = source[start..<end].firstIndex(where: stops.contains) ?? end
+                            let found = RepeatedByte.firstIndex(in: source, from: start, to: end, patterns[0], patterns[1],
+                                                                patterns.count > 2 ? patterns[2] : nil,
+                                                                patterns.count > 3 ? patterns[3] : nil)
+                            XCTAssertEqual(found, expected, "\(bytes) de \(start) à \(end), arrêts \(stops)")
                         }
                     }
                 }
