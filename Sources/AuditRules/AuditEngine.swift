@@ -731,16 +731,20 @@ struct RegularPatientState {
 /// 500 000 patients held 100 MB to its end). What is lost: two copies of an act more than that far
 /// apart in a file not sorted by date, with no invoice of the patient between them.
 ///
-/// Each patient's state marks whether it was seen since the last sweep. The patients were held in
-/// two tables, the seen and the others, and a patient seen again after a sweep was moved from one
-/// to the other: a removal and an insertion for most invoices of a run with many patients.
+/// Each patient's state holds the number of the sweep interval it was last seen in. A sweep reads
+/// that number and the state's last day, and removes the patients to drop from the table in place:
+/// the table was rebuilt from the patients kept at each sweep (every state copied and its acts
+/// retained and released, a fifth of the duplicate rule's time), and before that held in two
+/// tables, a patient seen again being moved from one to the other.
 struct DuplicateMemory {
     /// 65 536 invoices: a day of a federation of some fifty centres.
     var sweepInterval = 65_536
-    static let idleSweepsKept: UInt8 = 4
+    static let idleSweepsKept: UInt32 = 4
 
     private var patients: [PatientRef: DuplicateState] = [:]
     private var invoicesSinceSweep = 0
+    /// Sweeps done so far: the number of the interval the invoices are in.
+    private var sweeps: UInt32 = 0
     private var latestDay = Int32.min
 
     var dayCount: Int { patients.values.map(\.dayCount).reduce(0, +) }
@@ -750,7 +754,7 @@ struct DuplicateMemory {
     /// of `day`, in place.
     mutating func update(_ patient: PatientRef, day: Int32, _ body: (inout DuplicateState) -> Void) {
         if let index = patients.index(forKey: patient) {
-            patients.values[index].seenSinceSweep = true
+            patients.values[index].seenInInterval = sweeps
             body(&patients.values[index])
             // A patient none of whose acts the rule keeps needs no entry.
             if patients.values[index].isEmpty { patients.remove(at: index) }
@@ -758,7 +762,7 @@ struct DuplicateMemory {
             var state = DuplicateState()
             body(&state)
             if !state.isEmpty {
-                state.seenSinceSweep = true
+                state.seenInInterval = sweeps
                 patients[patient] = state
             }
         }
@@ -770,21 +774,17 @@ struct DuplicateMemory {
     private mutating func sweep() {
         invoicesSinceSweep = 0
         let closedBefore = latestDay &- DuplicateState.windowDays
-        // A patient seen since the last sweep stays, counted as idle from now; another stays while
-        // a day is open and it has not been idle for `idleSweepsKept` sweeps.
-        var kept: [PatientRef: DuplicateState] = [:]
-        kept.reserveCapacity(patients.count)
-        for (patient, var state) in patients {
-            if state.seenSinceSweep {
-                state.seenSinceSweep = false
-                state.idleSweeps = 0
-                kept[patient] = state
-            } else {
-                state.idleSweeps += 1
-                if state.lastDay >= closedBefore && state.idleSweeps < DuplicateMemory.idleSweepsKept { kept[patient] = state }
-            }
+        // A patient seen in the interval ending now stays; another stays while a day is open and it
+        // has been idle for fewer than `idleSweepsKept` sweeps, this one counted.
+        var dropped: [PatientRef] = []
+        for index in patients.indices {
+            let (seenInInterval, lastDay) = (patients.values[index].seenInInterval, patients.values[index].lastDay)
+            guard seenInInterval != sweeps else { continue }
+            let idleSweeps = sweeps &- seenInInterval
+            if lastDay < closedBefore || idleSweeps >= DuplicateMemory.idleSweepsKept { dropped.append(patients.keys[index]) }
         }
-        patients = kept
+        for patient in dropped { patients.removeValue(forKey: patient) }
+        sweeps &+= 1
     }
 }
 
@@ -811,12 +811,13 @@ struct DuplicateState {
     }
 
     private var acts: [Act] = []
-    /// Sweeps since the patient was last seen, and whether it was seen since the last (`DuplicateMemory`).
-    var idleSweeps: UInt8 = 0
-    var seenSinceSweep = false
+    /// The latest day of the acts kept (`.min` when none), kept as they change: a sweep reads it for
+    /// every patient held.
+    private(set) var lastDay = Int32.min
+    /// The sweep interval the patient was last seen in (`DuplicateMemory`).
+    var seenInInterval: UInt32 = 0
 
     var dayCount: Int { Set(acts.map(\.day)).count }
-    var lastDay: Int32 { acts.map(\.day).max() ?? .min }
     var isEmpty: Bool { acts.isEmpty }
 
     /// Drops the acts of days more than `windowDays` before or after `day`.
@@ -825,6 +826,7 @@ struct DuplicateState {
         // made the array unique and walked it all the same.
         guard acts.contains(where: { abs($0.day - day) > DuplicateState.windowDays }) else { return }
         acts.removeAll { abs($0.day - day) > DuplicateState.windowDays }
+        lastDay = acts.map(\.day).max() ?? .min
     }
 
     /// The act kept that is the same as this one (day, practitioner, code, coefficient).
@@ -832,7 +834,10 @@ struct DuplicateState {
         acts.first { $0.isSameAct(day: day, practitionerID: practitionerID, code: code, coefficient: coefficient) }
     }
 
-    mutating func keep(_ act: Act) { acts.append(act) }
+    mutating func keep(_ act: Act) {
+        acts.append(act)
+        lastDay = max(lastDay, act.day)
+    }
 }
 
 extension Array {
