@@ -5,30 +5,38 @@ import BillingModel
 /// cost a String, a check and, for the patient, a hash and a lock in the shared pseudonym cache.
 /// Only values the validator took as they are go in (a valid RPPS, a well-formed code, a
 /// specialty, a patient's pseudonym or bad NIR key), each the same function of its bytes as
-/// before, so the rows validate exactly as without it. A fixed number of slots, each overwritten
-/// by the next value falling in it: memory does not grow with the rows. One per thread, not locked.
+/// before, so the rows validate exactly as without it. Codes, practitioners and specialties have a
+/// fixed number of slots, each overwritten by the next value falling in it. Patients have a table
+/// that grows with them up to a bound, then starts again empty: a patient comes back after every
+/// other patient of the period, so a slot shared by two of them missed on nearly every row of a
+/// file of 100 000 patients. Memory does not grow with the rows. One per thread, not locked.
 public final class ValidationMemo {
     @exclusivity(unchecked) private var rppsSlots: [(key: ShortBytesKey, value: String)?]
     @exclusivity(unchecked) private var codeSlots: [(key: ShortBytesKey, value: ActCode)?]
     @exclusivity(unchecked) private var specialtySlots: [(key: ShortBytesKey, value: Specialty)?]
+    /// Open addressing, linear probing, at most three quarters full: 2^patientSlotBits slots.
     @exclusivity(unchecked) private var patientSlots: [(key: ShortBytesKey, bits: UInt64?)?]
+    private var patientSlotBits: Int
+    private var patientCount = 0
 
     private let rppsBits: Int
     private let codeBits: Int
     private let specialtyBits: Int
     private let patientBits: Int
 
-    /// 256 practitioners and codes, 16 specialties, 16 384 patients (a centre's recent ones; some
-    /// 40 bytes a slot).
-    public convenience init() { self.init(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: 14) }
+    /// 256 practitioners and codes, 16 specialties; patients in up to 262 144 slots, 196 608
+    /// patients (some 40 bytes a slot: 10 MB at most, for a federation's file).
+    public convenience init() { self.init(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: 18) }
 
-    /// Tables of 2^bits slots (tests make them small, to see values displace each other).
+    /// Tables of 2^bits slots, the patients' at most (tests make them small, to see values displace
+    /// each other).
     init(rppsBits: Int, codeBits: Int, specialtyBits: Int, patientBits: Int) {
         (self.rppsBits, self.codeBits, self.specialtyBits, self.patientBits) = (rppsBits, codeBits, specialtyBits, patientBits)
         rppsSlots = Array(repeating: nil, count: 1 << rppsBits)
         codeSlots = Array(repeating: nil, count: 1 << codeBits)
         specialtySlots = Array(repeating: nil, count: 1 << specialtyBits)
-        patientSlots = Array(repeating: nil, count: 1 << patientBits)
+        patientSlotBits = min(patientBits, 10)
+        patientSlots = Array(repeating: nil, count: 1 << patientSlotBits)
     }
 
     /// The number when these bytes are a valid RPPS; nil otherwise (the validator's own path then
@@ -65,10 +73,43 @@ public final class ValidationMemo {
     /// whose key does not check; nil when the bytes are too many to be held here.
     func patient(_ bytes: UnsafeBufferPointer<UInt8>, _ pseudonymizer: Pseudonymizer) -> PatientRef?? {
         guard let key = ShortBytesKey(bytes) else { return nil }
-        let slot = key.slot(bits: patientBits)
-        if let entry = patientSlots[slot], entry.key == key { return .some(entry.bits.map(PatientRef.init(bits:))) }
+        let mask = (1 << patientSlotBits) - 1
+        var slot = key.slot(bits: patientSlotBits)
+        while let entry = patientSlots[slot] {
+            if entry.key == key { return .some(entry.bits.map(PatientRef.init(bits:))) }
+            slot = (slot + 1) & mask
+        }
         let bits = pseudonymizer.checkedBits(for: String(decoding: bytes, as: UTF8.self))
-        patientSlots[slot] = (key, bits)
+        if (patientCount + 1) * 4 <= 3 << patientSlotBits {
+            patientSlots[slot] = (key, bits)
+            patientCount += 1
+        } else {
+            makeRoomForPatient()
+            insertPatient(key, bits)
+        }
         return .some(bits.map(PatientRef.init(bits:)))
+    }
+
+    /// Doubles the patients' table, or empties it once at its bound.
+    private func makeRoomForPatient() {
+        let entries = patientSlots
+        if patientSlotBits < patientBits {
+            patientSlotBits += 1
+            patientSlots = Array(repeating: nil, count: 1 << patientSlotBits)
+            patientCount = 0
+            for case let (key, bits)? in entries { insertPatient(key, bits) }
+        } else {
+            patientSlots = Array(repeating: nil, count: 1 << patientSlotBits)
+            patientCount = 0
+        }
+    }
+
+    /// Puts a patient not in the table in the first free slot from its own.
+    private func insertPatient(_ key: ShortBytesKey, _ bits: UInt64?) {
+        let mask = (1 << patientSlotBits) - 1
+        var slot = key.slot(bits: patientSlotBits)
+        while patientSlots[slot] != nil { slot = (slot + 1) & mask }
+        patientSlots[slot] = (key, bits)
+        patientCount += 1
     }
 }
