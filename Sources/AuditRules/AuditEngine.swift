@@ -741,29 +741,50 @@ struct DuplicateMemory {
     var sweepInterval = 65_536
     static let idleSweepsKept: UInt32 = 4
 
-    private var patients: [PatientRef: DuplicateState] = [:]
+    /// The patients by their pseudonym's bits; those whose reference is text (none, from an
+    /// export: every identifier is pseudonymised) in a dictionary.
+    private var patients = BitsKeyedTable<DuplicateState>()
+    private var textPatients: [PatientRef: DuplicateState] = [:]
     private var invoicesSinceSweep = 0
     /// Sweeps done so far: the number of the interval the invoices are in.
     private var sweeps: UInt32 = 0
     private var latestDay = Int32.min
 
-    var dayCount: Int { patients.values.map(\.dayCount).reduce(0, +) }
-    var patientCount: Int { patients.count }
+    var dayCount: Int { (patients.allValues + textPatients.values).map(\.dayCount).reduce(0, +) }
+    var patientCount: Int { patients.count + textPatients.count }
 
     /// Lets `body` change the patient's acts (an empty state for a patient not held), for an invoice
     /// of `day`, in place.
     mutating func update(_ patient: PatientRef, day: Int32, _ body: (inout DuplicateState) -> Void) {
-        if let index = patients.index(forKey: patient) {
-            patients.values[index].seenInInterval = sweeps
-            body(&patients.values[index])
-            // A patient none of whose acts the rule keeps needs no entry.
-            if patients.values[index].isEmpty { patients.remove(at: index) }
+        let interval = sweeps
+        if let bits = patient.bits {
+            let (slot, found) = patients.find(bits)
+            if found {
+                let isEmpty = patients.modify(at: slot) { state in
+                    state.seenInInterval = interval
+                    body(&state)
+                    return state.isEmpty
+                }
+                // A patient none of whose acts the rule keeps needs no entry.
+                if isEmpty { patients.remove(at: slot) }
+            } else {
+                var state = DuplicateState()
+                body(&state)
+                if !state.isEmpty {
+                    state.seenInInterval = interval
+                    patients.insert(bits, state, at: slot)
+                }
+            }
+        } else if let index = textPatients.index(forKey: patient) {
+            textPatients.values[index].seenInInterval = interval
+            body(&textPatients.values[index])
+            if textPatients.values[index].isEmpty { textPatients.remove(at: index) }
         } else {
             var state = DuplicateState()
             body(&state)
             if !state.isEmpty {
-                state.seenInInterval = sweeps
-                patients[patient] = state
+                state.seenInInterval = interval
+                textPatients[patient] = state
             }
         }
         latestDay = max(latestDay, day)
@@ -774,16 +795,15 @@ struct DuplicateMemory {
     private mutating func sweep() {
         invoicesSinceSweep = 0
         let closedBefore = latestDay &- DuplicateState.windowDays
+        let interval = sweeps
         // A patient seen in the interval ending now stays; another stays while a day is open and it
         // has been idle for fewer than `idleSweepsKept` sweeps, this one counted.
-        var dropped: [PatientRef] = []
-        for index in patients.indices {
-            let (seenInInterval, lastDay) = (patients.values[index].seenInInterval, patients.values[index].lastDay)
-            guard seenInInterval != sweeps else { continue }
-            let idleSweeps = sweeps &- seenInInterval
-            if lastDay < closedBefore || idleSweeps >= DuplicateMemory.idleSweepsKept { dropped.append(patients.keys[index]) }
+        func isDropped(_ state: DuplicateState) -> Bool {
+            guard state.seenInInterval != interval else { return false }
+            return state.lastDay < closedBefore || interval &- state.seenInInterval >= DuplicateMemory.idleSweepsKept
         }
-        for patient in dropped { patients.removeValue(forKey: patient) }
+        patients.removeAll(where: isDropped)
+        if !textPatients.isEmpty { textPatients = textPatients.filter { !isDropped($0.value) } }
         sweeps &+= 1
     }
 }

@@ -33,6 +33,12 @@ public struct PatientRef: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The pseudonym `p-` followed by these 64 bits in hex.
     public init(bits: UInt64) { storage = .bits(bits) }
 
+    /// The pseudonym's 64 bits, nil for a reference held as text.
+    public var bits: UInt64? {
+        if case .bits(let bits) = storage { return bits }
+        return nil
+    }
+
     public var value: String {
         switch storage {
         case .text(let text): return text
