@@ -36,6 +36,10 @@ public final class AuditEngine {
     /// twenty fields, its conditions and examples) for every rule of every invoice, even from a box
     /// or a buffer pointer; a class is handed over by reference.
     private let rules: [EngineRule]
+    /// The same rules, unretained: `rules` holds them for the engine's life, and a rule handed to
+    /// its check through `_withUnsafeGuaranteedRef` is not retained and released around each use,
+    /// which a rule read from the array was, a few times per check, for every invoice.
+    private let unretainedRules: [Unmanaged<EngineRule>]
 
     final class EngineRule {
         let id: String
@@ -74,6 +78,7 @@ public final class AuditEngine {
     public init(ruleSet: RuleSet, roster: Roster? = nil, zone: String? = nil) {
         self.ruleSet = ruleSet
         rules = ruleSet.rules.map(EngineRule.init)
+        unretainedRules = rules.map(Unmanaged.passUnretained)
         gates = RuleGates(rules)
         // The first rule of an id, as `RuleSet.rule(_:)` finds it.
         rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -114,9 +119,10 @@ public final class AuditEngine {
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         // Only the rules the invoice's codes let through, in rule set order (findings keep the order
         // they always had): most rules ask for a code most invoices do not bill.
-        // The rules are read through a pointer and handed over borrowed: taken from the array,
-        // each was retained and released, atomically, for every rule of every invoice.
-        rules.withUnsafeBufferPointer { rules in
+        // The rules are read through a pointer, each handed over as guaranteed alive (`rules`
+        // holds them): taken from the array, each was retained and released, atomically, for every
+        // rule of every invoice, and again around its conditions.
+        unretainedRules.withUnsafeBufferPointer { rules in
             for word in 0..<gates.wordCount {
                 var bits = gates.ungated[word]
                 for code in context.codes {
@@ -125,7 +131,7 @@ public final class AuditEngine {
                 while bits != 0 {
                     let index = word << 6 | bits.trailingZeroBitCount
                     bits &= bits - 1
-                    check(rules[index], context, rates)
+                    rules[index]._withUnsafeGuaranteedRef { check($0, context, rates) }
                 }
             }
         }
@@ -489,9 +495,11 @@ public final class AuditEngine {
     }
 
     private func departedDeclarationFact(_ rule: EngineRule, _ context: InvoiceContext) -> PatientYearFact? {
-        let invoice = context.invoice
-        guard let roster, invoice.patient.mtStatus == .centre, let declared = invoice.patient.mtPractitionerID,
-              let entry = roster[declared], let end = entry.endDate, end < invoice.date, context.matches(rule.when) else { return nil }
+        // The roster first: most runs have none, and the rule runs on every invoice. The patient's
+        // fields are read in place (`Invoice.patient` copied them, its strings retained).
+        guard let roster, context.invoice.lines[0].patient.mtStatus == .centre,
+              let declared = context.invoice.lines[0].patient.mtPractitionerID,
+              let entry = roster[declared], let end = entry.endDate, end < context.invoice.date, context.matches(rule.when) else { return nil }
         return fact(rule, context, departure: Departure(practitionerID: declared, name: entry.name, endDate: end))
     }
 
