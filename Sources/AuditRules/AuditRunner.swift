@@ -81,14 +81,15 @@ public struct AuditRunner {
         // How the file being read names its columns, as of the last record or line handed over.
         var columnNamesInFile: [String?] = []
         // Everything that touches the outcome and the engine, in the order the files give it.
-        func handle(_ event: FileEvent) {
-            switch event {
+        // The event is taken, so that a line moves into its invoice instead of being copied.
+        func handle(_ event: consuming FileEvent) {
+            switch consume event {
             case .invoice(let invoice): take(invoice)
             case .columnNames(let names): columnNamesInFile = names
             case .record(let record):
                 recordStage.take(record, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .line(let line):
-                recordStage.assemble(line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                recordStage.assemble(consume line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .rejected(let issues):
                 outcome.rejectedLines += 1
                 for issue in issues { collector.add(issue, to: &outcome) }
@@ -132,6 +133,8 @@ public struct AuditRunner {
             }
             thread.stackSize = 8 << 20
             thread.start()
+            // Each event is moved out of its batch, not copied: iterating the batch retained every
+            // line's references once more, and freeing the batch released them.
             while let batch = queue.pop() {
                 for event in batch { handle(event) }
             }
@@ -339,7 +342,7 @@ struct RecordStage {
     }
 
     /// Groups a valid line into its invoice, handing over the invoice it closes.
-    mutating func assemble(_ line: ActLine, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+    mutating func assemble(_ line: consuming ActLine, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
         switch assembler.add(line) {
         case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
         case .success(let closed): if let closed { emit(.invoice(closed)) }

@@ -10,13 +10,14 @@ public struct InvoiceAssembler {
 
     /// Adds a line; returns the invoice it closes, if any, or the reason the line does not fit
     /// the invoice it claims to belong to.
-    public mutating func add(_ line: ActLine) -> Result<Invoice?, RejectedRow> {
+    /// The line is taken, not copied: it moves into the invoice (a copy retained a dozen references).
+    public mutating func add(_ line: consuming ActLine) -> Result<Invoice?, RejectedRow> {
         // The invoice's first line is read in place: binding it copied it (a dozen references).
         if !pending.isEmpty && pending[0].invoiceID == line.invoiceID {
             if let problem = mismatch(line, pending[0]) {
                 return .failure(RejectedRow(location: line.location, issues: [problem]))
             }
-            pending.append(line)
+            pending.append(consume line)
             return .success(nil)
         }
         let closed = flush()
@@ -24,7 +25,7 @@ public struct InvoiceAssembler {
         // for the second one allocated it again.
         var lines: [ActLine] = []
         lines.reserveCapacity(2)
-        lines.append(line)
+        lines.append(consume line)
         pending = lines
         return .success(closed)
     }
