@@ -126,7 +126,7 @@ public final class AuditEngine {
             for word in 0..<gates.wordCount {
                 var bits = gates.ungated[word]
                 for code in context.codes {
-                    if let masks = gates.byCode[code] { bits |= masks[word] }
+                    if let masks = gates.byCode.value(for: code) { bits |= masks[word] }
                 }
                 while bits != 0 {
                     let index = word << 6 | bits.trailingZeroBitCount
@@ -284,7 +284,7 @@ public final class AuditEngine {
 
     /// `rates` is emptied and given a rate per line (kept from invoice to invoice, it is not allocated for each).
     func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession, into rates: inout [Int64?]) {
-        rates.removeAll(keepingCapacity: true)
+        rates.removeAllKeepingStorage()
         rates.append(contentsOf: repeatElement(100, count: invoice.lines.count))
         if !session.technical.isEmpty { rankTechnicalActs(invoice, lineTariffs, session: session, into: &rates) }
         // The nurse acts, found in one pass: the principal is the highest coefficient, the first of equals.

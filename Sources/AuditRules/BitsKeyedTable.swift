@@ -1,10 +1,14 @@
-/// A table keyed by 64-bit pseudonyms (`PatientRef.bits`), for the per-patient state read on every
-/// invoice: a `Dictionary` hashed each key with SipHash (a seeded `Hasher`, some hundred cycles),
-/// where a pseudonym's bits are already an HMAC's, spread evenly and beyond an export's control.
+/// A table keyed by 64-bit integers read on every invoice: pseudonyms (`PatientRef.bits`) for the
+/// per-patient state, packed codes (`CodeKey`) for the tariffs and the rule gates. A `Dictionary`
+/// hashed each key with SipHash (a seeded `Hasher`, some hundred cycles), where a pseudonym's bits
+/// are already an HMAC's, spread evenly and beyond an export's control, and the codes come from the
+/// rule set.
 /// Open addressing with linear probing, at most three quarters full, doubling as it fills; a
 /// removal shifts back the entries after it (no tombstones), so lookups stay short however many
 /// patients come and go.
 struct BitsKeyedTable<Value> {
+    // Fibonacci hashing keeps the bits of a key that differ in its low bytes (packed codes) apart
+    // in the slot too: the product's top bits depend on every bit of the key.
     private var keys: [UInt64]
     private var values: [Value?]
     private var slotBits: Int
@@ -32,6 +36,18 @@ struct BitsKeyedTable<Value> {
             slot = (slot + 1) & mask
         }
         return (slot, false)
+    }
+
+    /// The value held for `key`, nil when none is.
+    func value(for key: UInt64) -> Value? {
+        let (slot, found) = find(key)
+        return found ? values[slot] : nil
+    }
+
+    /// Holds `value` for `key`, replacing the one held.
+    mutating func set(_ value: Value, for key: UInt64) {
+        let (slot, found) = find(key)
+        if found { values[slot] = value } else { insert(key, value, at: slot) }
     }
 
     /// Lets `body` change the value held in `slot` (from `find`), in place.
@@ -107,3 +123,5 @@ struct BitsKeyedTable<Value> {
         }
     }
 }
+
+extension BitsKeyedTable: Sendable where Value: Sendable {}

@@ -76,7 +76,7 @@ public struct TariffSchedule: Sendable {
     private var boxes: [String: Box] = [:]
     /// The boxes by packed code (`CodeKey`): the audit finds each line's entry once per invoice by
     /// the integer it already holds, instead of hashing the code's String for every lookup.
-    private var boxesByKey: [UInt64: Box] = [:]
+    private var boxesByKey = BitsKeyedTable<Box>()
 
     /// An entry as the audit reads it. The fields it reads are held apart: calling a method of the
     /// boxed struct copied the whole entry first, on every line.
@@ -138,7 +138,7 @@ public struct TariffSchedule: Sendable {
             let box = Box(entry)
             boxes[code] = box
             let key = CodeKey.of(code)
-            if key != CodeKey.unmatchable { boxesByKey[key] = box }
+            if key != CodeKey.unmatchable { boxesByKey.set(box, for: key) }
         }
     }
 
@@ -146,7 +146,7 @@ public struct TariffSchedule: Sendable {
 
     /// The entry of a code packed as `key` (`CodeKey.of(code)`).
     func box(key: UInt64, code: String) -> Box? {
-        key == CodeKey.unmatchable ? boxes[code] : boxesByKey[key]
+        key == CodeKey.unmatchable ? boxes[code] : boxesByKey.value(for: key)
     }
 
     public func value(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
