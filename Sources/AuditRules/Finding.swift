@@ -114,8 +114,8 @@ public struct Finding: Sendable, Hashable {
 
     /// Findings are listed in file order, then by rule, so outputs are stable run to run.
     public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        (lhs.location.file, lhs.location.line, lhs.rule, lhs.invoiceID, lhs.patientRef)
-            < (rhs.location.file, rhs.location.line, rhs.rule, rhs.invoiceID, rhs.patientRef)
+        // By location (file, then line) without reading the file names unless they differ.
+        (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
     }
 }
 

@@ -6,6 +6,8 @@ import Foundation
 /// carries the physical line it starts on. Values are handed over as read; `RecordValidator` judges them.
 public final class CSVRecordReader: RecordReader {
     private let displayName: String
+    /// The file's number, for the location of each of its rows (`SourceLocation`).
+    private let fileNumber: UInt32
     private let source: CSVTextSource
     /// The contract column of each header position; nil for ignored ones (unknown, empty, repeated).
     private let columnsByPosition: [Column?]
@@ -29,6 +31,7 @@ public final class CSVRecordReader: RecordReader {
     public init(url: URL, displayName: String, profile: MappingProfile, encoding: TextEncodingChoice? = nil,
                 suggestedProfiles: [MappingProfile] = []) throws {
         self.displayName = displayName
+        fileNumber = SourceFileNames.shared.number(for: displayName)
         source = try CSVTextSource(url: url, fileName: displayName, encoding: encoding,
                                    isKnownHeader: { profile.column(forHeader: $0) != nil })
 
@@ -132,7 +135,7 @@ public final class CSVRecordReader: RecordReader {
                     file: displayName, line: line, column: nil,
                     message: "la ligne compte \(fieldCount) champs alors que l'en-tête en a \(columnsByPosition.count) : un séparateur \(source.delimiterName) en trop, ou une valeur qui en contient un sans être entre guillemets ?"))
             }
-            return .record(RawRecord(location: SourceLocation(file: displayName, line: line), trimmedValues: fields,
+            return .record(RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), trimmedValues: fields,
                                      asciiBytes: asciiBytes, asciiSpans: asciiSpans, physicalLines: physicalLines))
         }
     }

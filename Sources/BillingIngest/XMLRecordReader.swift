@@ -16,6 +16,8 @@ import Darwin
 /// external entities and entity-expansion bombs; entity references are refused too.
 public final class XMLRecordReader: RecordReader {
     private let displayName: String
+    /// The file's number, for the location of each of its rows (`SourceLocation`).
+    private let fileNumber: UInt32
     private let profile: MappingProfile
     private let source: XMLByteSource
     private let diagnostics: XMLParseDiagnostics
@@ -76,6 +78,7 @@ public final class XMLRecordReader: RecordReader {
     public init(url: URL, displayName: String, profile: MappingProfile) throws {
         _ = XMLRecordReader.prepareLibxml2
         self.displayName = displayName
+        fileNumber = SourceFileNames.shared.number(for: displayName)
         self.profile = profile
         source = try XMLByteSource(url: url, displayName: displayName)
         diagnostics = XMLParseDiagnostics()
@@ -257,7 +260,7 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
-            pending.append(.record(RawRecord(location: SourceLocation(file: displayName, line: line), untrimmedValues: fields.texts,
+            pending.append(.record(RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), untrimmedValues: fields.texts,
                                              asciiBytes: fields.bytes, asciiSpans: fields.spans)))
         default:
             // Once many names were seen the set stops growing; later unknown elements are each reported.

@@ -1,16 +1,71 @@
+import Foundation
+
 /// Where a row came from: its file and the 1-based physical line it starts on.
+///
+/// The file is held as its number in `SourceFileNames`, not as its name: a name longer than 15
+/// bytes is a String on the heap, and every line of the file held it, so that the reading thread
+/// and the audit thread retained and released that one object for each line, on both cores at
+/// once. A 1M-line file named `batch-1000000-lines-2025.csv` took 1.46 s against 1.24 s for the
+/// same file named `b.csv`.
 public struct SourceLocation: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let file: String
+    /// The file's number (`SourceFileNames`): equal numbers, equal names.
+    public let fileNumber: UInt32
     public let line: Int
 
     public init(file: String, line: Int) {
-        self.file = file
+        self.init(fileNumber: SourceFileNames.shared.number(for: file), line: line)
+    }
+
+    /// For a reader that numbered its file once (`SourceFileNames.number(for:)`).
+    public init(fileNumber: UInt32, line: Int) {
+        self.fileNumber = fileNumber
         self.line = line
     }
 
-    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool { (lhs.file, lhs.line) < (rhs.file, rhs.line) }
+    public var file: String { SourceFileNames.shared.name(fileNumber) }
+
+    /// By file name, then line, as when the name was held.
+    public static func < (lhs: SourceLocation, rhs: SourceLocation) -> Bool {
+        if lhs.fileNumber == rhs.fileNumber { return lhs.line < rhs.line }
+        return SourceFileNames.shared.namesAreOrdered(lhs.fileNumber, rhs.fileNumber)
+    }
 
     public var description: String { "\(file):\(line)" }
+}
+
+/// The names of the files this process read or named, each numbered once, for `SourceLocation`.
+/// Only grows, by a name per file. Locked: the reading and the audit threads both use it.
+public final class SourceFileNames: @unchecked Sendable {
+    public static let shared = SourceFileNames()
+
+    private let lock = NSLock()
+    private var names: [String] = []
+    private var numbers: [String: UInt32] = [:]
+
+    /// The name's number, given it the first time.
+    public func number(for name: String) -> UInt32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let number = numbers[name] { return number }
+        precondition(names.count < Int(UInt32.max), "more file names than a location can number")
+        let number = UInt32(names.count)
+        names.append(name)
+        numbers[name] = number
+        return number
+    }
+
+    public func name(_ number: UInt32) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return names[Int(number)]
+    }
+
+    /// Whether the first name sorts before the second (two distinct numbers: two distinct names).
+    func namesAreOrdered(_ first: UInt32, _ second: UInt32) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return names[Int(first)] < names[Int(second)]
+    }
 }
 
 /// A keyed pseudonym standing for a patient everywhere after ingest: the NIR is never kept.
