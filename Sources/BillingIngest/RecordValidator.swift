@@ -17,8 +17,7 @@ public struct RecordValidator: Sendable {
     /// the result is the same with or without it.
     public func validate(_ record: RawRecord, memo: ValidationMemo? = nil) -> Result<ActLine, RejectedRow> {
         var issues: [InputIssue] = []
-        let file = record.location.file
-        let line = record.location.line
+        let location = record.location
 
         // Identity values are never echoed, in any column a shift may have moved them to. Gathered
         // only when a message is written: most rows have none.
@@ -27,7 +26,8 @@ public struct RecordValidator: Sendable {
         }
 
         func fail(_ column: Column, _ message: String) {
-            issues.append(InputIssue(file: file, line: line, column: column.rawValue, message: message))
+            // The file's name only for a message: it is looked up by its number (`SourceLocation`).
+            issues.append(InputIssue(file: location.file, line: location.line, column: column.rawValue, message: message))
         }
         func value(_ column: Column) -> String? {
             guard let raw = record[column] else { return nil }
