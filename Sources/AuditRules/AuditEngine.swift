@@ -806,12 +806,12 @@ struct DuplicateMemory {
         let interval = sweeps
         // A patient seen in the interval ending now stays; another stays while a day is open and it
         // has been idle for fewer than `idleSweepsKept` sweeps, this one counted.
-        func isDropped(_ state: DuplicateState) -> Bool {
+        func isDropped(_ state: inout DuplicateState) -> Bool {
             guard state.seenInInterval != interval else { return false }
             return state.lastDay < closedBefore || interval &- state.seenInInterval >= DuplicateMemory.idleSweepsKept
         }
         patients.removeAll(where: isDropped)
-        if !textPatients.isEmpty { textPatients = textPatients.filter { !isDropped($0.value) } }
+        if !textPatients.isEmpty { textPatients = textPatients.filter { entry in var state = entry.value; return !isDropped(&state) } }
         sweeps &+= 1
     }
 }

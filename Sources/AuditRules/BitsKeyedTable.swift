@@ -79,9 +79,9 @@ struct BitsKeyedTable<Value> {
             // (cyclically): its probe passed by the hole.
             let passedHole = hole <= next ? (wanted <= hole || wanted > next) : (wanted <= hole && wanted > next)
             if passedHole {
+                // Swapped with the empty hole: the value moves, and is not retained and released.
                 keys[hole] = keys[next]
-                values[hole] = values[next]
-                values[next] = nil
+                values.swapAt(hole, next)
                 hole = next
             }
             next = (next + 1) & mask
@@ -89,11 +89,15 @@ struct BitsKeyedTable<Value> {
     }
 
     /// Removes every entry `shouldRemove` picks, then gives back the slots of a table left an
-    /// eighth full.
-    mutating func removeAll(where shouldRemove: (Value) -> Bool) {
+    /// eighth full. `shouldRemove` reads each value in place (a copy of each retained and released
+    /// its references, for every patient held at every sweep); it must not change it.
+    mutating func removeAll(where shouldRemove: (inout Value) -> Bool) {
         var dropped: [UInt64] = []
-        for slot in values.indices {
-            if let value = values[slot], shouldRemove(value) { dropped.append(keys[slot]) }
+        let keys = self.keys
+        values.withUnsafeMutableBufferPointer { values in
+            for slot in values.indices where values[slot] != nil {
+                if shouldRemove(&values[slot]!) { dropped.append(keys[slot]) }
+            }
         }
         for key in dropped {
             let (slot, found) = find(key)
