@@ -396,8 +396,9 @@ final class FindingReader {
     }
 }
 
-/// The bytes of one finding: its length (4 bytes, little-endian), the fixed fields, then each
-/// text as its length (4 bytes) and its UTF-8. Only this process reads them back, in this run.
+/// The bytes of one finding: its length (4 bytes, little-endian), the fixed fields (the file's
+/// number among them), the patient (1 and 8 bytes of pseudonym, or 0 and a text), then each text
+/// as its length (4 bytes) and its UTF-8. Only this process reads them back, in this run.
 enum FindingCoding {
     static func append(_ finding: Finding, to bytes: inout [UInt8]) {
         let start = bytes.count
@@ -411,8 +412,18 @@ enum FindingCoding {
         bytes.append(UInt8(finding.actDate.day))
         appendInteger(finding.lostCents.value, to: &bytes)
         appendInteger(finding.atRiskCents.value, to: &bytes)
-        for text in [finding.rule, finding.location.file, finding.invoiceID, finding.practitionerID,
-                     finding.patientRef.value, finding.code, finding.expectedCode ?? "", finding.message] {
+        // The file by its number (`SourceFileNames`, valid for the process that writes and reads
+        // the runs) and a pseudonym by its bits: by name and as text, each finding looked the name
+        // up under a lock, twice, and wrote then parsed 18 hex characters.
+        appendInteger(finding.location.fileNumber, to: &bytes)
+        if let bits = finding.patientRef.bits {
+            bytes.append(1)
+            appendInteger(bits, to: &bytes)
+        } else {
+            bytes.append(0)
+            appendText(finding.patientRef.value, to: &bytes)
+        }
+        for text in [finding.rule, finding.invoiceID, finding.practitionerID, finding.code, finding.expectedCode ?? "", finding.message] {
             appendText(text, to: &bytes)
         }
         let length = UInt32(bytes.count - start - 4)
@@ -449,14 +460,15 @@ enum FindingCoding {
               let day = cursor.integer(UInt8.self),
               let actDate = CalendarDay(year: Int(year), month: Int(month), day: Int(day)),
               let lost = cursor.integer(Int64.self), let atRisk = cursor.integer(Int64.self),
-              let rule = cursor.text(), let file = cursor.text(), let invoiceID = cursor.text(),
-              let practitionerID = cursor.text(), let patient = cursor.text(), let code = cursor.text(),
+              let fileNumber = cursor.integer(UInt32.self), let patient = cursor.patientRef(),
+              let rule = cursor.text(), let invoiceID = cursor.text(),
+              let practitionerID = cursor.text(), let code = cursor.text(),
               let expectedCode = cursor.text(), let message = cursor.text(), cursor.atEnd
         else { return nil }
         return Finding(rule: rule, kind: FindingKind.allCases[Int(kindIndex)],
                        certainty: Certainty.allCases[Int(certaintyIndex)],
-                       location: SourceLocation(file: file, line: Int(line)), invoiceID: invoiceID, actDate: actDate,
-                       practitionerID: practitionerID, patientRef: PatientRef(patient), code: code,
+                       location: SourceLocation(fileNumber: fileNumber, line: Int(line)), invoiceID: invoiceID, actDate: actDate,
+                       practitionerID: practitionerID, patientRef: patient, code: code,
                        expectedCode: hasExpected == 0 ? nil : expectedCode, lostCents: Cents(lost),
                        atRiskCents: Cents(atRisk), message: message)
     }
@@ -473,6 +485,14 @@ enum FindingCoding {
             let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
             offset += size
             return value
+        }
+
+        mutating func patientRef() -> PatientRef? {
+            switch integer(UInt8.self) {
+            case 1: return integer(UInt64.self).map(PatientRef.init(bits:))
+            case 0: return text().map(PatientRef.init)
+            default: return nil
+            }
         }
 
         mutating func text() -> String? {
