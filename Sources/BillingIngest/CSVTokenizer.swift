@@ -124,18 +124,15 @@ final class CSVTokenizer {
             position -= keep
             if let start = retainedFrom { retainedFrom = start - keep }
         }
-        let data: Data?
-        do {
-            data = try handle.read(upToCount: CSVTokenizer.chunkSize)
-        } catch {
+        // Read straight into the buffer: through `FileHandle.read(upToCount:)` each chunk was a
+        // `Data` of its own, allocated and copied once more.
+        let got = buffer.read(from: handle.fileDescriptor, upTo: CSVTokenizer.chunkSize)
+        if got < 0 {
+            let error = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             throw UnreadableFile(InputIssue(file: fileName, line: line, column: nil,
                                             message: "lecture interrompue : \(FileErrorText.describe(error, path: fileName))"))
         }
-        if let data, !data.isEmpty {
-            buffer.append(contentsOf: data)
-        } else {
-            reachedEndOfFile = true
-        }
+        if got == 0 { reachedEndOfFile = true }
         return keep
     }
 
@@ -740,8 +737,20 @@ struct ReadBuffer: ~Copyable {
         count -= dropped
     }
 
-    mutating func append(contentsOf data: Data) {
-        let needed = count + data.count
+    /// Reads up to `limit` bytes of `descriptor` after those held (retried when a signal cuts it
+    /// short); how many came, 0 at the end of the file, -1 on an error (`errno` says which).
+    mutating func read(from descriptor: Int32, upTo limit: Int) -> Int {
+        reserve(count + limit)
+        while true {
+            let got = readFile(descriptor, base + count, limit)
+            if got < 0 && errno == EINTR { continue }
+            if got > 0 { count += got }
+            return got
+        }
+    }
+
+    /// Room for `needed` bytes in all.
+    private mutating func reserve(_ needed: Int) {
         if needed > capacity {
             // Doubled: a row longer than a chunk grows the buffer a few times, not once per chunk.
             var newCapacity = capacity
@@ -752,10 +761,10 @@ struct ReadBuffer: ~Copyable {
             base = grown
             capacity = newCapacity
         }
-        data.withUnsafeBytes { source in
-            guard let start = source.baseAddress else { return }
-            (base + count).initialize(from: start.assumingMemoryBound(to: UInt8.self), count: source.count)
-        }
-        count = needed
     }
+}
+
+/// The system's `read(2)`, named apart: inside `ReadBuffer`, `read` is its own method.
+private func readFile(_ descriptor: Int32, _ destination: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {
+    read(descriptor, destination, count)
 }
