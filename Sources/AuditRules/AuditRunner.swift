@@ -45,25 +45,25 @@ public struct AuditRunner {
     /// counts when it was read to its end or gave at least one row, audited or rejected, before it
     /// broke off; a file refused at its header or before its first row does not.
     public func run(paths: [String]) -> (outcome: AuditOutcome, readableFiles: Int) {
-        var outcome = AuditOutcome()
-        outcome.ruleSetName = ruleSet.name
-        outcome.ruleSetVersion = ruleSet.version
-        outcome.roster = roster
-        outcome.period = period
+        let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
+        // What the events change, held by one object: as variables captured by the nested functions
+        // below, each was boxed and checked for exclusive access at run time, three checks an event.
+        let state = RunState(recordStage: RecordStage(validator: validator, period: period))
+        state.outcome.ruleSetName = ruleSet.name
+        state.outcome.ruleSetVersion = ruleSet.version
+        state.outcome.roster = roster
+        state.outcome.period = period
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
         engine.patientYearFactSink = patientYearFactSink
         engine.findingsRunLength = findingsRunLength
-        let validator = RecordValidator(pseudonymizer: pseudonymizer, profile: profile)
         let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines
         // are audited, and each code is listed once (contract §1.2), at its first line.
         // Both lists are capped: a hostile file of distinct made-up codes must not grow them with its rows.
-        var codeTally = CodeTally()
-        var billedTally = BilledTally()
 
         var collector = IssueCollector(sink: issueSink)
         let (files, issues) = ExportFiles.collect(paths: paths)
-        for issue in issues { collector.add(issue, to: &outcome) }
+        for issue in issues { collector.add(issue, to: &state.outcome) }
         let names = Self.displayNames(files)
         // How each file names the code column, for the code warnings given after every file is read.
         var codeColumnInFile: [String: String] = [:]
@@ -72,12 +72,11 @@ public struct AuditRunner {
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
             let context = engine.context(for: invoice)
-            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &outcome, billed: &billedTally, codes: &codeTally, zone: zone)
+            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally, zone: zone)
             invoiceSink?(invoice)
             engine.audit(context)
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
-        var recordStage = RecordStage(validator: validator, period: period)
         // How the file being read names its columns, as of the last record or line handed over.
         var columnNamesInFile: [String?] = []
         // Everything that touches the outcome and the engine, in the order the files give it.
@@ -87,27 +86,27 @@ public struct AuditRunner {
             case .invoice(let invoice): take(invoice)
             case .columnNames(let names): columnNamesInFile = names
             case .record(let record):
-                recordStage.take(record, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                state.recordStage.take(record, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .line(let line):
-                recordStage.assemble(consume line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                state.recordStage.assemble(consume line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .rejected(let issues):
-                outcome.rejectedLines += 1
-                for issue in issues { collector.add(issue, to: &outcome) }
-            case .issue(let issue): collector.add(issue, to: &outcome)
-            case .outsidePeriod: outcome.actsOutsidePeriod += 1
+                state.outcome.rejectedLines += 1
+                for issue in issues { collector.add(issue, to: &state.outcome) }
+            case .issue(let issue): collector.add(issue, to: &state.outcome)
+            case .outsidePeriod: state.outcome.actsOutsidePeriod += 1
             case .progress(let lines): progress?(lines)
             case .fileStart(let url, let name):
-                outcome.files.append(name)
-                outcome.filePaths[name] = url.standardizedFileURL.path
+                state.outcome.files.append(name)
+                state.outcome.filePaths[name] = url.standardizedFileURL.path
             case .fileEnd(let name, let readable, let unreadable, let codeColumn):
                 if let unreadable {
-                    outcome.unreadableFiles.append(name)
-                    collector.add(unreadable, to: &outcome)
+                    state.outcome.unreadableFiles.append(name)
+                    collector.add(unreadable, to: &state.outcome)
                 }
                 if let codeColumn { codeColumnInFile[name] = codeColumn }
                 if readable { readableCount += 1 }
                 // After the file's end, as the reading thread hands over the last invoice it holds.
-                if let last = recordStage.flush() { take(last) }
+                if let last = state.recordStage.flush() { take(last) }
             }
         }
         var readableCount = 0
@@ -142,20 +141,20 @@ public struct AuditRunner {
             reader.read(inputs, emit: handle)
         }
         let readable = readableCount
-        billedTally.add(to: &outcome)
-        outcome.findings = engine.finish()
+        state.billedTally.add(to: &state.outcome)
+        state.outcome.findings = engine.finish()
         // Said before the per-code warnings, so it is among those a report keeps.
-        if codeTally.linesWithUncountedCodes > 0 {
-            collector.add(InputIssue(file: outcome.files.first ?? "", line: 0, column: "code",
-                                     message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(codeTally.linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
-                                     severity: .warning), to: &outcome)
+        if state.codeTally.linesWithUncountedCodes > 0 {
+            collector.add(InputIssue(file: state.outcome.files.first ?? "", line: 0, column: "code",
+                                     message: "plus de \(Self.distinctCodesListed) codes distincts inconnus ou sans tarif : \(state.codeTally.linesWithUncountedCodes) autre(s) ligne(s) portent des codes non listés ; elles restent auditées",
+                                     severity: .warning), to: &state.outcome)
         }
-        for var warning in Self.codeWarnings(unknown: codeTally.unknownCodes, unpriced: codeTally.unpricedCodes) {
+        for var warning in Self.codeWarnings(unknown: state.codeTally.unknownCodes, unpriced: state.codeTally.unpricedCodes) {
             warning.columnInFile = codeColumnInFile[warning.file]
-            collector.add(warning, to: &outcome)
+            collector.add(warning, to: &state.outcome)
         }
-        outcome.inputErrors.sort(by: InputIssue.fileOrder)
-        return (outcome, readable)
+        state.outcome.inputErrors.sort(by: InputIssue.fileOrder)
+        return (state.outcome, readable)
     }
 
     /// Well-formed codes the rule set does not know or does not price on their date, as the lines go by.
@@ -280,6 +279,16 @@ public struct AuditRunner {
 }
 
 extension AuditRunner {
+    /// The state `run` changes for each event (see there).
+    final class RunState {
+        @exclusivity(unchecked) var outcome = AuditOutcome()
+        @exclusivity(unchecked) var billedTally = BilledTally()
+        @exclusivity(unchecked) var codeTally = CodeTally()
+        @exclusivity(unchecked) var recordStage: RecordStage
+
+        init(recordStage: RecordStage) { self.recordStage = recordStage }
+    }
+
     /// Events per batch handed between the threads, and batches the queue holds: the reading thread
     /// stays at most this far ahead, so memory stays flat whatever the size of the files.
     static let batchSize = 512
