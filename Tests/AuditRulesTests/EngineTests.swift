@@ -118,6 +118,9 @@ final class EngineTests: XCTestCase {
         // An unclosed brace is text: kept once, as written.
         XCTAssertEqual(MessageTemplate.fill("écart {lost} puis {reste", ["lost": "1,00 €"]), "écart 1,00 € puis {reste")
         XCTAssertEqual(MessageTemplate.fill("", [:]), "")
+        // A placeholder runs to the first closing brace; an empty one is kept unless given.
+        XCTAssertEqual(MessageTemplate.fill("{a{b} {} {a}", ["a{b": "x", "a": "é"]), "x {} é")
+        XCTAssertEqual(MessageTemplate.fill("{}{code}}", ["": "vide", "code": "G"]), "videG}")
     }
 }
 
