@@ -116,6 +116,12 @@ public struct ShortBytesKey: Hashable, Sendable {
     }
 
     /// The key of ASCII text (a word of a list), nil when it is not ASCII or too long.
+    /// A key from its parts, as a table that stores them apart gives them back.
+    @inlinable public init(low: UInt64, high: UInt64, count: Int) {
+        precondition(count > 0 && count <= ShortBytesKey.maxCount, "a key holds 1 to 16 bytes")
+        (self.low, self.high, self.count) = (low, high, count)
+    }
+
     public init?(ascii text: String, lowercased: Bool = false) {
         let bytes = Array(text.utf8)
         guard ASCIIText.isASCII(bytes) else { return nil }
