@@ -71,7 +71,8 @@ public final class ValidationMemo {
         return value
     }
 
-    /// `pseudonymizer.checkedRef(for:)` of the identifier these bytes are: `.some(nil)` for a NIR
+    /// `pseudonymizer.checkedRef(for:)` of the identifier these bytes are (worked out here for a
+    /// patient not held, without the pseudonymizer's shared cache): `.some(nil)` for a NIR
     /// whose key does not check; nil when the bytes are too many to be held here.
     func patient(_ bytes: UnsafeBufferPointer<UInt8>, _ pseudonymizer: Pseudonymizer) -> PatientRef?? {
         guard let key = ShortBytesKey(bytes) else { return nil }
@@ -81,7 +82,7 @@ public final class ValidationMemo {
             if patientSlots[slot].holds(key) { return .some(patientSlots[slot].bits.map(PatientRef.init(bits:))) }
             slot = (slot + 1) & mask
         }
-        let bits = pseudonymizer.checkedBits(for: String(decoding: bytes, as: UTF8.self))
+        let bits = pseudonymizer.workedOutBits(for: String(decoding: bytes, as: UTF8.self))
         if (patientCount + 1) * 4 <= 3 << patientSlotBits {
             patientSlots[slot] = PatientSlot(key, bits)
             patientCount += 1
