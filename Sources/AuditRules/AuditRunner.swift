@@ -330,10 +330,18 @@ struct RecordStage {
         self.period = period
     }
 
-    /// `naming` names a rejected row's columns as its file does.
-    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+    /// `naming` names a rejected row's columns as its file does. The record's arrays go back to the
+    /// reader that fills them (`RecordStoragePool`), a batch at a time.
+    mutating func take(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
         if let line = validate(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
+        if let storage = record.storageToGiveBack() {
+            storageToGiveBack.append(storage)
+            if storageToGiveBack.count >= 256 { RecordStoragePool.shared.giveBack(&storageToGiveBack) }
+        }
     }
+
+    /// Arrays of validated records not yet given back.
+    private var storageToGiveBack: [RecordStoragePool.Storage] = []
 
     /// The record's line when it is valid and within the period; otherwise says why not and gives nil.
     func validate(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) -> ActLine? {

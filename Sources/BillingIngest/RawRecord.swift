@@ -72,6 +72,8 @@ public struct RawRecord: Sendable {
     /// An XML act marks a value given empty with the start `givenEmpty`.
     private var asciiBytes: [UInt8] = []
     private var asciiSpans: [Int] = []
+    /// Made by a reader that fills its records' arrays from `RecordStoragePool` (XML).
+    private var isFromPoolReader = false
     /// The start of a value given empty (an XML attribute `=""`): trimmed, it is no value, but it
     /// still replaces the invoice's value of its column.
     static let givenEmpty = -2
@@ -140,6 +142,14 @@ public struct RawRecord: Sendable {
         self.physicalLines = 1
         self.asciiBytes = asciiBytes
         self.asciiSpans = asciiSpans
+        isFromPoolReader = true
+    }
+
+    /// The record's byte and span arrays for `RecordStoragePool`, once validated (the record is used
+    /// up); nil for a record whose reader keeps its arrays itself (CSV: reused in place when the
+    /// record is gone).
+    public consuming func storageToGiveBack() -> RecordStoragePool.Storage? {
+        isFromPoolReader ? (asciiBytes, asciiSpans) : nil
     }
 
     static func slots(_ fields: [Column: String]) -> [String?] {

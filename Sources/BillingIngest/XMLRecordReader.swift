@@ -47,6 +47,8 @@ public final class XMLRecordReader: RecordReader {
     @exclusivity(unchecked) private var invoiceFields: XMLValueSlots?
     @exclusivity(unchecked) private var invoiceDepth = -1
     @exclusivity(unchecked) private var invoiceAndPatientFields = XMLValueSlots()
+    /// Arrays of earlier acts' records, given back once validated (`RecordStoragePool`).
+    @exclusivity(unchecked) private var recycledStorage: [RecordStoragePool.Storage] = []
 
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
@@ -250,9 +252,7 @@ public final class XMLRecordReader: RecordReader {
             // element speaks. The act's are read straight into the record, which starts as a copy of
             // its invoice's and patient's values (two arrays of plain integers and bytes).
             let inInvoice = invoiceDepth >= 0
-            var fields = inInvoice ? invoiceAndPatientFields : XMLValueSlots()
-            // Room for the act's own values at once: the copy is made with it instead of twice.
-            fields.bytes.reserveCapacity(fields.bytes.count + 64)
+            var fields = inInvoice ? actFields(startingWith: invoiceAndPatientFields) : XMLValueSlots()
             readAttributes(attributeList, of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
             guard inInvoice else {
                 pending.append(.rejected(InputIssue(
@@ -277,6 +277,24 @@ public final class XMLRecordReader: RecordReader {
         guard !stopped else { return }
         depth -= 1
         if depth == invoiceDepth { leaveInvoice() }
+    }
+
+    /// An act's values, starting as its invoice's and patient's, in the arrays of an earlier act's
+    /// record given back once validated when there are some (`RecordStoragePool`), else in a copy.
+    private func actFields(startingWith invoice: XMLValueSlots) -> XMLValueSlots {
+        if recycledStorage.isEmpty { RecordStoragePool.shared.take(into: &recycledStorage, upTo: 256) }
+        guard var storage = recycledStorage.popLast(), storage.spans.count == invoice.spans.count else {
+            var fields = invoice
+            // Room for the act's own values at once: the copy is made with it instead of twice.
+            fields.bytes.reserveCapacity(fields.bytes.count + 64)
+            return fields
+        }
+        storage.bytes.removeAll(keepingCapacity: true)
+        storage.bytes.append(contentsOf: invoice.bytes)
+        storage.spans.withUnsafeMutableBufferPointer { spans in
+            invoice.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: invoice.texts)
     }
 
     /// `invoiceAndPatientFields` is left as it is: set at each invoice's start, it is read only within one.

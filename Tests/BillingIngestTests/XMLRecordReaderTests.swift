@@ -68,6 +68,51 @@ final class XMLRecordReaderTests: XCTestCase {
         try read(write(name, text))
     }
 
+    /// Acts read into arrays given back by earlier records (`RecordStoragePool`), whatever those held,
+    /// are the same records as acts read into new arrays.
+    func testActsReadIntoGivenBackArraysAreTheSameRecords() throws {
+        let text = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <batch>
+          <invoice id="F1" date="2025-03-04" practitioner_id="10003637762" specialty="01" place="cabinet">
+            <patient id="1850775123456" birth_date="1985-07-01" sex="F" ald="0" mt_status="centre"/>
+            <act code="G" amount="30.00"/>
+            <act code="MEG" amount="5,00" coefficient="1"/>
+          </invoice>
+          <invoice id="F2" date="2025-03-05" practitioner_id="10003637762" specialty="01">
+            <patient id="2850775123456" birth_date="2019-01-02" coverage="c2s"/>
+            <act code="TCG" amount="25" modifiers="  É "/>
+          </invoice>
+        </batch>
+        """
+        let url = try write("recycled.xml", text)
+        let pool = RecordStoragePool.shared
+        var drained: [RecordStoragePool.Storage] = []
+        pool.take(into: &drained, upTo: RecordStoragePool.capacity)
+        let fresh = try read(url)
+        // Arrays full of other bytes and spans, some of another size, as earlier records left them.
+        var given: [RecordStoragePool.Storage] = [
+            (Array(repeating: 0x7A, count: 500), Array(repeating: 7, count: 2 * Column.count)),
+            (Array("autre;valeur".utf8), Array(repeating: -1, count: 2 * Column.count)),
+            ([], Array(repeating: 3, count: 5)),
+            (Array(repeating: 0x41, count: 3), Array(0..<(2 * Column.count))),
+        ]
+        pool.giveBack(&given)
+        XCTAssertTrue(given.isEmpty, "what is given back is moved out")
+        let recycled = try read(url)
+        XCTAssertEqual(recycled.records.count, 3)
+        XCTAssertEqual(recycled.records.map(\.fields), fresh.records.map(\.fields))
+        XCTAssertEqual(recycled.records.map(\.location), fresh.records.map(\.location))
+        XCTAssertEqual(pool.count, 0, "every pair given back was taken for an act or dropped for its size")
+        // The pool keeps at most its capacity.
+        var many = [RecordStoragePool.Storage](repeating: ([], Array(repeating: 0, count: 2 * Column.count)),
+                                               count: RecordStoragePool.capacity + 10)
+        pool.giveBack(&many)
+        XCTAssertEqual(pool.count, RecordStoragePool.capacity)
+        pool.take(into: &drained, upTo: RecordStoragePool.capacity)
+        XCTAssertEqual(pool.count, 0)
+    }
+
     /// Encodes text whose characters are all in Latin-1, plus the Windows-1252 extras used below.
     private func singleByte(_ text: String, windows1252: Bool) -> [UInt8] {
         let extras: [Unicode.Scalar: UInt8] = windows1252 ? ["€": 0x80, "œ": 0x9C, "Œ": 0x8C, "’": 0x92] : [:]
