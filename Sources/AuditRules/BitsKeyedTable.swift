@@ -7,8 +7,6 @@
 /// removal shifts back the entries after it (no tombstones), so lookups stay short however many
 /// patients come and go.
 struct BitsKeyedTable<Value> {
-    // Fibonacci hashing keeps the bits of a key that differ in its low bytes (packed codes) apart
-    // in the slot too: the product's top bits depend on every bit of the key.
     private var keys: [UInt64]
     private var values: [Value?]
     private var slotBits: Int
@@ -22,8 +20,9 @@ struct BitsKeyedTable<Value> {
 
     private var mask: Int { (1 << slotBits) - 1 }
 
-    /// The key's first slot: its bits mixed once more, so that keys alike in their low bits (tests
-    /// write small ones) spread too.
+    /// The key's first slot: its bits mixed once more (Fibonacci hashing: the product's top bits
+    /// depend on every bit of the key), so that keys alike in their low bytes, as packed codes and
+    /// the tests' small keys are, spread too.
     private func home(_ key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - slotBits))
     }

@@ -78,20 +78,28 @@ public final class ValidationMemo {
         guard let key = ShortBytesKey(bytes) else { return nil }
         let mask = (1 << patientSlotBits) - 1
         var slot = key.slot(bits: patientSlotBits)
-        while !patientSlots[slot].isEmpty {
+        var probes = 0
+        while !patientSlots[slot].isEmpty && probes < ValidationMemo.maxProbes {
             if patientSlots[slot].holds(key) { return .some(patientSlots[slot].bits.map(PatientRef.init(bits:))) }
             slot = (slot + 1) & mask
+            probes += 1
         }
         let bits = pseudonymizer.workedOutBits(for: String(decoding: bytes, as: UTF8.self))
-        if (patientCount + 1) * 4 <= 3 << patientSlotBits {
-            patientSlots[slot] = PatientSlot(key, bits)
-            patientCount += 1
-        } else {
+        if (patientCount + 1) * 4 > 3 << patientSlotBits {
             makeRoomForPatient()
             insertPatient(PatientSlot(key, bits))
+        } else if probes < ValidationMemo.maxProbes {
+            patientSlots[slot] = PatientSlot(key, bits)
+            patientCount += 1
         }
         return .some(bits.map(PatientRef.init(bits:)))
     }
+
+    /// Slots searched for a patient, at most: the slot of an identifier is a fixed function of its
+    /// bytes, and a file of identifiers made to fall in one run of slots would have each row walk
+    /// the run. A patient not found within is worked out again (the same pseudonym), and kept only
+    /// where it can be found.
+    static let maxProbes = 32
 
     /// Doubles the patients' table, or empties it once at its bound.
     private func makeRoomForPatient() {
@@ -107,13 +115,19 @@ public final class ValidationMemo {
         }
     }
 
-    /// Puts a patient not in the table in the first free slot from its own.
+    /// Puts a patient not in the table in the first free slot from its own, if one is within
+    /// `maxProbes` (else the patient is not kept).
     private func insertPatient(_ entry: PatientSlot) {
         let mask = (1 << patientSlotBits) - 1
         var slot = entry.key.slot(bits: patientSlotBits)
-        while !patientSlots[slot].isEmpty { slot = (slot + 1) & mask }
-        patientSlots[slot] = entry
-        patientCount += 1
+        for _ in 0..<ValidationMemo.maxProbes {
+            if patientSlots[slot].isEmpty {
+                patientSlots[slot] = entry
+                patientCount += 1
+                return
+            }
+            slot = (slot + 1) & mask
+        }
     }
 }
 

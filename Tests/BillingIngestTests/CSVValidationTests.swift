@@ -222,7 +222,10 @@ final class CSVValidationTests: XCTestCase {
         }
         let url = try folder.write("memo.csv", utf8: ([header] + rows).joined(separator: "\n") + "\n")
         let reader = try CSVRecordReader(url: url, displayName: "memo.csv", profile: .standard)
-        let memos = [ValidationMemo(), ValidationMemo(rppsBits: 1, codeBits: 1, specialtyBits: 1, patientBits: 1)]
+        // The default memo; one of two slots per table; one whose patients' table grows to 64 slots,
+        // fills and starts again empty, its searches stopped at `maxProbes`.
+        let memos = [ValidationMemo(), ValidationMemo(rppsBits: 1, codeBits: 1, specialtyBits: 1, patientBits: 1),
+                     ValidationMemo(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: 6)]
         var records: [RawRecord] = []
         while let event = try reader.next() {
             guard case .record(let record) = event else { return XCTFail("unexpected \(event)") }
