@@ -84,7 +84,7 @@ public final class ValidationMemo {
             slot = (slot + 1) & mask
             probes += 1
         }
-        let bits = pseudonymizer.workedOutBits(for: String(decoding: bytes, as: UTF8.self))
+        let bits = pseudonymizer.workedOutBits(forUTF8: bytes)
         if (patientCount + 1) * 4 > 3 << patientSlotBits {
             makeRoomForPatient()
             insertPatient(PatientSlot(key, bits))

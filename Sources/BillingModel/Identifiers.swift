@@ -68,7 +68,10 @@ public enum NIR {
     /// `replacingOccurrences` and `uppercased` cost some forty thousand instructions a call). In
     /// ASCII every character is one byte, and any byte other than a digit (or `A`/`B` in the
     /// Corsican department) makes the text a local number, as in the general path.
-    static func checkASCII(_ raw: String.UTF8View) -> Verdict {
+    /// `check` of printable ASCII given as bytes.
+    public static func check(asciiBytes: UnsafeBufferPointer<UInt8>) -> Verdict { checkASCII(asciiBytes) }
+
+    static func checkASCII<Bytes: Sequence<UInt8>>(_ raw: Bytes) -> Verdict {
         var digits: [UInt8] = []
         digits.reserveCapacity(15)
         for byte in raw where byte != 0x20 {

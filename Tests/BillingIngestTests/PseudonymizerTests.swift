@@ -78,6 +78,20 @@ final class PseudonymizerTests: XCTestCase {
 
     /// More distinct identifiers than the cache holds: the cache starts again and every pseudonym,
     /// and every refused NIR key, is still the same.
+    /// The byte path the validation memo takes gives every identifier the pseudonym, or the bad-key
+    /// verdict, of the String path.
+    func testIdentifiersWorkedOutFromTheirBytesGetTheSamePseudonyms() {
+        let pseudonymizer = Pseudonymizer(key: Data(repeating: 9, count: 32))
+        let identifiers = ["185077512345726", "1850775123457", "185077512345727", "1 85 07 75 123 457 26", "2A50775123457",
+                           "2a5077512345721", "2B50775123457", "P000123", "p000123", "P 000 123", "ÉLODIE-0001", "x", "",
+                           "9850775123457", "18507751234572", "1850775123457260", "18507 75123 45726", "LOC-ÿ", "a b c d e f g h"]
+        for identifier in identifiers {
+            let fromBytes = Array(identifier.utf8).withUnsafeBufferPointer { pseudonymizer.workedOutBits(forUTF8: $0) }
+            XCTAssertEqual(fromBytes, pseudonymizer.workedOutBits(for: identifier), "« \(identifier) »")
+            XCTAssertEqual(fromBytes, pseudonymizer.checkedRef(for: identifier)?.bits, "« \(identifier) »")
+        }
+    }
+
     func testPastTheCacheCapThePseudonymsAreUnchanged() {
         let cached = Pseudonymizer(key: Data(repeating: 3, count: 32))
         let fresh = Pseudonymizer(key: Data(repeating: 3, count: 32))
