@@ -134,8 +134,11 @@ public struct AuditRunner {
             thread.start()
             // Each event is moved out of its batch, not copied: iterating the batch retained every
             // line's references once more, and freeing the batch released them.
-            while let batch = queue.pop() {
+            while var batch = queue.pop() {
                 for event in batch { handle(event) }
+                // The batch let go first: its events still held the records' arrays.
+                batch = []
+                state.recordStage.giveBackStorage()
             }
         } else {
             reader.read(inputs, emit: handle)
@@ -332,12 +335,20 @@ struct RecordStage {
 
     /// `naming` names a rejected row's columns as its file does. The record's arrays go back to the
     /// reader that fills them (`RecordStoragePool`), a batch at a time.
-    mutating func take(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
         if let line = validate(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
-        if let storage = record.storageToGiveBack() {
+        if let storage = record.storageToGiveBack {
             storageToGiveBack.append(storage)
-            if storageToGiveBack.count >= 256 { RecordStoragePool.shared.giveBack(&storageToGiveBack) }
+            // Bounded; with two threads, given back after each batch (`giveBackStorage`).
+            if storageToGiveBack.count >= 1_024 { giveBackStorage() }
         }
+    }
+
+    /// Gives the arrays of the records validated so far back to their reader. Called once the
+    /// records are gone (with two threads, once their batch is released): an array still held by
+    /// a record would be copied by the reader instead of reused.
+    mutating func giveBackStorage() {
+        if !storageToGiveBack.isEmpty { RecordStoragePool.shared.giveBack(&storageToGiveBack) }
     }
 
     /// Arrays of validated records not yet given back.

@@ -72,8 +72,6 @@ public struct RawRecord: Sendable {
     /// An XML act marks a value given empty with the start `givenEmpty`.
     private var asciiBytes: [UInt8] = []
     private var asciiSpans: [Int] = []
-    /// Made by a reader that fills its records' arrays from `RecordStoragePool` (XML).
-    private var isFromPoolReader = false
     /// The start of a value given empty (an XML attribute `=""`): trimmed, it is no value, but it
     /// still replaces the invoice's value of its column.
     static let givenEmpty = -2
@@ -142,14 +140,16 @@ public struct RawRecord: Sendable {
         self.physicalLines = 1
         self.asciiBytes = asciiBytes
         self.asciiSpans = asciiSpans
-        isFromPoolReader = true
     }
 
-    /// The record's byte and span arrays for `RecordStoragePool`, once validated (the record is used
-    /// up); nil for a record whose reader keeps its arrays itself (CSV: reused in place when the
-    /// record is gone).
-    public consuming func storageToGiveBack() -> RecordStoragePool.Storage? {
-        isFromPoolReader ? (asciiBytes, asciiSpans) : nil
+    /// The record's byte and span arrays for `RecordStoragePool`, once validated: the pool reuses
+    /// them once the record is gone. Nil for a record whose reader keeps its arrays itself (CSV:
+    /// reused in place when the record is gone).
+    public var storageToGiveBack: RecordStoragePool.Storage? {
+        // An XML act's record: spans, and values as written (a CSV row's are trimmed; a record made
+        // from fields has no spans). Told so rather than by a flag of its own: one more stored
+        // property and the CSV reader copied each record once more as it made it.
+        !valuesAreTrimmed && !asciiSpans.isEmpty ? (asciiBytes, asciiSpans) : nil
     }
 
     static func slots(_ fields: [Column: String]) -> [String?] {
