@@ -132,8 +132,6 @@ public struct AuditRunner {
             }
             thread.stackSize = 8 << 20
             thread.start()
-            // Each event is moved out of its batch, not copied: iterating the batch retained every
-            // line's references once more, and freeing the batch released them.
             while var batch = queue.pop() {
                 for event in batch { handle(event) }
                 // The batch let go first: its events still held the records' arrays.

@@ -62,26 +62,37 @@ public struct Pseudonymizer: Sendable {
     }
 
     /// `workedOutBits(for:)` of the identifier these bytes are in UTF-8. Printable ASCII (nearly
-    /// every identifier) is normalised in place, in a buffer on the stack, the same steps as
-    /// `normalized`: that function's arrays and String cost 3 400 instructions a new patient.
+    /// every identifier) is normalised in a buffer on the stack (`normalizeASCII`): through
+    /// `normalized`, an array and a String cost 3 400 instructions a new patient.
     func workedOutBits(forUTF8 bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+        guard Pseudonymizer.isPrintableASCII(bytes) else {
             return workedOutBits(for: String(decoding: bytes, as: UTF8.self))
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(bytes.count, 1)) { buffer in
-            var count = 0
-            for byte in bytes where byte != 0x20 {
-                buffer[count] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
-                count += 1
-            }
-            let normalized = UnsafeBufferPointer(rebasing: buffer[0..<count])
-            switch NIR.check(asciiBytes: normalized) {
-            case .badKey: return nil
-            // A NIR's key is dropped: with and without it, the same patient.
-            case .valid where count == 15: return bits(UnsafeBufferPointer(rebasing: normalized[0..<13]))
-            case .valid, .notNIR: return bits(normalized)
-            }
+            let (count, verdict) = Pseudonymizer.normalizeASCII(bytes, into: buffer)
+            if case .badKey = verdict { return nil }
+            return bits(UnsafeBufferPointer(rebasing: buffer[0..<count]))
         }
+    }
+
+    /// Printable ASCII and spaces: the identifiers `normalizeASCII` takes.
+    private static func isPrintableASCII<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool {
+        bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    /// `normalized` for printable ASCII, on bytes: the identifier without its spaces, in upper
+    /// case, written to `buffer` (at least as long as `bytes`); a NIR with a valid key is cut to its
+    /// 13 digits (with and without its key, the same patient). The count written, and what
+    /// `NIR.check` says of the identifier (it too drops spaces and reads letters in upper case).
+    private static func normalizeASCII(_ bytes: UnsafeBufferPointer<UInt8>,
+                                       into buffer: UnsafeMutableBufferPointer<UInt8>) -> (count: Int, verdict: NIR.Verdict) {
+        var count = 0
+        for byte in bytes where byte != 0x20 {
+            buffer[count] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+            count += 1
+        }
+        let verdict = NIR.check(asciiBytes: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        return (count == 15 && verdict == .valid ? 13 : count, verdict)
     }
 
     /// The whole HMAC-SHA256 of `message` under this key (for the test that it is the standard one).
@@ -95,13 +106,15 @@ public struct Pseudonymizer: Sendable {
     /// same bytes (it too drops spaces and reads letters in upper case), so it is made once.
     static func normalized(_ patientID: String) -> (bytes: [UInt8], verdict: NIR.Verdict) {
         // Printable ASCII and spaces (nearly every identifier): the same steps on bytes.
-        if patientID.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(patientID.utf8.count)
-            for byte in patientID.utf8 where byte != 0x20 { bytes.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte) }
-            let verdict = NIR.check(String(decoding: bytes, as: UTF8.self))
-            if bytes.count == 15, verdict == .valid { bytes.removeLast(2) }
-            return (bytes, verdict)
+        if isPrintableASCII(patientID.utf8) {
+            var identifier = patientID
+            return identifier.withUTF8 { utf8 in
+                var verdict = NIR.Verdict.notNIR
+                let bytes = [UInt8](unsafeUninitializedCapacity: utf8.count) { buffer, initialized in
+                    (initialized, verdict) = normalizeASCII(utf8, into: buffer)
+                }
+                return (bytes, verdict)
+            }
         }
         return (Array(normalizedText(patientID).utf8), NIR.check(patientID))
     }
