@@ -35,6 +35,8 @@ final class XMLRecordReaderTests: XCTestCase {
     /// Everything the reader hands over, and the error that ended it, if any.
     private struct Outcome {
         var records: [RawRecord] = []
+        /// How the reader named the columns when it handed each record over.
+        var columnNamesAtRecords: [[String?]] = []
         var rejected: [InputIssue] = []
         var warnings: [InputIssue] = []
         var failure: UnreadableFile?
@@ -47,13 +49,15 @@ final class XMLRecordReaderTests: XCTestCase {
         }
     }
 
-    private func read(_ url: URL, profile: MappingProfile = .standard) throws -> Outcome {
-        let reader = try XMLRecordReader(url: url, displayName: url.lastPathComponent, profile: profile)
+    private func read(_ url: URL, profile: MappingProfile = .standard, readsManyTags: Bool = true) throws -> Outcome {
+        let reader = try XMLRecordReader(url: url, displayName: url.lastPathComponent, profile: profile, readsManyTags: readsManyTags)
         var outcome = Outcome()
         do {
             while let event = try reader.next() {
                 switch event {
-                case .record(let record): outcome.records.append(record)
+                case .record(let record):
+                    outcome.records.append(record)
+                    outcome.columnNamesAtRecords.append(reader.columnNamesInFile())
                 case .rejected(let issue): outcome.rejected.append(issue)
                 case .warning(let issue): outcome.warnings.append(issue)
                 }
@@ -66,6 +70,84 @@ final class XMLRecordReaderTests: XCTestCase {
 
     private func read(_ text: String, name: String = "export.xml") throws -> Outcome {
         try read(write(name, text))
+    }
+
+    /// libxml2 fed many tags at a time reads what it reads fed one tag at a time (as it was before),
+    /// also where a file breaks: the acts handed over, those dropped, the line and the words of the
+    /// failure. A break inside a piece of many tags makes the reader read the file again tag by
+    /// tag, skipping what it already handed over; a break in a piece of one tag does not.
+    func testManyTagsAtOnceReadsAsOneTagAtATime() throws {
+        // A column first named half-way (`nombre`, the quantity): the acts before it do not name it.
+        var profile = MappingProfile(name: "logiciel-x")
+        profile.headers[MappingProfile.normalizeHeader("nombre")] = .quantity
+        var invoices = ""
+        for number in 0..<700 {
+            invoices += """
+              <invoice id="F\(number)" date="2025-03-04" practitioner="10003637762" specialty="01">
+                <patient id="1850775123456" birth-date="1985-07-01" sex="F"/>
+                <act code="G" amount="30.00"/>
+                <act code="MEG"
+                     amount="5.00" coefficient="1"\(number == 350 ? " nombre=\"1\"" : "")/>
+              </invoice>
+
+            """
+        }
+        let whole = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<batch>\n" + invoices + "</batch>\n"
+        let middle = whole.index(whole.startIndex, offsetBy: whole.utf8.count / 2)
+        let actInMiddle = whole.range(of: "<act code=\"G\"", range: middle..<whole.endIndex)!
+        func breaking(_ replacement: String) -> String { whole.replacingCharacters(in: actInMiddle, with: replacement) }
+        var documents: [(String, String)] = [
+            ("entier", whole),
+            ("guillemet non fermé", breaking("<act code=\"G amount=\"1\"/><act code=\"G\"")),
+            ("balise fermante fausse", breaking("</invoice></act><act code=\"G\"")),
+            ("attribut répété", breaking("<act code=\"C\" code=\"G\"")),
+            ("chevron dans une valeur", breaking("<act code=\"<G\"")),
+            ("DOCTYPE au milieu", breaking("<!DOCTYPE x><act code=\"G\"")),
+            ("entité inconnue", breaking("<act code=\"&bombe;\"")),
+            ("trop d'attributs", breaking("<act " + (0...StartTagScanner.maxAttributes).map { "a\($0)=\"1\"" }.joined(separator: " ") + "/><act code=\"G\"")),
+            ("contenu après la racine", whole + "<batch/>"),
+        ]
+        // Cut at many places, inside a tag, a value or between elements.
+        let bytes = Array(whole.utf8)
+        for cut in stride(from: bytes.count / 3, to: bytes.count - 20, by: bytes.count / 9) {
+            documents.append(("coupé à \(cut)", String(decoding: bytes[..<cut], as: UTF8.self)))
+        }
+        XCTAssertGreaterThan(whole.utf8.count, 2 * 64 * 1024, "longer than two of the reader's buffers")
+        for (label, text) in documents {
+            let url = try write("document.xml", text)
+            let manyTags = try read(url, profile: profile)
+            let oneTag = try read(url, profile: profile, readsManyTags: false)
+            XCTAssertEqual(manyTags.records.map(\.fields), oneTag.records.map(\.fields), label)
+            XCTAssertEqual(manyTags.records.map(\.location), oneTag.records.map(\.location), label)
+            XCTAssertEqual(manyTags.columnNamesAtRecords, oneTag.columnNamesAtRecords, label)
+            XCTAssertEqual(manyTags.rejected, oneTag.rejected, label)
+            XCTAssertEqual(manyTags.warnings, oneTag.warnings, label)
+            XCTAssertEqual(manyTags.failure?.issue, oneTag.failure?.issue, label)
+            if label == "entier" {
+                XCTAssertEqual(manyTags.records.count, 1_400)
+                XCTAssertNil(manyTags.failure)
+                XCTAssertEqual(Set(manyTags.columnNamesAtRecords.map { $0[Column.quantity.ordinal] }).count, 2)
+            } else {
+                XCTAssertNotNil(manyTags.failure, label)
+                XCTAssertGreaterThan(manyTags.records.count, 300, "the acts before the break are kept: \(label)")
+            }
+        }
+        // Read again only for a break inside a piece of many tags, not for a file cut short.
+        func wasReadAgain(_ text: String) throws -> Bool {
+            let reader = try XMLRecordReader(url: write("again.xml", text), displayName: "again.xml", profile: .standard)
+            do { while try reader.next() != nil {} } catch is UnreadableFile {}
+            return reader.wasReadAgain
+        }
+        XCTAssertTrue(try wasReadAgain(breaking("<act code=\"G amount=\"1\"/><act code=\"G\"")))
+        XCTAssertFalse(try wasReadAgain(String(decoding: bytes[..<(bytes.count - 20)], as: UTF8.self)))
+        XCTAssertFalse(try wasReadAgain(whole))
+        // An element with a prefix no namespace declares is an unknown element, not a break.
+        let prefixed = try write("document.xml", breaking("<x:act code=\"G\"/><act code=\"G\""))
+        let manyTags = try read(prefixed, profile: profile)
+        XCTAssertEqual(manyTags.records.map(\.fields), try read(prefixed, profile: profile, readsManyTags: false).records.map(\.fields))
+        XCTAssertEqual(manyTags.records.count, 1_400)
+        XCTAssertNil(manyTags.failure)
+        XCTAssertEqual(manyTags.warnings.count, 1)
     }
 
     /// Acts read into arrays given back by earlier records (`RecordStoragePool`), whatever those held,
