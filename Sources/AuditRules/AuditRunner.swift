@@ -123,7 +123,12 @@ public struct AuditRunner {
                 reader.read(inputs) { event in
                     batch.append(event)
                     if batch.count == Self.batchSize {
-                        queue.push(batch)
+                        let waiting = queue.push(batch)
+                        if waiting >= Self.queuedBatches / 2 {
+                            reader.auditIsBehind = true
+                        } else if waiting <= 1 {
+                            reader.auditIsBehind = false
+                        }
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
@@ -398,6 +403,12 @@ final class FileAuditReader: @unchecked Sendable {
     /// record in five raw as well made it 12 900 and 15 100). The outcome is the same: the events
     /// keep their order.
     var sharesWorkWithTheAudit = false
+    /// Set from the queue to the audit's thread as batches go in: the audit is behind when batches
+    /// pile up (half the queue), and caught up when at most one waits. While it is behind, the
+    /// records a file hands over raw are validated here instead: with libxml2 fed many tags at a
+    /// time, the XML reading thread waited for the audit's some third of the run, and the
+    /// validation is the share of the work either thread can do.
+    var auditIsBehind = false
 
     init(profile: MappingProfile, encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile],
          validator: RecordValidator, period: ActPeriod?) {
@@ -409,6 +420,8 @@ final class FileAuditReader: @unchecked Sendable {
     }
 
     func read(_ inputs: [(URL, String)], emit: (FileEvent) -> Void) {
+        var storageToGiveBack: [RecordStoragePool.Storage] = []
+        defer { if !storageToGiveBack.isEmpty { RecordStoragePool.shared.giveBack(&storageToGiveBack) } }
         for (url, name) in inputs {
             emit(.fileStart(url, name))
             var stage = RecordStage(validator: validator, period: period)
@@ -443,8 +456,13 @@ final class FileAuditReader: @unchecked Sendable {
                                 columnNamesVersion = opened.columnNamesVersion
                             }
                         }
-                        if handsOverRecords {
+                        if handsOverRecords && !auditIsBehind {
                             emit(.record(record))
+                        } else if handsOverRecords {
+                            // Validated here; its arrays go back to the reader once it is gone.
+                            if let storage = record.storageToGiveBack { storageToGiveBack.append(storage) }
+                            if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line)) }
+                            if storageToGiveBack.count >= 256 { RecordStoragePool.shared.giveBack(&storageToGiveBack) }
                         } else if handsOverLines {
                             if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line)) }
                         } else {
@@ -496,12 +514,16 @@ final class EventQueue: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func push(_ batch: [FileEvent]) {
+    /// Returns how many batches wait, this one counted.
+    @discardableResult
+    func push(_ batch: [FileEvent]) -> Int {
         condition.lock()
         while batches.count - head >= capacity { condition.wait() }
         batches.append(batch)
+        let waiting = batches.count - head
         condition.broadcast()
         condition.unlock()
+        return waiting
     }
 
     func close() {
