@@ -177,8 +177,8 @@ enum Wiring {
             if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part.utf8)) }
         }
         if options.format == .json {
-            JSONReport.write(outcome, totals: AuditTotals(outcome, options: reportOptions), options: reportOptions, verdict: verdict,
-                             trendAndFixes: trendAndFixes, to: sink)
+            JSONReport.write(outcome, makingTotals: { AuditTotals(outcome, options: reportOptions) }, options: reportOptions,
+                             verdict: verdict, trendAndFixes: trendAndFixes, to: sink)
         } else {
             CSVReport.writeFindings(outcome, options: reportOptions, decimalComma: !options.csvCents, machineKeys: options.csvKeys,
                                     sink: sink)

@@ -21,6 +21,32 @@ extension ReportTests {
         XCTAssertEqual(parts.joined(), JSONReport.render(outcome, totals: totals, options: options))
     }
 
+    /// With its findings' array written by another thread while the totals are worked out, the
+    /// document is the same, byte for byte: no findings, a few, many parts' worth (more than the
+    /// queue between the threads holds), and a `check` document with its verdict.
+    func testTheJSONReportWithItsFindingsWrittenAlongsideIsTheRenderedDocument() {
+        for count in [0, 3, 60_000] {
+            var outcome = outcome()
+            outcome.findings = Findings((0..<count).map { index in
+                finding(index % 3 == 0 ? "missing-meg" : "tariff-below-schedule", index % 5 == 0 ? .possible : .certain,
+                        lost: Int64(100 + index % 700), line: index + 2, message: "message \(index) « à corriger »")
+            })
+            let totals = AuditTotals(outcome, options: options)
+            for verdict in [nil, CheckGate().decide(outcome)] {
+                var parts: [String] = []
+                var totalsWorkedOut = 0
+                JSONReport.write(outcome, makingTotals: { totalsWorkedOut += 1; return AuditTotals(outcome, options: options) },
+                                 options: options, verdict: verdict) { parts.append($0) }
+                XCTAssertEqual(totalsWorkedOut, 1)
+                XCTAssertEqual(parts.joined(), JSONReport.render(outcome, totals: totals, options: options, verdict: verdict),
+                               "\(count) constats, verdict : \(verdict != nil)")
+                if count == 60_000 {
+                    XCTAssertGreaterThan(parts.count, JSONPartQueue.maxParts, "more parts than the queue holds at once")
+                }
+            }
+        }
+    }
+
     func testTheCSVTableWrittenInPartsIsEveryRowOnce() {
         var outcome = outcome()
         let count = 20_000
