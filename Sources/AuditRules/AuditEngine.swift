@@ -878,11 +878,14 @@ extension Array {
         }
         // order[i]: the index of the element that belongs at position i.
         var order = (0..<Int32(count)).map { $0 }
-        order.sort { lhs, rhs in
-            let (a, b) = (self[Int(lhs)], self[Int(rhs)])
-            if areInIncreasingOrder(a, b) { return true }
-            if areInIncreasingOrder(b, a) { return false }
-            return lhs < rhs
+        // The elements are compared where they are: `self[i]` copied each, retaining and releasing
+        // its references (a finding's eight texts) at every comparison.
+        withUnsafeBufferPointer { elements in
+            order.sort { lhs, rhs in
+                if areInIncreasingOrder(elements[Int(lhs)], elements[Int(rhs)]) { return true }
+                if areInIncreasingOrder(elements[Int(rhs)], elements[Int(lhs)]) { return false }
+                return lhs < rhs
+            }
         }
         // Each cycle of the permutation is walked once; a placed position is marked by order[i] == i.
         for start in indices where Int(order[start]) != start {

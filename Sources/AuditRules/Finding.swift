@@ -114,8 +114,12 @@ public struct Finding: Sendable, Hashable {
 
     /// Findings are listed in file order, then by rule, so outputs are stable run to run.
     public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        // By location (file, then line) without reading the file names unless they differ.
-        (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
+        // By location (file, then line) without reading the file names unless they differ. Two lines
+        // of one file are told apart before any text is compared, as the tuple would.
+        if lhs.location.fileNumber == rhs.location.fileNumber && lhs.location.line != rhs.location.line {
+            return lhs.location.line < rhs.location.line
+        }
+        return (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
     }
 }
 

@@ -143,11 +143,17 @@ struct FindingList {
         }
         closeRun()
         if !runsOnDisk.isEmpty, let merged = FindingFile.makeTemporary(in: folder),
-           let written = FindingMerge.write(sources(), to: merged) {
+           let written = FindingMerge.write(encodedSources(), to: merged) {
             return Findings(file: merged, count: written)
         }
         // No run reached the disk, or the merged file could not be written: merged in memory.
         return Findings(FindingMerge.array(sources()))
+    }
+
+    /// The same, as encoded records.
+    private func encodedSources() -> [EncodedFindings] {
+        runsOnDisk.compactMap { range in runFile.map { EncodedFindings(reader: FindingReader($0, range: range)) } }
+            + runsInMemory.map { EncodedFindings(findings: $0) }
     }
 
     /// The runs in the order they were closed: the merge keeps that order between equal findings,
@@ -225,15 +231,104 @@ enum FindingMerge {
         return all
     }
 
-    /// The number of findings written, or nil when the file could not be written.
-    static func write(_ runs: [Findings.Iterator], to file: FindingFile) -> Int? {
+    /// Merges encoded runs into `file`, each record copied as it is: only the fields of its place
+    /// in file order are read (decoding every finding and encoding it again was most of the merge,
+    /// 37 ms for 1M lines' 29 000 findings, after the reading had ended). The number of findings
+    /// written, or nil when the file could not be written.
+    static func write(_ runs: [EncodedFindings], to file: FindingFile) -> Int? {
         var writer = FindingWriter(file)
         var written = 0
-        let complete = merge(runs) { finding in
-            written += 1
-            return writer.write(finding)
+        // A binary min-heap of run numbers, by their next record's place (ties: the earlier run).
+        var heads: [(key: FindingOrderKey, record: [UInt8])?] = runs.map { $0.next() }
+        func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
+            let (left, right) = (heads[lhs].unsafelyUnwrapped.key, heads[rhs].unsafelyUnwrapped.key)
+            if left < right { return true }
+            if right < left { return false }
+            return lhs < rhs
         }
-        return complete && writer.flush() ? written : nil
+        var heap: [Int] = []
+        for run in runs.indices where heads[run] != nil {
+            heap.append(run)
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard precedes(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        }
+        while let top = heap.first {
+            guard writer.write(encoded: heads[top].unsafelyUnwrapped.record) else { return nil }
+            written += 1
+            heads[top] = runs[top].next()
+            if heads[top] == nil {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                var least = left
+                if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
+                guard precedes(heap[least], heap[parent]) else { break }
+                heap.swapAt(least, parent)
+                parent = least
+            }
+        }
+        return writer.flush() ? written : nil
+    }
+}
+
+/// A finding's place in file order (`Finding.fileOrder`), read from its record without the rest.
+struct FindingOrderKey {
+    var location: SourceLocation
+    var rule: String
+    var invoiceID: String
+    var patientRef: PatientRef
+
+    init(_ finding: Finding) {
+        (location, rule, invoiceID, patientRef) = (finding.location, finding.rule, finding.invoiceID, finding.patientRef)
+    }
+
+    init(location: SourceLocation, rule: String, invoiceID: String, patientRef: PatientRef) {
+        (self.location, self.rule, self.invoiceID, self.patientRef) = (location, rule, invoiceID, patientRef)
+    }
+
+    /// `Finding.fileOrder`'s comparison.
+    static func < (lhs: FindingOrderKey, rhs: FindingOrderKey) -> Bool {
+        (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
+    }
+}
+
+/// A sorted run's findings as records (`FindingCoding`) with their place: read from the file as
+/// they are, or encoded from a run held in memory.
+final class EncodedFindings {
+    private let reader: FindingReader?
+    private let findings: [Finding]
+    private var index = 0
+
+    init(reader: FindingReader) {
+        self.reader = reader
+        findings = []
+    }
+
+    init(findings: [Finding]) {
+        reader = nil
+        self.findings = findings
+    }
+
+    func next() -> (key: FindingOrderKey, record: [UInt8])? {
+        if let reader {
+            guard let record = reader.nextRecord() else { return nil }
+            guard let key = FindingCoding.orderKey(record) else { FindingFile.unreadable() }
+            return (key, record)
+        }
+        guard index < findings.count else { return nil }
+        defer { index += 1 }
+        var record: [UInt8] = []
+        FindingCoding.append(findings[index], to: &record)
+        return (FindingOrderKey(findings[index]), record)
     }
 }
 
@@ -341,6 +436,13 @@ struct FindingWriter {
         return !failed
     }
 
+    /// A record as `FindingCoding.append` made it, its length first.
+    mutating func write(encoded record: [UInt8]) -> Bool {
+        bytes.append(contentsOf: record)
+        if bytes.count >= FindingWriter.blockSize { return flush() }
+        return !failed
+    }
+
     mutating func flush() -> Bool {
         guard !failed else { return false }
         if !bytes.isEmpty {
@@ -377,6 +479,17 @@ final class FindingReader {
         guard let finding else { FindingFile.unreadable() }
         position += 4 + length
         return finding
+    }
+
+    /// The next record's bytes, its length first, as they are in the file.
+    func nextRecord() -> [UInt8]? {
+        guard position < buffer.count || offset < end else { return nil }
+        guard fill(4) else { FindingFile.unreadable() }
+        let length = FindingCoding.readLength(buffer, at: position)
+        guard fill(4 + length) else { FindingFile.unreadable() }
+        let record = Array(buffer[position..<(position + 4 + length)])
+        position += 4 + length
+        return record
     }
 
     /// Makes sure `count` bytes from `position` are in the buffer; false when the range ends first.
@@ -473,11 +586,32 @@ enum FindingCoding {
                        atRiskCents: Cents(atRisk), message: message)
     }
 
+    /// The place in file order of a record (its length first), nil when the bytes are not one.
+    static func orderKey(_ record: [UInt8]) -> FindingOrderKey? {
+        record.withUnsafeBytes { raw in
+            guard raw.count >= 4 else { return nil }
+            var cursor = Cursor(bytes: UnsafeRawBufferPointer(rebasing: raw[4...]))
+            // Kind, certainty, expected code's flag; then the line; the date, lost and at-risk amounts.
+            guard cursor.skip(3), let line = cursor.integer(Int64.self), cursor.skip(2 + 1 + 1 + 8 + 8),
+                  let fileNumber = cursor.integer(UInt32.self), let patient = cursor.patientRef(),
+                  let rule = cursor.text(), let invoiceID = cursor.text()
+            else { return nil }
+            return FindingOrderKey(location: SourceLocation(fileNumber: fileNumber, line: Int(line)), rule: rule,
+                                   invoiceID: invoiceID, patientRef: patient)
+        }
+    }
+
     private struct Cursor {
         let bytes: UnsafeRawBufferPointer
         var offset = 0
 
         var atEnd: Bool { offset == bytes.count }
+
+        mutating func skip(_ count: Int) -> Bool {
+            guard bytes.count - offset >= count else { return false }
+            offset += count
+            return true
+        }
 
         mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
             let size = MemoryLayout<T>.size

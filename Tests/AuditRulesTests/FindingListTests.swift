@@ -25,6 +25,33 @@ final class FindingListTests: XCTestCase {
         }
     }
 
+    /// The place a merge reads from a finding's record, and `fileOrder`'s shortcut for two lines of
+    /// one file, order findings as the comparison of (location, rule, invoice, patient) does.
+    func testOrderReadFromRecordsIsTheFindingsFileOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let findings: [Finding] = (0..<300).map { _ in
+            var item = finding(file: ["a.csv", "b.csv", "c.csv"][Int.random(in: 0...2, using: &generator)],
+                               line: Int.random(in: 0..<6, using: &generator),
+                               rule: ["missing-meg", "duplicate-act"][Int.random(in: 0...1, using: &generator)])
+            item.invoiceID = ["F1", "F2", "F10"][Int.random(in: 0...2, using: &generator)]
+            item.patientRef = [PatientRef(bits: 3), PatientRef(bits: 12), PatientRef("p-texte")][Int.random(in: 0...2, using: &generator)]
+            return item
+        }
+        let keys: [FindingOrderKey] = findings.map { item in
+            var record: [UInt8] = []
+            FindingCoding.append(item, to: &record)
+            return FindingCoding.orderKey(record)!
+        }
+        for left in findings.indices {
+            for right in findings.indices {
+                let (a, b) = (findings[left], findings[right])
+                let expected = (a.location, a.rule, a.invoiceID, a.patientRef) < (b.location, b.rule, b.invoiceID, b.patientRef)
+                XCTAssertEqual(Finding.fileOrder(a, b), expected)
+                XCTAssertEqual(keys[left] < keys[right], expected)
+            }
+        }
+    }
+
     func testSpilledRunsMergeIntoTheStableSortOfEveryFinding() {
         for (count, runLength) in [(1, 1), (7, 3), (1_000, 64), (5_003, 500), (300, 300), (301, 300)] {
             let appended = shuffled(count)
