@@ -19,7 +19,7 @@ public enum JSONReport {
     /// findings is never held whole (the parts, joined, are `render`'s text).
     public static func write(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
                              verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping (String) -> Void) {
-        let json = JSONWriter(sink: sink)
+        let json = JSONWriter(sink: { sink(String(decoding: $0, as: UTF8.self)) })
         document(json, outcome, totals: totals, options: options, verdict: verdict, trendAndFixes: trendAndFixes)
         sink(json.text + "\n")
     }
@@ -31,6 +31,14 @@ public enum JSONReport {
     /// parts of about `JSONWriter.partSize` bytes; the bytes written are `write`'s.
     public static func write(_ outcome: AuditOutcome, makingTotals makeTotals: () -> AuditTotals, options: ReportOptions,
                              verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping (String) -> Void) {
+        write(outcome, makingTotals: makeTotals, options: options, verdict: verdict, trendAndFixes: trendAndFixes,
+              toUTF8: { sink(String(decoding: $0, as: UTF8.self)) })
+    }
+
+    /// The same parts as UTF-8 bytes: made a String, each megabyte of text was checked for UTF-8
+    /// once more (a third of the findings' writing), and copied again to be written out.
+    public static func write(_ outcome: AuditOutcome, makingTotals makeTotals: () -> AuditTotals, options: ReportOptions,
+                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, toUTF8 sink: @escaping ([UInt8]) -> Void) {
         let parts = JSONPartQueue()
         let job = FindingsArrayJob(outcome: outcome, options: options, verdict: verdict, parts: parts)
         let thread = Thread { job.run() }
@@ -39,7 +47,8 @@ public enum JSONReport {
         let totals = makeTotals()
         let json = JSONWriter(sink: sink)
         document(json, outcome, totals: totals, options: options, verdict: verdict, trendAndFixes: trendAndFixes, writtenElsewhere: parts)
-        sink(json.text + "\n")
+        json.finishLine()
+        sink(json.bytesWritten)
     }
 
     /// The findings' array, written by another thread (`write(_:makingTotals:…)`).
@@ -57,7 +66,7 @@ public enum JSONReport {
             // At the depth the array has in the document: a field of its top object.
             let json = JSONWriter(sink: { [parts] in parts.push($0) }, depth: 1)
             JSONReport.findingsArray(json, outcome, options: options, verdict: verdict, gateStatus: JSONReport.gateStatus(verdict))
-            parts.push(json.text)
+            parts.push(json.bytesWritten)
             parts.close()
         }
     }
@@ -274,11 +283,11 @@ public enum JSONReport {
 final class JSONPartQueue: @unchecked Sendable {
     static let maxParts = 16
     private let condition = NSCondition()
-    private var parts: [String] = []
+    private var parts: [[UInt8]] = []
     private var head = 0
     private var closed = false
 
-    func push(_ part: String) {
+    func push(_ part: [UInt8]) {
         condition.lock()
         while parts.count - head >= JSONPartQueue.maxParts { condition.wait() }
         parts.append(part)
@@ -294,13 +303,13 @@ final class JSONPartQueue: @unchecked Sendable {
     }
 
     /// The next part, or nil once the queue is closed and every part was taken.
-    func pop() -> String? {
+    func pop() -> [UInt8]? {
         condition.lock()
         defer { condition.unlock() }
         while head == parts.count && !closed { condition.wait() }
         guard head < parts.count else { return nil }
         let part = parts[head]
-        parts[head] = ""
+        parts[head] = []
         head += 1
         if head == parts.count {
             parts.removeAll(keepingCapacity: true)
@@ -321,15 +330,20 @@ final class JSONWriter {
     // was a sixth of the writing.
     @exclusivity(unchecked) private var bytes: [UInt8] = []
     var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// The text written and not yet handed to the sink, as UTF-8.
+    var bytesWritten: [UInt8] { bytes }
+
+    /// The document's closing line break.
+    func finishLine() { bytes.append(UInt8(ascii: "\n")) }
     @exclusivity(unchecked) private var depth = 0
     @exclusivity(unchecked) private var needsComma = false
     /// Where the text written so far goes once it passes `JSONWriter.partSize`, between two items of
     /// an array; nil keeps the whole document in `text`.
-    private let sink: ((String) -> Void)?
+    private let sink: (([UInt8]) -> Void)?
     static let partSize = 1 << 20
 
     /// `depth`: where the text goes in a document (a part of one written by another writer).
-    init(sink: ((String) -> Void)? = nil, depth: Int = 0) {
+    init(sink: (([UInt8]) -> Void)? = nil, depth: Int = 0) {
         self.sink = sink
         self.depth = depth
     }
@@ -338,14 +352,14 @@ final class JSONWriter {
     func splice(_ parts: JSONPartQueue) {
         if let sink, !bytes.isEmpty {
             // What this writer holds goes out first: the parts follow it in the document.
-            sink(text)
+            sink(bytes)
             bytes.removeAll(keepingCapacity: true)
         }
-        while var part = parts.pop() {
+        while let part = parts.pop() {
             if let sink {
                 sink(part)
             } else {
-                part.withUTF8 { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: part)
             }
         }
     }
@@ -398,7 +412,7 @@ final class JSONWriter {
             body(item)
             needsComma = saved
             if let sink, bytes.count >= JSONWriter.partSize {
-                sink(text)
+                sink(bytes)
                 bytes.removeAll(keepingCapacity: true)
             }
             guard let next = iterator.next() else { break }

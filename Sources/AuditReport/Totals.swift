@@ -118,7 +118,11 @@ public struct AuditTotals: Sendable {
         func add(_ finding: Finding, to table: inout [String: Breakdown], key: String) {
             table[key, default: Breakdown(key: key)].count(finding, options: options)
         }
-        for finding in outcome.findings {
+        // One walk for the sums and the worklist, in file order (which the worklist needs): a
+        // second walk of a large run's findings decoded each of them again.
+        var worklist = MTWorkItem.Rows(roster: outcome.roster)
+        for finding in outcome.findings.inFileOrder() {
+            if finding.kind == .missingMT { worklist.add(finding) }
             if finding.certainty.countsAsLost {
                 lostCents += finding.lostCents
                 if finding.isObtainedByDeclaration {
@@ -156,7 +160,7 @@ public struct AuditTotals: Sendable {
         byRule = ranked(rules)
         byMonth = months.values.sorted { $0.key < $1.key }
         byPractitionerMonth = practitionerMonths.mapValues { $0.values.sorted { $0.key < $1.key } }
-        mtWorklist = MTWorkItem.worklist(outcome)
+        mtWorklist = worklist.sorted()
     }
 }
 
@@ -177,19 +181,24 @@ public struct MTWorkItem: Sendable, Equatable {
     /// The act date the finding points at in the most recent year.
     public var lastSeen: CalendarDay
 
-    /// Rows sorted by forfait at stake (largest first), then practitioner and pseudonym.
-    static func worklist(_ outcome: AuditOutcome) -> [MTWorkItem] {
-        var rows: [String: MTWorkItem] = [:]
-        for finding in outcome.findings.inFileOrder() where finding.kind == .missingMT {
+    /// The worklist's rows as the missing-declaration findings come, in file order; `sorted` gives
+    /// them by forfait at stake (largest first), then practitioner and pseudonym.
+    struct Rows {
+        let roster: Roster?
+        private var rows: [String: MTWorkItem] = [:]
+
+        init(roster: Roster?) { self.roster = roster }
+
+        mutating func add(_ finding: Finding) {
             // "\u{1F}" cannot occur in a pseudonym or a rule id: the key is unambiguous.
             let key = finding.patientRef.value + "\u{1F}" + finding.rule
             guard var row = rows[key] else {
                 rows[key] = MTWorkItem(patientRef: finding.patientRef, rule: finding.rule,
                                        practitionerID: finding.practitionerID,
-                                       practitionerName: outcome.roster?.name(of: finding.practitionerID),
+                                       practitionerName: roster?.name(of: finding.practitionerID),
                                        forfaitCents: finding.lostCents, year: finding.actDate.year,
                                        years: [finding.actDate.year], lastSeen: finding.actDate)
-                continue
+                return
             }
             row.forfaitCents += finding.lostCents
             if !row.years.contains(finding.actDate.year) { row.years = (row.years + [finding.actDate.year]).sorted() }
@@ -197,13 +206,16 @@ public struct MTWorkItem: Sendable, Equatable {
                 row.lastSeen = finding.actDate
                 row.year = finding.actDate.year
                 row.practitionerID = finding.practitionerID
-                row.practitionerName = outcome.roster?.name(of: finding.practitionerID)
+                row.practitionerName = roster?.name(of: finding.practitionerID)
             }
             rows[key] = row
         }
-        return rows.values.sorted {
-            if $0.forfaitCents != $1.forfaitCents { return $0.forfaitCents > $1.forfaitCents }
-            return ($0.practitionerID, $0.patientRef, $0.rule) < ($1.practitionerID, $1.patientRef, $1.rule)
+
+        func sorted() -> [MTWorkItem] {
+            rows.values.sorted {
+                if $0.forfaitCents != $1.forfaitCents { return $0.forfaitCents > $1.forfaitCents }
+                return ($0.practitionerID, $0.patientRef, $0.rule) < ($1.practitionerID, $1.patientRef, $1.rule)
+            }
         }
     }
 }

@@ -105,6 +105,14 @@ enum OutputFile {
 
         func write(_ text: String) { write(Data(text.utf8)) }
 
+        func write(_ bytes: [UInt8]) {
+            guard failed == nil, !finished else { return }
+            let complete = bytes.withUnsafeBytes { buffer in
+                OutputFile.writeAll(UnsafeRawBufferPointer(buffer), to: descriptor)
+            }
+            if !complete { failed = lastError() }
+        }
+
         /// Puts the complete file in place of `path`, or throws (in French) and leaves `path` as it was.
         func finish() throws {
             guard !finished else { return }
@@ -156,20 +164,22 @@ enum OutputFile {
     #endif
 
     static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
-        data.withUnsafeBytes { buffer -> Bool in
-            guard var pointer = buffer.baseAddress else { return true }
-            var remaining = buffer.count
-            while remaining > 0 {
-                let count = Foundation.write(descriptor, pointer, remaining)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                pointer += count
-                remaining -= count
+        data.withUnsafeBytes { writeAll($0, to: descriptor) }
+    }
+
+    static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+        guard var pointer = buffer.baseAddress else { return true }
+        var remaining = buffer.count
+        while remaining > 0 {
+            let count = Foundation.write(descriptor, pointer, remaining)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
             }
-            return true
+            pointer += count
+            remaining -= count
         }
+        return true
     }
 
     /// Device and inode of what a path names (symbolic links followed), nil when it does not exist.
