@@ -25,6 +25,15 @@ struct RepeatedByte {
         return (difference &- 0x0101_0101_0101_0101) & ~difference & 0x8080_8080_8080_8080
     }
 
+    /// The high bit of each byte of `word` equal to this byte, every one exact: no carry crosses
+    /// from one byte to the next (seven bits plus 0x7F stay within the byte).
+    @inline(__always)
+    func exactMatches(_ word: UInt64) -> UInt64 {
+        let difference = word ^ self.word
+        let lowSeven: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((difference & lowSeven) &+ lowSeven) | difference | lowSeven)
+    }
+
     /// The index of the first byte of `bytes[start..<end]` that is one of these, or `end`: eight
     /// bytes at a time, then one by one.
     @inline(__always)

@@ -31,6 +31,50 @@ final class CSVRecordReaderTests: XCTestCase {
 
     // MARK: Delimiters, BOM, line endings
 
+    /// Rows of values of every length, so that delimiters and line breaks fall at every place of
+    /// the tokenizer's eight-byte words, some values quoted (a delimiter inside) or with spaces or
+    /// a tab before them, LF and CRLF endings: every value reads as written, trimmed.
+    func testValuesReadAsWrittenWhereverTheirDelimitersFall() throws {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let columns: [Column] = [.invoiceID, .actDate, .practitionerID, .practitionerSpecialty, .patientID, .patientBirthDate, .code, .amount]
+        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-.,")
+        var text = header + "\n"
+        var expected: [[Column: String]] = []
+        for _ in 0..<600 {
+            var fields: [String] = []
+            var values: [Column: String] = [:]
+            for column in columns {
+                let value = String((0..<next(12)).map { _ in alphabet[next(alphabet.count)] })
+                switch next(8) {
+                case 0:
+                    fields.append("\"" + value + ";x\"")
+                    values[column] = value + ";x"
+                case 1:
+                    fields.append(["  ", "\t", " "][next(3)] + value)
+                    if !value.isEmpty { values[column] = value }
+                case 2:
+                    fields.append(" \"" + value + "\"")
+                    if !value.isEmpty { values[column] = value }
+                default:
+                    fields.append(value)
+                    if !value.isEmpty { values[column] = value }
+                }
+            }
+            text += fields.joined(separator: ";") + (next(3) == 0 ? "\r\n" : "\n")
+            expected.append(values)
+        }
+        let result = try read(folder.write("mots.csv", utf8: text))
+        XCTAssertTrue(result.rejected.isEmpty, "\(result.rejected.prefix(3))")
+        XCTAssertEqual(result.records.count, expected.count)
+        for (index, record) in result.records.enumerated() where index < expected.count {
+            XCTAssertEqual(record.fields, expected[index], "ligne \(index + 2)")
+        }
+    }
+
     func testSemicolonDelimitedUTF8WithoutBOM() throws {
         let url = try folder.write("a.csv", utf8: header + "\nF1;2024-03-05;10000000001;01;1850775123456;2021-03-04;G;30.00\n")
         let result = try read(url)
