@@ -30,6 +30,9 @@ public struct AuditRunner {
     /// Findings held in memory before a sorted run of them goes to a temporary file; the default
     /// suits every run, tests set a small one to see the files at work.
     var findingsRunLength = FindingList.defaultRunLength
+    /// With two threads, where raw records are validated: nil, as the queue tells
+    /// (`FileAuditReader.auditIsBehind`); true or false, always there (for the tests).
+    var validatesRawRecordsOnTheReadingThread: Bool?
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -113,6 +116,7 @@ public struct AuditRunner {
         let reader = FileAuditReader(profile: profile, encoding: encoding, suggestedProfiles: suggestedProfiles,
                                      validator: validator, period: period)
         reader.sharesWorkWithTheAudit = jobs > 1
+        reader.auditIsBehind = validatesRawRecordsOnTheReadingThread ?? false
         let inputs = Array(zip(files, names))
         if jobs > 1 {
             FreedMemory.oneArenaPerThread()
@@ -124,7 +128,9 @@ public struct AuditRunner {
                     batch.append(event)
                     if batch.count == Self.batchSize {
                         let waiting = queue.push(batch)
-                        if waiting >= Self.queuedBatches / 2 {
+                        if let forced = validatesRawRecordsOnTheReadingThread {
+                            reader.auditIsBehind = forced
+                        } else if waiting >= Self.queuedBatches / 2 {
                             reader.auditIsBehind = true
                         } else if waiting <= 1 {
                             reader.auditIsBehind = false

@@ -27,9 +27,10 @@ final class ParallelAuditTests: XCTestCase {
         }
         let options = ReportOptions(asOf: CalendarDay(year: 2026, month: 6, day: 1)!, recoverableWindowDays: ruleSet.recoverableWindowDays,
                                     recoverableWindowSource: ruleSet.recoverableWindowSource, centreName: nil, ruleAdvice: [:])
-        func json(jobs: Int, findingsRunLength: Int = FindingList.defaultRunLength) -> (String, Int) {
+        func json(jobs: Int, findingsRunLength: Int = FindingList.defaultRunLength, validatedOnReadingThread: Bool? = nil) -> (String, Int) {
             var runner = AuditRunner(ruleSet: ruleSet, pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
             runner.jobs = jobs
+            runner.validatesRawRecordsOnTheReadingThread = validatedOnReadingThread
             runner.findingsRunLength = findingsRunLength
             var progress: [Int] = []
             runner.progress = { progress.append($0) }
@@ -43,6 +44,12 @@ final class ParallelAuditTests: XCTestCase {
         }
         let (single, singleReadable) = json(jobs: 1)
         let (parallel, parallelReadable) = json(jobs: 2)
+        // The XML acts validated on either thread, whatever the queue says.
+        for onReadingThread in [true, false] {
+            let (forced, forcedReadable) = json(jobs: 2, validatedOnReadingThread: onReadingThread)
+            XCTAssertEqual(forcedReadable, singleReadable)
+            XCTAssertTrue(single == forced, "XML acts validated on the \(onReadingThread ? "reading" : "audit's") thread give a different report")
+        }
         XCTAssertEqual(singleReadable, 2)
         XCTAssertEqual(parallelReadable, singleReadable)
         XCTAssertGreaterThan(single.utf8.count, 100_000, "a report with findings and rejected rows")
