@@ -279,45 +279,12 @@ public enum JSONReport {
 }
 
 /// Parts of a document's text, from the thread writing them to the one writing the document, in
-/// order. Bounded: the writer waits while `maxParts` wait to be taken.
-final class JSONPartQueue: @unchecked Sendable {
-    static let maxParts = 16
-    private let condition = NSCondition()
-    private var parts: [[UInt8]] = []
-    private var head = 0
-    private var closed = false
+/// order; the writer waits while `maxParts` wait to be taken.
+typealias JSONPartQueue = BoundedQueue<[UInt8]>
 
-    func push(_ part: [UInt8]) {
-        condition.lock()
-        while parts.count - head >= JSONPartQueue.maxParts { condition.wait() }
-        parts.append(part)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next part, or nil once the queue is closed and every part was taken.
-    func pop() -> [UInt8]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == parts.count && !closed { condition.wait() }
-        guard head < parts.count else { return nil }
-        let part = parts[head]
-        parts[head] = []
-        head += 1
-        if head == parts.count {
-            parts.removeAll(keepingCapacity: true)
-            head = 0
-        }
-        condition.broadcast()
-        return part
-    }
+extension JSONPartQueue {
+    static var maxParts: Int { 16 }
+    convenience init() { self.init(capacity: JSONPartQueue.maxParts) }
 }
 
 /// A small pretty-printing JSON writer: two-space indent, keys in the order written. A class,

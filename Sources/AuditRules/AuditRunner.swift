@@ -120,7 +120,7 @@ public struct AuditRunner {
         let inputs = Array(zip(files, names))
         if jobs > 1 {
             FreedMemory.oneArenaPerThread()
-            let queue = EventQueue(capacity: Self.queuedBatches)
+            let queue = BoundedQueue<[FileEvent]>(capacity: Self.queuedBatches)
             let thread = Thread {
                 var batch: [FileEvent] = []
                 batch.reserveCapacity(Self.batchSize)
@@ -515,54 +515,3 @@ extension FileAuditReader {
     }
 }
 
-/// A bounded first-in first-out queue of event batches between one reading thread and the audit.
-final class EventQueue: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var batches: [[FileEvent]] = []
-    private var head = 0
-    private var closed = false
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Returns how many batches wait, this one counted.
-    @discardableResult
-    func push(_ batch: [FileEvent]) -> Int {
-        condition.lock()
-        while batches.count - head >= capacity { condition.wait() }
-        batches.append(batch)
-        let waiting = batches.count - head
-        condition.broadcast()
-        condition.unlock()
-        return waiting
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next batch, or nil once the reader closed the queue and every batch was taken.
-    func pop() -> [FileEvent]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == batches.count && !closed { condition.wait() }
-        guard head < batches.count else { return nil }
-        let batch = batches[head]
-        // Let go of the batch now: kept until the queue ran empty, which a reader ahead of the
-        // audit never lets happen, the batches taken piled up with the file's rows.
-        batches[head] = []
-        head += 1
-        if head == batches.count {
-            batches.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= capacity {
-            batches.removeFirst(head)
-            head = 0
-        }
-        condition.broadcast()
-        return batch
-    }
-}

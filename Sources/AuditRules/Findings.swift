@@ -168,66 +168,60 @@ struct FindingList {
 
 /// A k-way merge of sorted runs; between equal findings, the earlier run comes first.
 enum FindingMerge {
-    private struct Head {
-        var finding: Finding
-        var run: Int
-    }
+    /// A binary min-heap of run numbers, in the order `precedes` gives their next items (which the
+    /// caller keeps, one per run, so that the heap moves integers, not findings).
+    struct RunHeap {
+        private(set) var runs: [Int] = []
 
-    private static func precedes(_ lhs: Head, _ rhs: Head) -> Bool {
-        if Finding.fileOrder(lhs.finding, rhs.finding) { return true }
-        if Finding.fileOrder(rhs.finding, lhs.finding) { return false }
-        return lhs.run < rhs.run
-    }
+        var top: Int? { runs.first }
 
-    /// Calls `emit` with every finding of the runs, in order.
-    private static func merge(_ runs: [Findings.Iterator], _ emit: (Finding) -> Bool) -> Bool {
-        var runs = runs
-        // A binary min-heap of each run's next finding.
-        var heap: [Head] = []
-        heap.reserveCapacity(runs.count)
-        for index in runs.indices {
-            if let finding = runs[index].next() { push(Head(finding: finding, run: index), &heap) }
-        }
-        while let top = heap.first {
-            guard emit(top.finding) else { return false }
-            if let next = runs[top.run].next() {
-                heap[0] = Head(finding: next, run: top.run)
-            } else {
-                heap[0] = heap[heap.count - 1]
-                heap.removeLast()
+        mutating func insert(_ run: Int, _ precedes: (Int, Int) -> Bool) {
+            runs.append(run)
+            var child = runs.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard precedes(runs[child], runs[parent]) else { break }
+                runs.swapAt(child, parent)
+                child = parent
             }
-            siftDown(&heap)
         }
-        return true
-    }
 
-    private static func push(_ head: Head, _ heap: inout [Head]) {
-        heap.append(head)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard precedes(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private static func siftDown(_ heap: inout [Head]) {
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { return }
-            var least = left
-            if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
-            guard precedes(heap[least], heap[parent]) else { return }
-            heap.swapAt(least, parent)
-            parent = least
+        /// After the top run's next item changed; `exhausted`: it has none left.
+        mutating func topChanged(exhausted: Bool, _ precedes: (Int, Int) -> Bool) {
+            if exhausted {
+                runs[0] = runs[runs.count - 1]
+                runs.removeLast()
+            }
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < runs.count else { return }
+                var least = left
+                if left + 1 < runs.count && precedes(runs[left + 1], runs[left]) { least = left + 1 }
+                guard precedes(runs[least], runs[parent]) else { return }
+                runs.swapAt(least, parent)
+                parent = least
+            }
         }
     }
 
     static func array(_ runs: [Findings.Iterator]) -> [Finding] {
+        var runs = runs
+        var heads: [Finding?] = runs.indices.map { runs[$0].next() }
+        func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
+            let (left, right) = (heads[lhs].unsafelyUnwrapped, heads[rhs].unsafelyUnwrapped)
+            if Finding.fileOrder(left, right) { return true }
+            if Finding.fileOrder(right, left) { return false }
+            return lhs < rhs
+        }
+        var heap = RunHeap()
+        for run in runs.indices where heads[run] != nil { heap.insert(run, precedes) }
         var all: [Finding] = []
-        _ = merge(runs) { all.append($0); return true }
+        while let top = heap.top {
+            all.append(heads[top].take().unsafelyUnwrapped)
+            heads[top] = runs[top].next()
+            heap.topChanged(exhausted: heads[top] == nil, precedes)
+        }
         return all
     }
 
@@ -238,7 +232,6 @@ enum FindingMerge {
     static func write(_ runs: [EncodedFindings], to file: FindingFile) -> Int? {
         var writer = FindingWriter(file)
         var written = 0
-        // A binary min-heap of run numbers, by their next record's place (ties: the earlier run).
         var heads: [(key: FindingOrderKey, record: [UInt8])?] = runs.map { $0.next() }
         func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
             let (left, right) = (heads[lhs].unsafelyUnwrapped.key, heads[rhs].unsafelyUnwrapped.key)
@@ -246,35 +239,13 @@ enum FindingMerge {
             if right < left { return false }
             return lhs < rhs
         }
-        var heap: [Int] = []
-        for run in runs.indices where heads[run] != nil {
-            heap.append(run)
-            var child = heap.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard precedes(heap[child], heap[parent]) else { break }
-                heap.swapAt(child, parent)
-                child = parent
-            }
-        }
-        while let top = heap.first {
+        var heap = RunHeap()
+        for run in runs.indices where heads[run] != nil { heap.insert(run, precedes) }
+        while let top = heap.top {
             guard writer.write(encoded: heads[top].unsafelyUnwrapped.record) else { return nil }
             written += 1
             heads[top] = runs[top].next()
-            if heads[top] == nil {
-                heap[0] = heap[heap.count - 1]
-                heap.removeLast()
-            }
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { break }
-                var least = left
-                if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
-                guard precedes(heap[least], heap[parent]) else { break }
-                heap.swapAt(least, parent)
-                parent = least
-            }
+            heap.topChanged(exhausted: heads[top] == nil, precedes)
         }
         return writer.flush() ? written : nil
     }
