@@ -26,7 +26,7 @@ public enum JSONReport {
 
     /// The same document, its findings' array written on another thread while `makeTotals` works
     /// out the totals on this one: the totals come first in the document, and each walks every
-    /// finding (a tenth of a 1M-line run's time went to the two, one after the other, after the
+    /// finding (some 70 ms of a 1M-line run went to the two, one after the other, after the
     /// reading had ended). The array's text waits in a queue of at most `JSONPartQueue.maxParts`
     /// parts of about `JSONWriter.partSize` bytes; the bytes written are `write`'s.
     public static func write(_ outcome: AuditOutcome, makingTotals makeTotals: () -> AuditTotals, options: ReportOptions,
