@@ -124,7 +124,7 @@ public struct AuditRunner {
             let thread = Thread {
                 var batch: [FileEvent] = []
                 batch.reserveCapacity(Self.batchSize)
-                reader.read(inputs) { event in
+                reader.read(inputs) { (event: consuming FileEvent) in
                     batch.append(event)
                     if batch.count == Self.batchSize {
                         let waiting = queue.push(batch)
@@ -345,7 +345,7 @@ struct RecordStage {
 
     /// `naming` names a rejected row's columns as its file does. The record's arrays go back to the
     /// reader that fills them (`RecordStoragePool`), a batch at a time.
-    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
         if let line = validate(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
         if let storage = record.storageToGiveBack {
             storageToGiveBack.append(storage)
@@ -365,7 +365,7 @@ struct RecordStage {
     private var storageToGiveBack: [RecordStoragePool.Storage] = []
 
     /// The record's line when it is valid and within the period; otherwise says why not and gives nil.
-    func validate(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) -> ActLine? {
+    func validate(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) -> ActLine? {
         switch validator.validate(record, memo: memo) {
         case .failure(let rejected):
             emit(.rejected(rejected.issues.map(naming)))
@@ -380,7 +380,7 @@ struct RecordStage {
     }
 
     /// Groups a valid line into its invoice, handing over the invoice it closes.
-    mutating func assemble(_ line: consuming ActLine, naming: (InputIssue) -> InputIssue, emit: (FileEvent) -> Void) {
+    mutating func assemble(_ line: consuming ActLine, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
         switch assembler.add(line) {
         case .failure(let rejected): emit(.rejected(rejected.issues.map(naming)))
         case .success(let closed): if let closed { emit(.invoice(closed)) }
@@ -426,7 +426,10 @@ final class FileAuditReader: @unchecked Sendable {
         self.period = period
     }
 
-    func read(_ inputs: [(URL, String)], emit: (FileEvent) -> Void) {
+    /// `emit` takes each event: put into a batch, an event it only borrowed was copied, its line's
+    /// references retained, and the original released (the reading thread on 50 000 CSV lines:
+    /// 569 → 541 M instructions).
+    func read(_ inputs: [(URL, String)], emit: (consuming FileEvent) -> Void) {
         var storageToGiveBack: [RecordStoragePool.Storage] = []
         defer { if !storageToGiveBack.isEmpty { RecordStoragePool.shared.giveBack(&storageToGiveBack) } }
         for (url, name) in inputs {
