@@ -144,7 +144,17 @@ public struct AuditRunner {
             thread.stackSize = 8 << 20
             thread.start()
             while var batch = queue.pop() {
-                for event in batch { handle(event) }
+                // Each event moved out of the batch, its slot left holding an event with nothing to
+                // release: iterated, each was copied, its references retained, and released again
+                // with the batch.
+                batch.withUnsafeMutableBufferPointer { events in
+                    guard let base = events.baseAddress else { return }
+                    for index in events.indices {
+                        let event = (base + index).move()
+                        (base + index).initialize(to: .outsidePeriod)
+                        handle(event)
+                    }
+                }
                 // The batch let go first: its events still held the records' arrays.
                 batch = []
                 state.recordStage.giveBackStorage()
