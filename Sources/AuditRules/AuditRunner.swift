@@ -356,12 +356,19 @@ struct RecordStage {
     /// `naming` names a rejected row's columns as its file does. The record's arrays go back to the
     /// reader that fills them (`RecordStoragePool`), a batch at a time.
     mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
-        if let line = validate(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
+        if let line = validateGivingBack(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
+    }
+
+    /// `validate`, the record's arrays then kept to go back to their reader (`giveBackStorage`).
+    mutating func validateGivingBack(_ record: RawRecord, naming: (InputIssue) -> InputIssue,
+                                     emit: (consuming FileEvent) -> Void) -> ActLine? {
+        let line = validate(record, naming: naming, emit: emit)
         if let storage = record.storageToGiveBack {
             storageToGiveBack.append(storage)
             // Bounded; with two threads, given back after each batch (`giveBackStorage`).
             if storageToGiveBack.count >= 1_024 { giveBackStorage() }
         }
+        return line
     }
 
     /// Gives the arrays of the records validated so far back to their reader. Called once the
@@ -440,8 +447,6 @@ final class FileAuditReader: @unchecked Sendable {
     /// references retained, and the original released (the reading thread on 50 000 CSV lines:
     /// 569 → 541 M instructions).
     func read(_ inputs: [(URL, String)], emit: (consuming FileEvent) -> Void) {
-        var storageToGiveBack: [RecordStoragePool.Storage] = []
-        defer { if !storageToGiveBack.isEmpty { RecordStoragePool.shared.giveBack(&storageToGiveBack) } }
         for (url, name) in inputs {
             emit(.fileStart(url, name))
             var stage = RecordStage(validator: validator, period: period)
@@ -484,9 +489,7 @@ final class FileAuditReader: @unchecked Sendable {
                             emit(.record(record))
                         } else if handsOverRecords {
                             // Validated here; its arrays go back to the reader once it is gone.
-                            if let storage = record.storageToGiveBack { storageToGiveBack.append(storage) }
-                            if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line)) }
-                            if storageToGiveBack.count >= 256 { RecordStoragePool.shared.giveBack(&storageToGiveBack) }
+                            if let line = stage.validateGivingBack(record, naming: named, emit: emit) { emit(.line(line)) }
                         } else if handsOverLines {
                             if let line = stage.validate(record, naming: named, emit: emit) { emit(.line(line)) }
                         } else {
@@ -506,6 +509,8 @@ final class FileAuditReader: @unchecked Sendable {
             }
             // What was read before a file broke off is still audited: nothing read is dropped.
             let last = stage.flush()
+            // The file's records are gone: the arrays of those validated here go back to the pool.
+            stage.giveBackStorage()
             emit(.fileEnd(name: name, readable: readToEnd || gaveRows, unreadable: unreadable,
                           codeColumn: reader?.columnInFile(.code)))
             if let last { emit(.invoice(last)) }

@@ -113,14 +113,28 @@ public struct Finding: Sendable, Hashable {
     public var lostCode: String { expectedCode ?? code }
 
     /// Findings are listed in file order, then by rule, so outputs are stable run to run.
-    public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool {
-        // By location (file, then line) without reading the file names unless they differ. Two lines
-        // of one file are told apart before any text is compared, as the tuple would.
-        if lhs.location.fileNumber == rhs.location.fileNumber && lhs.location.line != rhs.location.line {
-            return lhs.location.line < rhs.location.line
-        }
-        return (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
+    public static func fileOrder(_ lhs: Finding, _ rhs: Finding) -> Bool { isInFileOrder(lhs, rhs) }
+}
+
+/// What places a finding in file order: a finding, or the same fields read from its record
+/// (`FindingOrderKey`, for the merge of spilled runs).
+protocol FileOrderPlaced {
+    var location: SourceLocation { get }
+    var rule: String { get }
+    var invoiceID: String { get }
+    var patientRef: PatientRef { get }
+}
+
+extension Finding: FileOrderPlaced {}
+
+/// File order: location (file, then line), rule, invoice, patient.
+func isInFileOrder<Placed: FileOrderPlaced>(_ lhs: Placed, _ rhs: Placed) -> Bool {
+    // Without reading the file names unless they differ; two lines of one file are told apart
+    // before any text is compared, as the tuple would.
+    if lhs.location.fileNumber == rhs.location.fileNumber && lhs.location.line != rhs.location.line {
+        return lhs.location.line < rhs.location.line
     }
+    return (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
 }
 
 /// Everything an audit run produced, for the renderers and the gate.

@@ -168,60 +168,55 @@ struct FindingList {
 
 /// A k-way merge of sorted runs; between equal findings, the earlier run comes first.
 enum FindingMerge {
-    /// A binary min-heap of run numbers, in the order `precedes` gives their next items (which the
-    /// caller keeps, one per run, so that the heap moves integers, not findings).
-    struct RunHeap {
-        private(set) var runs: [Int] = []
-
-        var top: Int? { runs.first }
-
-        mutating func insert(_ run: Int, _ precedes: (Int, Int) -> Bool) {
-            runs.append(run)
-            var child = runs.count - 1
+    /// Hands `emit` every item of the runs in order (`next(run)`: that run's next item), until it
+    /// says stop; false then. The heap holds run numbers, each run's next item staying in its slot of
+    /// `heads`: swapping whole findings in the heap copied and released their texts at every step.
+    private static func merge<Item>(runCount: Int, next: (Int) -> Item?, precedes itemPrecedes: (Item, Item) -> Bool,
+                                    _ emit: (Item) -> Bool) -> Bool {
+        var heads: [Item?] = (0..<runCount).map(next)
+        func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
+            let (left, right) = (heads[lhs].unsafelyUnwrapped, heads[rhs].unsafelyUnwrapped)
+            if itemPrecedes(left, right) { return true }
+            if itemPrecedes(right, left) { return false }
+            return lhs < rhs
+        }
+        // A binary min-heap of run numbers.
+        var heap: [Int] = []
+        for run in 0..<runCount where heads[run] != nil {
+            heap.append(run)
+            var child = heap.count - 1
             while child > 0 {
                 let parent = (child - 1) / 2
-                guard precedes(runs[child], runs[parent]) else { break }
-                runs.swapAt(child, parent)
+                guard precedes(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
                 child = parent
             }
         }
-
-        /// After the top run's next item changed; `exhausted`: it has none left.
-        mutating func topChanged(exhausted: Bool, _ precedes: (Int, Int) -> Bool) {
-            if exhausted {
-                runs[0] = runs[runs.count - 1]
-                runs.removeLast()
+        while let top = heap.first {
+            guard emit(heads[top].take().unsafelyUnwrapped) else { return false }
+            heads[top] = next(top)
+            if heads[top] == nil {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
             }
             var parent = 0
             while true {
                 let left = 2 * parent + 1
-                guard left < runs.count else { return }
+                guard left < heap.count else { break }
                 var least = left
-                if left + 1 < runs.count && precedes(runs[left + 1], runs[left]) { least = left + 1 }
-                guard precedes(runs[least], runs[parent]) else { return }
-                runs.swapAt(least, parent)
+                if left + 1 < heap.count && precedes(heap[left + 1], heap[left]) { least = left + 1 }
+                guard precedes(heap[least], heap[parent]) else { break }
+                heap.swapAt(least, parent)
                 parent = least
             }
         }
+        return true
     }
 
     static func array(_ runs: [Findings.Iterator]) -> [Finding] {
         var runs = runs
-        var heads: [Finding?] = runs.indices.map { runs[$0].next() }
-        func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
-            let (left, right) = (heads[lhs].unsafelyUnwrapped, heads[rhs].unsafelyUnwrapped)
-            if Finding.fileOrder(left, right) { return true }
-            if Finding.fileOrder(right, left) { return false }
-            return lhs < rhs
-        }
-        var heap = RunHeap()
-        for run in runs.indices where heads[run] != nil { heap.insert(run, precedes) }
         var all: [Finding] = []
-        while let top = heap.top {
-            all.append(heads[top].take().unsafelyUnwrapped)
-            heads[top] = runs[top].next()
-            heap.topChanged(exhausted: heads[top] == nil, precedes)
-        }
+        _ = merge(runCount: runs.count, next: { runs[$0].next() }, precedes: Finding.fileOrder) { all.append($0); return true }
         return all
     }
 
@@ -232,27 +227,16 @@ enum FindingMerge {
     static func write(_ runs: [EncodedFindings], to file: FindingFile) -> Int? {
         var writer = FindingWriter(file)
         var written = 0
-        var heads: [(key: FindingOrderKey, record: [UInt8])?] = runs.map { $0.next() }
-        func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
-            let (left, right) = (heads[lhs].unsafelyUnwrapped.key, heads[rhs].unsafelyUnwrapped.key)
-            if left < right { return true }
-            if right < left { return false }
-            return lhs < rhs
-        }
-        var heap = RunHeap()
-        for run in runs.indices where heads[run] != nil { heap.insert(run, precedes) }
-        while let top = heap.top {
-            guard writer.write(encoded: heads[top].unsafelyUnwrapped.record) else { return nil }
+        let complete = merge(runCount: runs.count, next: { runs[$0].next() }, precedes: { $0.key < $1.key }) { head in
             written += 1
-            heads[top] = runs[top].next()
-            heap.topChanged(exhausted: heads[top] == nil, precedes)
+            return writer.write(encoded: head.record)
         }
-        return writer.flush() ? written : nil
+        return complete && writer.flush() ? written : nil
     }
 }
 
 /// A finding's place in file order (`Finding.fileOrder`), read from its record without the rest.
-struct FindingOrderKey {
+struct FindingOrderKey: FileOrderPlaced {
     var location: SourceLocation
     var rule: String
     var invoiceID: String
@@ -267,9 +251,7 @@ struct FindingOrderKey {
     }
 
     /// `Finding.fileOrder`'s comparison.
-    static func < (lhs: FindingOrderKey, rhs: FindingOrderKey) -> Bool {
-        (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
-    }
+    static func < (lhs: FindingOrderKey, rhs: FindingOrderKey) -> Bool { isInFileOrder(lhs, rhs) }
 }
 
 /// A sorted run's findings as records (`FindingCoding`) with their place: read from the file as

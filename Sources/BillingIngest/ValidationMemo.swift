@@ -28,7 +28,7 @@ public final class ValidationMemo {
     /// patients (32 bytes a slot: 32 MB at most, for a federation's file). At 262 144 slots, a
     /// file of 500 000 patients emptied the table again and again, and worked out most pseudonyms
     /// anew each time: 5M lines took 6.9 s instead of 5.2 s.
-    public convenience init() { self.init(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: 20) }
+    public convenience init() { self.init(patientBits: 20) }
 
     /// The same with room for at most 3/4 of 2^`patientBits` patients (a second memo beside a full one).
     public convenience init(patientBits: Int) { self.init(rppsBits: 8, codeBits: 8, specialtyBits: 4, patientBits: patientBits) }
