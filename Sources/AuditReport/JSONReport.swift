@@ -16,29 +16,15 @@ public enum JSONReport {
     }
 
     /// The same document handed to `sink` a part at a time as it is written, so a report of many
-    /// findings is never held whole (the parts, joined, are `render`'s text).
-    public static func write(_ outcome: AuditOutcome, totals: AuditTotals, options: ReportOptions,
-                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping (String) -> Void) {
-        let json = JSONWriter(sink: { sink(String(decoding: $0, as: UTF8.self)) })
-        document(json, outcome, totals: totals, options: options, verdict: verdict, trendAndFixes: trendAndFixes)
-        sink(json.text + "\n")
-    }
-
-    /// The same document, its findings' array written on another thread while `makeTotals` works
-    /// out the totals on this one: the totals come first in the document, and each walks every
-    /// finding (some 70 ms of a 1M-line run went to the two, one after the other, after the
-    /// reading had ended). The array's text waits in a queue of at most `JSONPartQueue.maxParts`
-    /// parts of about `JSONWriter.partSize` bytes; the bytes written are `write`'s.
+    /// findings is never held whole (the parts, joined, are `render`'s text). Its findings' array is
+    /// written on another thread while `makeTotals` works out the totals on this one: the totals
+    /// come first in the document, and each walks every finding (some 70 ms of a 1M-line run went
+    /// to the two, one after the other, after the reading had ended). The array's text waits in a
+    /// queue of at most `JSONPartQueue.maxParts` parts of about `JSONWriter.partSize` bytes. The
+    /// parts are UTF-8 bytes: made Strings, each megabyte of text was checked for UTF-8 once more
+    /// (a third of the findings' writing), and copied again to be written out.
     public static func write(_ outcome: AuditOutcome, makingTotals makeTotals: () -> AuditTotals, options: ReportOptions,
-                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping (String) -> Void) {
-        write(outcome, makingTotals: makeTotals, options: options, verdict: verdict, trendAndFixes: trendAndFixes,
-              toUTF8: { sink(String(decoding: $0, as: UTF8.self)) })
-    }
-
-    /// The same parts as UTF-8 bytes: made a String, each megabyte of text was checked for UTF-8
-    /// once more (a third of the findings' writing), and copied again to be written out.
-    public static func write(_ outcome: AuditOutcome, makingTotals makeTotals: () -> AuditTotals, options: ReportOptions,
-                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, toUTF8 sink: @escaping ([UInt8]) -> Void) {
+                             verdict: CheckVerdict? = nil, trendAndFixes: TrendAndFixes? = nil, to sink: @escaping ([UInt8]) -> Void) {
         let parts = JSONPartQueue()
         let job = FindingsArrayJob(outcome: outcome, options: options, verdict: verdict, parts: parts)
         let thread = Thread { job.run() }

@@ -500,7 +500,8 @@ public final class XMLRecordReader: RecordReader {
     /// Where libxml2's errors go, for the error callback.
     fileprivate var diagnosticsForCallbacks: XMLParseDiagnostics { diagnostics }
 
-    /// Incremented each time a column gets its name in this file, at most once per column.
+    /// Grows each time a column's name reaches the events handed out (at most once per column),
+    /// and when the file is read again and its names learnt anew.
     public var columnNamesVersion: Int { namesVersionBase + namesReached }
 
     /// Per act, libxml2's parse and the record's making cost some three times the act's validation:

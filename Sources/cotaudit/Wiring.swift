@@ -178,9 +178,9 @@ enum Wiring {
         }
         if options.format == .json {
             JSONReport.write(outcome, makingTotals: { AuditTotals(outcome, options: reportOptions) }, options: reportOptions,
-                             verdict: verdict, trendAndFixes: trendAndFixes, toUTF8: { part in
+                             verdict: verdict, trendAndFixes: trendAndFixes) { part in
                                  if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part)) }
-                             })
+                             }
         } else {
             CSVReport.writeFindings(outcome, options: reportOptions, decimalComma: !options.csvCents, machineKeys: options.csvKeys,
                                     sink: sink)
