@@ -54,6 +54,11 @@ struct BitsKeyedTable<Value> {
         body(&values[slot]!)
     }
 
+    /// The value in `slot` (from `find`, found), and its replacement: for plain values, which a
+    /// copy does not retain.
+    func value(at slot: Int) -> Value { values[slot]! }
+    mutating func replace(at slot: Int, with value: Value) { values[slot] = value }
+
     /// Adds a key not held, at the free slot `find` gave for it.
     mutating func insert(_ key: UInt64, _ value: Value, at slot: Int) {
         if (count + 1) * 4 > 3 << slotBits {
