@@ -18,6 +18,9 @@ public final class ValidationMemo {
     @exclusivity(unchecked) private var patientSlots: [PatientSlot]
     private var patientSlotBits: Int
     private var patientCount = 0
+    /// The patient of the last row: the lines of an invoice follow each other and share it (a
+    /// third of the rows of a generated batch), and the table, megabytes wide, costs a cache miss.
+    private var lastPatient = PatientSlot()
 
     private let rppsBits: Int
     private let codeBits: Int
@@ -79,11 +82,20 @@ public final class ValidationMemo {
     /// whose key does not check; nil when the bytes are too many to be held here.
     func patient(_ bytes: UnsafeBufferPointer<UInt8>, _ pseudonymizer: Pseudonymizer) -> PatientRef?? {
         guard let key = ShortBytesKey(bytes) else { return nil }
+        if lastPatient.holds(key) { return .some(lastPatient.bits.map(PatientRef.init(bits:))) }
+        let found = patientHeld(key, bytes, pseudonymizer)
+        lastPatient = PatientSlot(key, found)
+        return .some(found.map(PatientRef.init(bits:)))
+    }
+
+    /// The pseudonym's bits for the identifier (nil for a bad NIR key), from the table or worked
+    /// out and kept there.
+    private func patientHeld(_ key: ShortBytesKey, _ bytes: UnsafeBufferPointer<UInt8>, _ pseudonymizer: Pseudonymizer) -> UInt64? {
         let mask = (1 << patientSlotBits) - 1
         var slot = key.slot(bits: patientSlotBits)
         var probes = 0
         while !patientSlots[slot].isEmpty && probes < ValidationMemo.maxProbes {
-            if patientSlots[slot].holds(key) { return .some(patientSlots[slot].bits.map(PatientRef.init(bits:))) }
+            if patientSlots[slot].holds(key) { return patientSlots[slot].bits }
             slot = (slot + 1) & mask
             probes += 1
         }
@@ -95,7 +107,7 @@ public final class ValidationMemo {
             patientSlots[slot] = PatientSlot(key, bits)
             patientCount += 1
         }
-        return .some(bits.map(PatientRef.init(bits:)))
+        return bits
     }
 
     /// Slots searched for a patient, at most: the slot of an identifier is a fixed function of its
