@@ -647,8 +647,6 @@ final class CSVTextSource {
         if slotCount > 0 {
             swap(&asciiBytes, &asciiByteBuffer)
             swap(&spans, &asciiSpanBuffer)
-            asciiBytes.removeAll(keepingCapacity: true)
-            asciiBytes.append(contentsOf: byteRow.bytes)
             if spans.count != 2 * slotCount { spans = [Int](repeating: -1, count: 2 * slotCount) }
         }
         var extraValues: [String] = []
@@ -708,6 +706,9 @@ final class CSVTextSource {
                 spans[2 &* slots[index]] = -1
             }
         }
+        // The row's bytes become the record's, and the record's old array goes back to the
+        // tokenizer for its next row (`recycle`): the bytes were copied once more per row.
+        if slotCount > 0 { swap(&asciiBytes, &byteRow.bytes) }
         asciiByteBuffer = asciiBytes
         asciiSpanBuffer = spans
         return .placed(line: byteRow.startLine, physicalLines: byteRow.physicalLines, slots: placed, asciiBytes: asciiBytes,
