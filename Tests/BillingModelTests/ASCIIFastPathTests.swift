@@ -153,4 +153,38 @@ final class ASCIIFastPathTests: XCTestCase {
             }
         }
     }
+
+    /// A key's bytes loaded in overlapping words, and lowercased eight at a time, hold the same
+    /// integers as placed one byte at a time, for every length and byte: no load reaches past the
+    /// value's last byte (each value sits alone in an allocation of its exact size).
+    func testShortKeysLoadedByWordsMatchKeysPlacedByteByByte() {
+        func placed(_ bytes: [UInt8], lowercased: Bool) -> (UInt64, UInt64) {
+            var (low, high): (UInt64, UInt64) = (0, 0)
+            for (index, original) in bytes.enumerated() {
+                let byte = lowercased && (0x41...0x5A).contains(original) ? original | 0x20 : original
+                if index < 8 { low |= UInt64(byte) << UInt64(8 * index) } else { high |= UInt64(byte) << UInt64(8 * (index - 8)) }
+            }
+            return (low, high)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let letters = Array(0x3F...0x60).map(UInt8.init) + Array(0xBF...0xE0).map(UInt8.init)
+        for count in 1...ShortBytesKey.maxCount {
+            for round in 0..<200 {
+                // Half the rounds near the letters' edges (@, A, Z, [, and the same with the top bit).
+                let bytes = (0..<count).map { _ in
+                    round.isMultiple(of: 2) ? UInt8.random(in: 0...255, using: &generator) : letters.randomElement(using: &generator)!
+                }
+                let exact = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
+                defer { exact.deallocate() }
+                _ = exact.initialize(from: bytes)
+                for lowercased in [false, true] {
+                    let key = ShortBytesKey(UnsafeBufferPointer(exact), lowercased: lowercased)
+                    let expected = placed(bytes, lowercased: lowercased)
+                    XCTAssertEqual(key.map { [$0.low, $0.high] }, [expected.0, expected.1], "\(bytes) \(lowercased)")
+                    XCTAssertEqual(key?.count, count)
+                }
+            }
+        }
+        XCTAssertNil(ShortBytesKey(UnsafeBufferPointer(start: nil, count: 0)))
+    }
 }
