@@ -25,12 +25,21 @@ public enum RuleSetLoader {
         guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RuleLoadError(file: directory.path, line: nil, message: "dossier de règles introuvable")
         }
-        let header = try YAMLFile(url: directory.appendingPathComponent("ruleset.yaml"))
+        // Every file is parsed and read at once, on both cores (the YAML took some 20 ms, most of
+        // a small audit's start); the results are then taken in the order the files were read
+        // one by one before, so the first error reported is the same.
+        let tariffURLs = Result { try yamlFiles(in: directory.appendingPathComponent("tariffs")) }
+        let ruleURLs = Result { try yamlFiles(in: directory.appendingPathComponent("rules")) }
+        let (headerFile, tariffLoads, ruleLoads) = loadInParallel(
+            header: directory.appendingPathComponent("ruleset.yaml"),
+            tariffs: (try? tariffURLs.get()) ?? [], rules: (try? ruleURLs.get()) ?? [])
+        let header = try headerFile.get()
         let root = try header.mapping(header.root, "ruleset.yaml")
 
         var entries: [TariffEntry] = []
-        for url in try yamlFiles(in: directory.appendingPathComponent("tariffs")) {
-            entries += try loadTariffs(YAMLFile(url: url))
+        _ = try tariffURLs.get()
+        for loaded in tariffLoads {
+            entries += try loaded.get()
         }
         var seen: [String: String] = [:]
         for entry in entries {
@@ -42,8 +51,9 @@ public enum RuleSetLoader {
         let tariffs = TariffSchedule(entries)
 
         var rules: [Rule] = []
-        for url in try yamlFiles(in: directory.appendingPathComponent("rules")) {
-            let rule = try loadRule(YAMLFile(url: url))
+        _ = try ruleURLs.get()
+        for loaded in ruleLoads {
+            let rule = try loaded.get()
             if let twin = rules.first(where: { $0.id == rule.id }) {
                 throw RuleLoadError(file: rule.file, line: 1, message: "identifiant « \(rule.id) » déjà utilisé par \(twin.file)")
             }
@@ -117,6 +127,41 @@ public enum RuleSetLoader {
             directory: directory.path)
         try RuleSetChecker.checkReferences(&ruleSet)
         return ruleSet
+    }
+
+    /// The header parsed, each tariff file's entries and each rule file's rule, or what stopped
+    /// each, worked out concurrently: the files are independent until they are put together.
+    private static func loadInParallel(header: URL, tariffs: [URL], rules: [URL])
+        -> (Result<YAMLFile, Error>, [Result<[TariffEntry], Error>], [Result<Rule, Error>]) {
+        final class Slots: @unchecked Sendable {
+            // Each index written by one iteration only; read after all have ended.
+            var header: Result<YAMLFile, Error> = .failure(CancellationError())
+            var tariffs: [Result<[TariffEntry], Error>]
+            var rules: [Result<Rule, Error>]
+            init(tariffs: Int, rules: Int) {
+                self.tariffs = Array(repeating: .failure(CancellationError()), count: tariffs)
+                self.rules = Array(repeating: .failure(CancellationError()), count: rules)
+            }
+        }
+        let slots = Slots(tariffs: tariffs.count, rules: rules.count)
+        // Written through their buffers: an array written from several threads at once must not
+        // be made unique (copied) by any of them.
+        slots.tariffs.withUnsafeMutableBufferPointer { tariffSlots in
+            slots.rules.withUnsafeMutableBufferPointer { ruleSlots in
+                nonisolated(unsafe) let (tariffSlots, ruleSlots) = (tariffSlots, ruleSlots)
+                DispatchQueue.concurrentPerform(iterations: 1 + tariffs.count + rules.count) { index in
+                    if index == 0 {
+                        slots.header = Result { try YAMLFile(url: header) }
+                    } else if index <= tariffs.count {
+                        tariffSlots[index - 1] = Result { try loadTariffs(YAMLFile(url: tariffs[index - 1])) }
+                    } else {
+                        let ruleIndex = index - 1 - tariffs.count
+                        ruleSlots[ruleIndex] = Result { try loadRule(YAMLFile(url: rules[ruleIndex])) }
+                    }
+                }
+            }
+        }
+        return (slots.header, slots.tariffs, slots.rules)
     }
 
     static func yamlFiles(in directory: URL) throws -> [URL] {
