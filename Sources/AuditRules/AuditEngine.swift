@@ -869,7 +869,7 @@ struct DuplicateActs {
     private var freeHead: Int32 = -1
     private var freeChains: [Int32] = []
 
-    /// Keeps `act`, chained before `next`; its index.
+    /// Keeps `act`, its `next` already set to the rest of its chain; its index in the pool.
     mutating func keep(_ act: Act) -> Int32 {
         if freeHead < 0, let chain = freeChains.popLast() { freeHead = chain }
         if freeHead >= 0 {
