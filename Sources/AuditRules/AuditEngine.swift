@@ -147,8 +147,8 @@ public final class AuditEngine {
         case .repeatedCode: checkRepeatedCode(rule, context)
         case .ccamAssociation: checkAssociation(rule, context, rates)
         case .duplicateAct: checkDuplicate(rule, context)
-        case .mtDeclaration: regularPatientFact(rule, context).map(hand)
-        case .mtDeparted: departedDeclarationFact(rule, context).map(hand)
+        case .mtDeclaration: if let fact = regularPatientFact(rule, context) { hand(fact, rule) }
+        case .mtDeparted: if let fact = departedDeclarationFact(rule, context) { hand(fact, rule) }
         case .rosterDates: checkRosterDates(rule, context)
         }
     }
@@ -472,8 +472,8 @@ public final class AuditEngine {
 
     // MARK: Per patient and year
 
-    private func hand(_ fact: PatientYearFact) {
-        if let patientYearFactSink { patientYearFactSink(fact) } else { record(fact) }
+    private func hand(_ fact: PatientYearFact, _ rule: EngineRule) {
+        if let patientYearFactSink { patientYearFactSink(fact) } else { record(fact, rule) }
     }
 
     /// What an invoice tells a per-patient-year rule, with ages instead of the birth date.
@@ -506,6 +506,12 @@ public final class AuditEngine {
     /// the nightly store equals the same year audited in one run.
     public func record(_ fact: PatientYearFact) {
         guard let rule = rulesByID[fact.rule] else { return }
+        record(fact, rule)
+    }
+
+    /// `record` for a fact of this run, whose rule is at hand: its id, a heap String, was hashed
+    /// for each fact to find it again.
+    private func record(_ fact: PatientYearFact, _ rule: EngineRule) {
         let key = PatientYear(patient: fact.patient, year: fact.year)
         switch rule.check {
         case .mtDeclaration:
