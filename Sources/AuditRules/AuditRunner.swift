@@ -198,14 +198,25 @@ public struct AuditRunner {
         private var month: YearMonth?
         private var monthBilled = Cents.zero
 
+        /// The slots of the practitioners billed lately, by their identifier's bytes: an export
+        /// sorted by date changes practitioner on nearly every invoice, and `slots` hashed the
+        /// identifier with SipHash each time.
+        private var recentSlots = [(key: ShortBytesKey, slot: Int)?](repeating: nil, count: 1 << BilledTally.recentBits)
+        private static let recentBits = 8
+
         mutating func add(_ billed: Cents, practitionerID: String, specialty: Specialty, month: YearMonth) {
             if lastSlot < 0 || practitioners[lastSlot].id != practitionerID {
-                if let slot = slots[practitionerID] {
-                    lastSlot = slot
+                var id = practitionerID
+                if let key = id.withUTF8({ ShortBytesKey($0) }) {
+                    let recent = key.slot(bits: BilledTally.recentBits)
+                    if let entry = recentSlots[recent], entry.key == key {
+                        lastSlot = entry.slot
+                    } else {
+                        lastSlot = slot(of: practitionerID, specialty)
+                        recentSlots[recent] = (key, lastSlot)
+                    }
                 } else {
-                    lastSlot = practitioners.count
-                    slots[practitionerID] = lastSlot
-                    practitioners.append((practitionerID, .zero, specialty))
+                    lastSlot = slot(of: practitionerID, specialty)
                 }
             }
             practitioners[lastSlot].billed += billed
@@ -216,6 +227,14 @@ public struct AuditRunner {
                 self.month = month
             }
             monthBilled += billed
+        }
+
+        /// The practitioner's place in `practitioners`, made for one not billed yet.
+        private mutating func slot(of practitionerID: String, _ specialty: Specialty) -> Int {
+            if let slot = slots[practitionerID] { return slot }
+            slots[practitionerID] = practitioners.count
+            practitioners.append((practitionerID, .zero, specialty))
+            return practitioners.count - 1
         }
 
         private mutating func flushMonth() {
