@@ -98,19 +98,13 @@ enum OutputFile {
         }
 
         /// Writes a part; the first failure (a full disk) is kept and thrown by `finish`.
-        func write(_ data: Data) {
-            guard failed == nil, !finished else { return }
-            if !writeAll(data, to: descriptor) { failed = lastError() }
-        }
+        func write(_ data: Data) { data.withUnsafeBytes(write(buffer:)) }
 
-        func write(_ text: String) { write(Data(text.utf8)) }
+        func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes(write(buffer:)) }
 
-        func write(_ bytes: [UInt8]) {
+        private func write(buffer: UnsafeRawBufferPointer) {
             guard failed == nil, !finished else { return }
-            let complete = bytes.withUnsafeBytes { buffer in
-                OutputFile.writeAll(UnsafeRawBufferPointer(buffer), to: descriptor)
-            }
-            if !complete { failed = lastError() }
+            if !OutputFile.writeAll(buffer, to: descriptor) { failed = lastError() }
         }
 
         /// Puts the complete file in place of `path`, or throws (in French) and leaves `path` as it was.
@@ -162,10 +156,6 @@ enum OutputFile {
     /// `__O_TMPFILE` is 0o20000000 on every Linux architecture; `O_DIRECTORY` differs and is imported.
     static let O_TMPFILE_WRONLY: Int32 = 0o20000000 | O_DIRECTORY | O_WRONLY
     #endif
-
-    static func writeAll(_ data: Data, to descriptor: Int32) -> Bool {
-        data.withUnsafeBytes { writeAll($0, to: descriptor) }
-    }
 
     static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
         guard var pointer = buffer.baseAddress else { return true }

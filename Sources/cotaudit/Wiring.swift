@@ -173,17 +173,15 @@ enum Wiring {
             return
         }
         let stream = try path.map(OutputFile.Stream.init(path:))
-        let sink: (String) -> Void = { part in
-            if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part.utf8)) }
+        let write: ([UInt8]) -> Void = { part in
+            if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part)) }
         }
         if options.format == .json {
             JSONReport.write(outcome, makingTotals: { AuditTotals(outcome, options: reportOptions) }, options: reportOptions,
-                             verdict: verdict, trendAndFixes: trendAndFixes) { part in
-                                 if let stream { stream.write(part) } else { FileHandle.standardOutput.write(Data(part)) }
-                             }
+                             verdict: verdict, trendAndFixes: trendAndFixes, to: write)
         } else {
             CSVReport.writeFindings(outcome, options: reportOptions, decimalComma: !options.csvCents, machineKeys: options.csvKeys,
-                                    sink: sink)
+                                    sink: { write(Array($0.utf8)) })
         }
         try stream?.finish()
     }
