@@ -421,28 +421,29 @@ final class FindingReader {
     }
 
     func next() -> Finding? {
-        guard position < buffer.count || offset < end else { return nil }
-        // A record is its length (4 bytes) and then its fields.
-        guard fill(4) else { FindingFile.unreadable() }
-        let length = FindingCoding.readLength(buffer, at: position)
-        guard fill(4 + length) else { FindingFile.unreadable() }
+        guard let record = stepOverRecord() else { return nil }
         let finding = buffer.withUnsafeBytes { raw in
-            FindingCoding.decode(UnsafeRawBufferPointer(rebasing: raw[(position + 4)..<(position + 4 + length)]))
+            FindingCoding.decode(UnsafeRawBufferPointer(rebasing: raw[(record.lowerBound + 4)..<record.upperBound]))
         }
         guard let finding else { FindingFile.unreadable() }
-        position += 4 + length
         return finding
     }
 
     /// The next record's bytes, its length first, as they are in the file.
     func nextRecord() -> [UInt8]? {
+        stepOverRecord().map { Array(buffer[$0]) }
+    }
+
+    /// Where the next record is in `buffer` (its length first), read past; nil at the range's end.
+    /// Valid until the buffer is filled again.
+    private func stepOverRecord() -> Range<Int>? {
         guard position < buffer.count || offset < end else { return nil }
+        // A record is its length (4 bytes) and then its fields.
         guard fill(4) else { FindingFile.unreadable() }
         let length = FindingCoding.readLength(buffer, at: position)
         guard fill(4 + length) else { FindingFile.unreadable() }
-        let record = Array(buffer[position..<(position + 4 + length)])
-        position += 4 + length
-        return record
+        defer { position += 4 + length }
+        return position..<(position + 4 + length)
     }
 
     /// Makes sure `count` bytes from `position` are in the buffer; false when the range ends first.
