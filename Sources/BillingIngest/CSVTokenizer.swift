@@ -326,8 +326,7 @@ final class CSVTokenizer {
                     while !stopped && scan < end {
                         if state == .fieldStart {
                             // Spaces before a value may precede an opening quote: the state machine decides.
-                            let first = source[scan]
-                            if first == CSVTokenizer.quote || first == CSVTokenizer.space || first == CSVTokenizer.tab { break }
+                            if CSVTokenizer.mayOpenQuotedValue(source[scan]) { break }
                         }
                         let stop = RepeatedByte.firstIndex(in: source, from: scan, to: end, delimiterByte, .lineFeed, .carriageReturn)
                         if stop > scan {
