@@ -33,6 +33,9 @@ public struct AuditRunner {
     /// With two threads, where raw records are validated: nil, as the queue tells
     /// (`FileAuditReader.auditIsBehind`); true or false, always there (for the tests).
     var validatesRawRecordsOnTheReadingThread: Bool?
+    /// Whether plain CSV rows are split and validated in one go (`CSVRecordReader.nextPlainLine`);
+    /// off, every row is read the general way (for the tests, which compare the two).
+    var readsPlainRows = true
 
     public init(ruleSet: RuleSet, profile: MappingProfile = .standard, encoding: TextEncodingChoice? = nil,
                 roster: Roster? = nil, pseudonymizer: Pseudonymizer, zone: String? = nil) {
@@ -117,6 +120,7 @@ public struct AuditRunner {
                                      validator: validator, period: period)
         reader.sharesWorkWithTheAudit = jobs > 1
         reader.auditIsBehind = validatesRawRecordsOnTheReadingThread ?? false
+        reader.readsPlainRows = readsPlainRows
         let inputs = Array(zip(files, names))
         if jobs > 1 {
             FreedMemory.oneArenaPerThread()
@@ -416,6 +420,21 @@ struct RecordStage {
         }
     }
 
+    enum PlainRead {
+        /// The next row is not plain, or has a value to be read as text: `next()` reads it.
+        case notPlain
+        case line(ActLine)
+        case outsidePeriod
+    }
+
+    /// The next row of a CSV file, when it is plain (`CSVRecordReader.nextPlainLine`): its line, as
+    /// `validate` would have given it from the record `next()` would have made.
+    func readPlainRow(from reader: CSVRecordReader) throws -> PlainRead {
+        guard let line = try reader.nextPlainLine(validator, memo: memo) else { return .notPlain }
+        if let period, !period.contains(line.actDate) { return .outsidePeriod }
+        return .line(line)
+    }
+
     /// Groups a valid line into its invoice, handing over the invoice it closes.
     mutating func assemble(_ line: consuming ActLine, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
         switch assembler.add(line) {
@@ -453,6 +472,8 @@ final class FileAuditReader: @unchecked Sendable {
     /// time, the XML reading thread waited for the audit's some third of the run, and the
     /// validation is the share of the work either thread can do.
     var auditIsBehind = false
+    /// `AuditRunner.readsPlainRows`.
+    var readsPlainRows = true
 
     init(profile: MappingProfile, encoding: TextEncodingChoice?, suggestedProfiles: [MappingProfile],
          validator: RecordValidator, period: ActPeriod?) {
@@ -491,20 +512,41 @@ final class FileAuditReader: @unchecked Sendable {
                 if handsOverRecords { stage = RecordStage(validator: validator, period: period, memo: ValidationMemo(patientBits: 18)) }
                 // The version of the column names last sent (`.columnNames`): sent again only when they change.
                 var columnNamesVersion = -1
-                while let event = try opened.next() {
+                func recordRead() {
+                    gaveRows = true
+                    linesRead += 1
+                    if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
+                    if handsOverRecords || handsOverLines {
+                        if opened.columnNamesVersion != columnNamesVersion {
+                            emit(.columnNames(opened.columnNamesInFile()))
+                            columnNamesVersion = opened.columnNamesVersion
+                        }
+                    }
+                }
+                // Plain CSV rows (nearly all) are split and validated in one go, without a record;
+                // any other row is read the general way. The events are the same.
+                let plainReader = handsOverRecords || !readsPlainRows ? nil : opened as? CSVRecordReader
+                while true {
+                    if let plainReader {
+                        switch try stage.readPlainRow(from: plainReader) {
+                        case .notPlain:
+                            break
+                        case .outsidePeriod:
+                            recordRead()
+                            emit(.outsidePeriod)
+                            continue
+                        case .line(let line):
+                            recordRead()
+                            if handsOverLines { emit(.line(line)) } else { stage.assemble(line, naming: named, emit: emit) }
+                            continue
+                        }
+                    }
+                    guard let event = try opened.next() else { break }
                     // Consumed: a record bound from the event was a copy, its arrays retained
                     // and released once more per row.
                     switch consume event {
                     case .record(let record):
-                        gaveRows = true
-                        linesRead += 1
-                        if linesRead % 50_000 == 0 { emit(.progress(linesRead)) }
-                        if handsOverRecords || handsOverLines {
-                            if opened.columnNamesVersion != columnNamesVersion {
-                                emit(.columnNames(opened.columnNamesInFile()))
-                                columnNamesVersion = opened.columnNamesVersion
-                            }
-                        }
+                        recordRead()
                         if handsOverRecords && !auditIsBehind {
                             emit(.record(record))
                         } else if handsOverRecords {

@@ -15,6 +15,11 @@ public final class CSVRecordReader: RecordReader {
     private let slotsByPosition: [Int]
     /// Each column's header as the file writes it (`Montant`), for messages.
     private let headerNames: [Column: String]
+    /// `slotsByPosition` in memory of its own, and each column's value in a plain row (its start and
+    /// end in the row, by `2 × ordinal`), for `nextPlainLine`: read through pointers, no array is
+    /// retained and released per row.
+    private let plainSlots: UnsafeMutablePointer<Int>
+    private let plainSpans = UnsafeMutablePointer<Int>.allocate(capacity: 2 * Column.count)
     /// Events waiting to be handed over (header warnings, the encoding warning before its row).
     // Read by one thread only (see `CSVTokenizer.buffer`).
     @exclusivity(unchecked) private var queued: [ReadEvent] = []
@@ -61,6 +66,8 @@ public final class CSVRecordReader: RecordReader {
         }
         columnsByPosition = columns
         slotsByPosition = columns.map { $0?.ordinal ?? -1 }
+        plainSlots = .allocate(capacity: max(slotsByPosition.count, 1))
+        plainSlots.initialize(from: slotsByPosition, count: slotsByPosition.count)
         headerNames = seen
         source.refuseLineBreaks(inFields: Set(columns.indices.filter { columns[$0] != nil }))
 
@@ -91,6 +98,46 @@ public final class CSVRecordReader: RecordReader {
                 message: "colonne\(repeated.count > 1 ? "s" : "") en double ignorée\(repeated.count > 1 ? "s" : "") : \(repeated.joined(separator: ", ")) ; seule la première est lue",
                 severity: .warning)))
         }
+    }
+
+    deinit {
+        plainSlots.deallocate()
+        plainSpans.deallocate()
+    }
+
+    /// The next row's line when the row is plain (`CSVTokenizer.takePlainRow`) and every value of it
+    /// is one `RecordValidator.plainLine` takes as it is; then the row is consumed. Nil otherwise,
+    /// with nothing consumed: `next()` reads the row, and says what is wrong with it, if anything.
+    /// The line is the one `next()` and `validator.validate` would have given, without a record.
+    public func nextPlainLine(_ validator: RecordValidator, memo: ValidationMemo) throws -> ActLine? {
+        // Warnings waiting go out before the next row.
+        guard queuedIndex >= queued.count else { return nil }
+        var line: ActLine?
+        let slots = plainSlots
+        let spans = plainSpans
+        let fileNumber = self.fileNumber
+        let positions = slotsByPosition.count
+        _ = try source.takePlainRow { row, fieldEnds, lineNumber in
+            guard let base = row.baseAddress else { return false }
+            spans.initialize(repeating: 0, count: 2 * Column.count)
+            var start = 0
+            // The tokenizer took the row for having as many fields as the header has positions.
+            for position in 0..<positions {
+                let end = fieldEnds[position]
+                defer { start = end &+ 1 }
+                let slot = slots[position]
+                guard slot >= 0, end > start else { continue }
+                // Spaces or DEL at an end: the general way trims the value.
+                let first = base[start], last = base[end &- 1]
+                guard first != 0x20 && first != 0x7F && last != 0x20 && last != 0x7F else { return false }
+                spans[2 &* slot] = start
+                spans[2 &* slot &+ 1] = end
+            }
+            line = validator.plainLine(PlainValues(bytes: base, spans: spans),
+                                       location: SourceLocation(fileNumber: fileNumber, line: lineNumber), memo: memo)
+            return line != nil
+        }
+        return line
     }
 
     public func columnInFile(_ column: Column) -> String? {

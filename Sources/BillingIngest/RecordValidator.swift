@@ -76,7 +76,7 @@ public struct RecordValidator: Sendable {
         }
 
         var place = Place.cabinet
-        if let known = parsed(.place, { RecordValidator.placeWords.index(of: $0).map { Place.allCases[$0] } }) {
+        if let known = parsed(.place, RecordValidator.place) {
             place = known
         } else if let text = value(.place) {
             if let parsed = Place(rawValue: text.lowercased()) {
@@ -126,9 +126,7 @@ public struct RecordValidator: Sendable {
             fail(.patientBirthDate, "date de naissance postérieure à la date de l'acte")
         }
 
-        var sex = parsed(.patientSex) { bytes in
-            RecordValidator.sexWords.index(of: bytes).map { $0 < RecordValidator.maleValues.count ? Sex.male : .female }
-        }
+        var sex = parsed(.patientSex, RecordValidator.sex)
         if sex == nil, let text = value(.patientSex) {
             switch text.uppercased() {
             case let upper where RecordValidator.maleValues.contains(upper): sex = .male
@@ -138,9 +136,7 @@ public struct RecordValidator: Sendable {
         }
 
         var ald = false
-        let aldBytes = parsed(.patientALD) { bytes in
-            RecordValidator.aldWords.index(of: bytes).map { $0 < RecordValidator.aldTrueValues.count }
-        }
+        let aldBytes = parsed(.patientALD, RecordValidator.ald)
         if let aldBytes {
             ald = aldBytes
         } else if let text = value(.patientALD) {
@@ -151,13 +147,13 @@ public struct RecordValidator: Sendable {
             }
         }
 
-        var coverage = parsed(.patientCoverage, { RecordValidator.coverageWords.index(of: $0).map { Coverage.allCases[$0] } })
+        var coverage = parsed(.patientCoverage, RecordValidator.coverage)
         if coverage == nil, let text = value(.patientCoverage), !text.trimmingCharactersInWhitespace().isEmpty {
             coverage = Coverage(rawValue: text.trimmingCharactersInWhitespace().lowercased())
             if coverage == nil { fail(.patientCoverage, "couverture inconnue\(quoted(text)) : attendu c2s (complémentaire santé solidaire), ame (aide médicale de l'État) ou vide") }
         }
 
-        var mtStatus = parsed(.mtStatus, { RecordValidator.mtStatusWords.index(of: $0).map { MTStatus.allCases[$0] } })
+        var mtStatus = parsed(.mtStatus, RecordValidator.mtStatus)
         if mtStatus == nil, let text = value(.mtStatus) {
             mtStatus = MTStatus(rawValue: text.lowercased())
             if mtStatus == nil { fail(.mtStatus, "statut médecin traitant inconnu\(quoted(text)) : attendu centre, elsewhere ou none") }
@@ -185,7 +181,7 @@ public struct RecordValidator: Sendable {
         }
 
         var coefficient = Coefficient.one
-        if let parsed = parsed(.coefficient, Coefficient.init(trimmedASCII:)), parsed.thousandths > 0, parsed <= InputLimits.maxCoefficient {
+        if let parsed = parsed(.coefficient, RecordValidator.coefficient) {
             coefficient = parsed
         } else if let text = value(.coefficient) {
             if let parsed = Coefficient(text), parsed.thousandths > 0 {
@@ -200,7 +196,7 @@ public struct RecordValidator: Sendable {
         }
 
         var quantity = 1
-        if let parsed = parsed(.quantity, ASCIIText.smallNumber), InputLimits.quantities.contains(parsed) {
+        if let parsed = parsed(.quantity, RecordValidator.quantity) {
             quantity = parsed
         } else if let text = value(.quantity) {
             if let parsed = Int(text), InputLimits.quantities.contains(parsed) {
@@ -216,8 +212,7 @@ public struct RecordValidator: Sendable {
             fail(.modifiers, "modificateurs invalides\(quoted(modifiers)) : lettres CCAM attendues (ex. AF)")
         }
 
-        var amount = parsed(.amount, Cents.init(trimmedASCII:))
-        if let parsed = amount, parsed.value < 0 || parsed > InputLimits.maxAmount { amount = nil }
+        var amount = parsed(.amount, RecordValidator.amount)
         if amount == nil, let text = required(.amount, "le montant facturé") {
             if let parsed = Cents(euros: text) {
                 if parsed.value < 0 {
@@ -244,6 +239,137 @@ public struct RecordValidator: Sendable {
                                 association: value(.association), amount: amount))
     }
 
+    // What a value's bytes are, for the values taken as bytes: nil for bytes that are none of these
+    // or out of bounds, which then go the way of text (`validate`) or the general way (`plainLine`).
+    static func place(_ bytes: UnsafeBufferPointer<UInt8>) -> Place? { placeWords.index(of: bytes).map { Place.allCases[$0] } }
+    static func sex(_ bytes: UnsafeBufferPointer<UInt8>) -> Sex? { sexWords.index(of: bytes).map { $0 < maleValues.count ? .male : .female } }
+    static func ald(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? { aldWords.index(of: bytes).map { $0 < aldTrueValues.count } }
+    static func coverage(_ bytes: UnsafeBufferPointer<UInt8>) -> Coverage? { coverageWords.index(of: bytes).map { Coverage.allCases[$0] } }
+    static func mtStatus(_ bytes: UnsafeBufferPointer<UInt8>) -> MTStatus? { mtStatusWords.index(of: bytes).map { MTStatus.allCases[$0] } }
+    static func coefficient(_ bytes: UnsafeBufferPointer<UInt8>) -> Coefficient? {
+        guard let parsed = Coefficient(trimmedASCII: bytes), parsed.thousandths > 0, parsed <= InputLimits.maxCoefficient else { return nil }
+        return parsed
+    }
+    static func quantity(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let parsed = ASCIIText.smallNumber(bytes), InputLimits.quantities.contains(parsed) else { return nil }
+        return parsed
+    }
+    static func amount(_ bytes: UnsafeBufferPointer<UInt8>) -> Cents? {
+        guard let parsed = Cents(trimmedASCII: bytes), parsed.value >= 0, parsed <= InputLimits.maxAmount else { return nil }
+        return parsed
+    }
+    static func day(_ bytes: UnsafeBufferPointer<UInt8>, in range: ClosedRange<CalendarDay>) -> CalendarDay? {
+        guard let day = CalendarDay(trimmedASCII: bytes), range.contains(day) else { return nil }
+        return day
+    }
+
+    /// `validate`'s modifiers for ASCII bytes that hold no control byte: upper case, without spaces,
+    /// commas and plus signs; nil when a letter or digit is not all that is left (then `validate`
+    /// says so).
+    static func plainModifiers(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        for byte in bytes where byte != 0x20 && byte != UInt8(ascii: ",") && byte != UInt8(ascii: "+") {
+            let upper = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte
+            guard (upper >= UInt8(ascii: "0") && upper <= UInt8(ascii: "9")) || (upper >= UInt8(ascii: "A") && upper <= UInt8(ascii: "Z")) else { return nil }
+            kept.append(upper)
+        }
+        return String(decoding: kept, as: UTF8.self)
+    }
+
+    /// The line `validate` makes of a record holding these values as ASCII bytes, for values
+    /// `validate` takes as they are (each through the same parser and bounds as its byte branch);
+    /// nil as soon as one value would take the way of text (translated by the profile, misspelt,
+    /// out of bounds, missing though required): then the row goes the general way, which says what
+    /// is wrong. `values` hold no control byte and have printable ends (`CSVTokenizer.takePlainRow`).
+    public func plainLine(_ values: PlainValues, location: SourceLocation, memo: ValidationMemo) -> ActLine? {
+        // A value the profile translates is read as text.
+        if !profile.values.isEmpty {
+            for column in profile.values.keys where !values[column].isEmpty { return nil }
+        }
+        let invoiceBytes = values[.invoiceID]
+        guard !invoiceBytes.isEmpty,
+              let actDate = RecordValidator.day(values[.actDate], in: InputLimits.firstActDate...InputLimits.lastActDate),
+              let practitionerID = memo.rpps(values[.practitionerID]) else { return nil }
+        var actTime: TimeOfDay?
+        let timeBytes = values[.actTime]
+        if !timeBytes.isEmpty {
+            guard let parsed = TimeOfDay(clockBytes: timeBytes) else { return nil }
+            actTime = parsed
+        }
+        var place = Place.cabinet
+        let placeBytes = values[.place]
+        if !placeBytes.isEmpty {
+            guard let parsed = RecordValidator.place(placeBytes) else { return nil }
+            place = parsed
+        }
+        let specialtyBytes = values[.practitionerSpecialty]
+        let patientBytes = values[.patientID]
+        guard !specialtyBytes.isEmpty, let specialty = memo.specialty(specialtyBytes),
+              !patientBytes.isEmpty, let memorized = memo.patient(patientBytes, pseudonymizer), let patientRef = memorized,
+              let birthDate = RecordValidator.day(values[.patientBirthDate], in: InputLimits.firstBirthDate...InputLimits.lastActDate),
+              birthDate <= actDate else { return nil }
+        var sex: Sex?
+        let sexBytes = values[.patientSex]
+        if !sexBytes.isEmpty {
+            guard let parsed = RecordValidator.sex(sexBytes) else { return nil }
+            sex = parsed
+        }
+        var ald = false
+        let aldBytes = values[.patientALD]
+        if !aldBytes.isEmpty {
+            guard let parsed = RecordValidator.ald(aldBytes) else { return nil }
+            ald = parsed
+        }
+        var coverage: Coverage?
+        let coverageBytes = values[.patientCoverage]
+        if !coverageBytes.isEmpty {
+            guard let parsed = RecordValidator.coverage(coverageBytes) else { return nil }
+            coverage = parsed
+        }
+        var mtStatus: MTStatus?
+        let mtStatusBytes = values[.mtStatus]
+        if !mtStatusBytes.isEmpty {
+            guard let parsed = RecordValidator.mtStatus(mtStatusBytes) else { return nil }
+            mtStatus = parsed
+        }
+        var mtPractitionerID: String?
+        let mtPractitionerBytes = values[.mtPractitionerID]
+        if !mtPractitionerBytes.isEmpty {
+            guard let parsed = memo.rpps(mtPractitionerBytes) else { return nil }
+            mtPractitionerID = parsed
+        }
+        let codeBytes = values[.code]
+        guard !codeBytes.isEmpty, let code = memo.code(codeBytes) else { return nil }
+        var coefficient = Coefficient.one
+        let coefficientBytes = values[.coefficient]
+        if !coefficientBytes.isEmpty {
+            guard let parsed = RecordValidator.coefficient(coefficientBytes) else { return nil }
+            coefficient = parsed
+        }
+        var quantity = 1
+        let quantityBytes = values[.quantity]
+        if !quantityBytes.isEmpty {
+            guard let parsed = RecordValidator.quantity(quantityBytes) else { return nil }
+            quantity = parsed
+        }
+        var modifiers = ""
+        let modifierBytes = values[.modifiers]
+        if !modifierBytes.isEmpty {
+            guard let parsed = RecordValidator.plainModifiers(modifierBytes) else { return nil }
+            modifiers = parsed
+        }
+        let associationBytes = values[.association]
+        guard let amount = RecordValidator.amount(values[.amount]) else { return nil }
+        let patient = PatientInfo(ref: patientRef, birthDate: birthDate, sex: sex, ald: ald,
+                                  mtStatus: mtStatus, mtPractitionerID: mtPractitionerID, coverage: coverage)
+        return ActLine(location: location, invoiceID: String(decoding: invoiceBytes, as: UTF8.self), actDate: actDate,
+                       actTime: actTime, place: place, practitionerID: practitionerID, specialty: specialty, patient: patient,
+                       code: code, coefficient: coefficient, quantity: quantity, modifiers: modifiers,
+                       association: associationBytes.isEmpty ? nil : String(decoding: associationBytes, as: UTF8.self),
+                       amount: amount)
+    }
+
     /// What `patient_sex` and `patient_ald` accept, in any case.
     static let maleValues = ["M", "1", "H"]
     static let femaleValues = ["F", "2"]
@@ -264,6 +390,23 @@ public struct RecordValidator: Sendable {
             return "numéro RPPS invalide\(shown) : 11 chiffres attendus"
         }
         return "numéro RPPS invalide (\(QuotedValue.describe(text))) : le dernier chiffre (clé de Luhn) ne correspond pas"
+    }
+}
+
+/// A row's values as ASCII bytes, for `RecordValidator.plainLine`: each column's value runs from
+/// `spans[2 × ordinal]` to `spans[2 × ordinal + 1]` in `bytes` (equal: empty or absent).
+public struct PlainValues {
+    let bytes: UnsafePointer<UInt8>
+    let spans: UnsafePointer<Int>
+
+    init(bytes: UnsafePointer<UInt8>, spans: UnsafePointer<Int>) {
+        self.bytes = bytes
+        self.spans = spans
+    }
+
+    subscript(column: Column) -> UnsafeBufferPointer<UInt8> {
+        let start = spans[2 &* column.ordinal]
+        return UnsafeBufferPointer(start: bytes + start, count: spans[2 &* column.ordinal &+ 1] &- start)
     }
 }
 

@@ -27,9 +27,11 @@ final class ParallelAuditTests: XCTestCase {
         }
         let options = ReportOptions(asOf: CalendarDay(year: 2026, month: 6, day: 1)!, recoverableWindowDays: ruleSet.recoverableWindowDays,
                                     recoverableWindowSource: ruleSet.recoverableWindowSource, centreName: nil, ruleAdvice: [:])
-        func json(jobs: Int, findingsRunLength: Int = FindingList.defaultRunLength, validatedOnReadingThread: Bool? = nil) -> (String, Int) {
+        func json(jobs: Int, findingsRunLength: Int = FindingList.defaultRunLength, validatedOnReadingThread: Bool? = nil,
+                  readsPlainRows: Bool = true) -> (String, Int) {
             var runner = AuditRunner(ruleSet: ruleSet, pseudonymizer: Pseudonymizer(key: Data(repeating: 7, count: 32)))
             runner.jobs = jobs
+            runner.readsPlainRows = readsPlainRows
             runner.validatesRawRecordsOnTheReadingThread = validatedOnReadingThread
             runner.findingsRunLength = findingsRunLength
             var progress: [Int] = []
@@ -54,6 +56,12 @@ final class ParallelAuditTests: XCTestCase {
         XCTAssertEqual(parallelReadable, singleReadable)
         XCTAssertGreaterThan(single.utf8.count, 100_000, "a report with findings and rejected rows")
         XCTAssertTrue(single == parallel, "the parallel audit's JSON differs from the single-threaded one")
+        // Every CSV row read the general way, without the plain lane.
+        for jobs in [1, 2] {
+            let (general, generalReadable) = json(jobs: jobs, readsPlainRows: false)
+            XCTAssertEqual(generalReadable, singleReadable)
+            XCTAssertTrue(single == general, "the plain lane changes the report (\(jobs) threads)")
+        }
         let (spilled, spilledReadable) = json(jobs: 2, findingsRunLength: 97)
         XCTAssertEqual(spilledReadable, singleReadable)
         XCTAssertTrue(single == spilled, "the findings read back from their temporary file give a different report")

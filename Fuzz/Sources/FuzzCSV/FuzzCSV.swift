@@ -6,7 +6,8 @@ import FuzzSupport
 
 /// The CSV reader and validator on any bytes. Fails when a non-blank physical line after the header
 /// is neither in a record nor in a rejected row, or is read twice; when the audit's acts + rejected
-/// lines differ from the rows read; or when a message carries an identity value.
+/// lines differ from the rows read; when the plain lane (`nextPlainLine`) gives a row otherwise than
+/// the general way; or when a message carries an identity value.
 private let ruleSet = try! RuleSetLoader.load(directory: Fuzz.repositoryRoot.appendingPathComponent("Rules"))
 private let exportFR = try! MappingProfile.load(named: "export-fr", in: Fuzz.repositoryRoot.appendingPathComponent("Rules/profiles"))
 private let pseudonymizer = Pseudonymizer(key: Data(repeating: 7, count: 32))
@@ -35,13 +36,16 @@ func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     var covered: [Int] = []
     var rowsRead = 0
+    var general: [Seen] = []
     do {
         while let event = try reader.next() {
             switch event {
             case .record(let record):
                 rowsRead += 1
                 covered += Array(record.location.line..<(record.location.line + record.physicalLines))
-                if case .failure(let rejected) = validator.validate(record) {
+                let validated = validator.validate(record)
+                general.append(Seen(validated))
+                if case .failure(let rejected) = validated {
                     let identities = Set([record[.patientID], record[.patientBirthDate]].compactMap { $0 })
                         .filter { identity in identity.count >= 8 && identity.contains(where: \.isNumber) }
                     for issue in rejected.issues { Fuzz.checkPrivacy(issue.message, context: "row \(record.location.line)") }
@@ -50,8 +54,10 @@ func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             case .rejected(let issue):
                 rowsRead += 1
                 covered.append(issue.line)
+                general.append(.unreadableRow(issue))
                 Fuzz.checkPrivacy(issue.message, context: "rejected row")
             case .warning(let issue):
+                general.append(.warning(issue))
                 Fuzz.checkPrivacy(issue.message, context: "warning")
             }
         }
@@ -60,6 +66,31 @@ func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     } catch {
         Fuzz.fail("unexpected error \(error)")
+    }
+
+    // The same file with the plain lane first: row for row the same lines, rejections and warnings.
+    do {
+        let plainReader = try CSVRecordReader(url: url, displayName: "fuzz.csv", profile: profile)
+        let memo = ValidationMemo()
+        var plain: [Seen] = []
+        while true {
+            if let line = try plainReader.nextPlainLine(validator, memo: memo) {
+                plain.append(.line(line))
+                continue
+            }
+            guard let event = try plainReader.next() else { break }
+            switch event {
+            case .record(let record): plain.append(Seen(validator.validate(record, memo: memo)))
+            case .rejected(let issue): plain.append(.unreadableRow(issue))
+            case .warning(let issue): plain.append(.warning(issue))
+            }
+        }
+        if plain != general {
+            let index = zip(plain, general).firstIndex { $0 != $1 } ?? min(plain.count, general.count)
+            Fuzz.fail("the plain lane differs at event \(index) of \(general.count) (\(plain.count) with it)")
+        }
+    } catch {
+        Fuzz.fail("the plain lane threw \(error) where the general way did not")
     }
 
     // Physical lines as the contract counts them: CR, LF and CRLF each end one.
@@ -98,4 +129,19 @@ func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     for issue in outcome.inputErrors + outcome.warnings { Fuzz.checkPrivacy(issue.message, context: "audit") }
     return 0
+}
+
+/// What a row or a warning gave, to compare the plain lane with the general way.
+private enum Seen: Equatable {
+    case line(ActLine)
+    case rejectedRow([InputIssue])
+    case unreadableRow(InputIssue)
+    case warning(InputIssue)
+
+    init(_ validated: Result<ActLine, RejectedRow>) {
+        switch validated {
+        case .success(let line): self = .line(line)
+        case .failure(let rejected): self = .rejectedRow(rejected.issues)
+        }
+    }
 }
