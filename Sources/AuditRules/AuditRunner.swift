@@ -528,7 +528,9 @@ final class FileAuditReader: @unchecked Sendable {
                 let plainReader = handsOverRecords || !readsPlainRows ? nil : opened as? CSVRecordReader
                 while true {
                     if let plainReader {
-                        switch try stage.readPlainRow(from: plainReader) {
+                        let plainRead = try stage.readPlainRow(from: plainReader)
+                        // Consumed, as the events below: the line moves on, not copied.
+                        switch consume plainRead {
                         case .notPlain:
                             break
                         case .outsidePeriod:

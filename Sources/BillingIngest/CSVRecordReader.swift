@@ -105,38 +105,31 @@ public final class CSVRecordReader: RecordReader {
         plainSpans.deallocate()
     }
 
-    /// The next row's line when the row is plain (`CSVTokenizer.takePlainRow`) and every value of it
+    /// The next row's line when the row is plain (`CSVTokenizer.peekPlainRow`) and every value of it
     /// is one `RecordValidator.plainLine` takes as it is; then the row is consumed. Nil otherwise,
     /// with nothing consumed: `next()` reads the row, and says what is wrong with it, if anything.
     /// The line is the one `next()` and `validator.validate` would have given, without a record.
     public func nextPlainLine(_ validator: RecordValidator, memo: ValidationMemo) throws -> ActLine? {
         // Warnings waiting go out before the next row.
-        guard queuedIndex >= queued.count else { return nil }
-        var line: ActLine?
-        let slots = plainSlots
+        guard queuedIndex >= queued.count, let row = try source.peekPlainRow(), let base = row.bytes.baseAddress else { return nil }
         let spans = plainSpans
-        let fileNumber = self.fileNumber
-        let positions = slotsByPosition.count
-        _ = try source.takePlainRow { row, fieldEnds, lineNumber in
-            guard let base = row.baseAddress else { return false }
-            spans.initialize(repeating: 0, count: 2 * Column.count)
-            var start = 0
-            // The tokenizer took the row for having as many fields as the header has positions.
-            for position in 0..<positions {
-                let end = fieldEnds[position]
-                defer { start = end &+ 1 }
-                let slot = slots[position]
-                guard slot >= 0, end > start else { continue }
-                // Spaces or DEL at an end: the general way trims the value.
-                let first = base[start], last = base[end &- 1]
-                guard first != 0x20 && first != 0x7F && last != 0x20 && last != 0x7F else { return false }
-                spans[2 &* slot] = start
-                spans[2 &* slot &+ 1] = end
-            }
-            line = validator.plainLine(PlainValues(bytes: base, spans: spans),
-                                       location: SourceLocation(fileNumber: fileNumber, line: lineNumber), memo: memo)
-            return line != nil
+        spans.initialize(repeating: 0, count: 2 * Column.count)
+        var start = 0
+        // The tokenizer took the row for having as many fields as the header has positions.
+        for position in 0..<slotsByPosition.count {
+            let end = row.fieldEnds[position]
+            defer { start = end &+ 1 }
+            let slot = plainSlots[position]
+            guard slot >= 0, end > start else { continue }
+            // Spaces or DEL at an end: the general way trims the value.
+            let first = base[start], last = base[end &- 1]
+            guard first != 0x20 && first != 0x7F && last != 0x20 && last != 0x7F else { return nil }
+            spans[2 &* slot] = start
+            spans[2 &* slot &+ 1] = end
         }
+        guard let line = validator.plainLine(PlainValues(bytes: base, spans: spans),
+                                             location: SourceLocation(fileNumber: fileNumber, line: row.line), memo: memo) else { return nil }
+        source.consume(row)
         return line
     }
 

@@ -428,21 +428,30 @@ final class CSVTokenizer {
         }
     }
 
-    /// The longest row the plain lane takes (`takePlainRow`); a longer one is read the general way.
+    /// The longest row the plain lane takes (`peekPlainRow`); a longer one is read the general way.
     static let maxPlainRowBytes = 4_096
 
-    /// Hands `body` the next row when it is plain: printable ASCII up to a line break in the buffer,
-    /// no quote, no control byte but the delimiter, exactly as many fields as the header. `body`
-    /// gets the row's bytes, where each field ends in them, and the row's line, and says whether it
-    /// took the row: then the row and its line break are consumed, as `nextRow` would have
-    /// consumed them. Otherwise, or for a row that is not plain, nothing is consumed and false is
-    /// returned: `nextRow` reads the row. For nearly every row of an export, this lane splits it
-    /// without copying a byte or going through the state machine.
-    func takePlainRow(_ body: (UnsafeBufferPointer<UInt8>, UnsafePointer<Int>, Int) -> Bool) throws -> Bool {
-        guard let headerFieldCount, retainedFrom == nil else { return false }
+    /// A plain row found by `peekPlainRow`, not consumed yet.
+    struct PlainRow {
+        /// The row's bytes, without its line break: valid until the tokenizer reads on.
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// Where each field ends in `bytes`; the next one starts one byte further.
+        let fieldEnds: UnsafePointer<Int>
+        let line: Int
+        /// Where the next row starts, past the line break.
+        fileprivate let next: Int
+    }
+
+    /// The next row when it is plain: printable ASCII up to a line break in the buffer, no quote, no
+    /// control byte but the delimiter, exactly as many fields as the header. Not consumed: the
+    /// caller consumes it (`consume`) or leaves it to `nextRow`, which reads it the general way, as
+    /// it reads a row that is not plain (nil). For nearly every row of an export, this lane splits
+    /// it without copying a byte or going through the state machine.
+    func peekPlainRow() throws -> PlainRow? {
+        guard let headerFieldCount, retainedFrom == nil else { return nil }
         if previousWasCarriageReturn {
             // After a CR, a LF belongs to the line break before: skipped, as `nextRow` skips it.
-            guard position < buffer.count else { return false }
+            guard position < buffer.count else { return nil }
             if buffer[position] == CSVTokenizer.lineFeed { position += 1 }
             previousWasCarriageReturn = false
         }
@@ -453,16 +462,17 @@ final class CSVTokenizer {
             try readChunk()
             scanned = scanPlainRow()
         }
-        guard case .plain(let end, let fieldCount, let lineBreakBytes) = scanned, fieldCount == headerFieldCount else { return false }
-        let start = position
-        let line = self.line
-        let took = buffer.withUnsafeBufferPointer { source in
-            body(UnsafeBufferPointer(rebasing: source[start..<end]), scannedFieldEnds, line)
-        }
-        guard took else { return false }
-        position = end + lineBreakBytes
-        self.line += 1
-        return true
+        guard case .plain(let end, let fieldCount, let lineBreakBytes) = scanned, fieldCount == headerFieldCount else { return nil }
+        // The buffer's own memory, not an Array's: it stays where it is until the next chunk is read.
+        let bytes = buffer.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[position..<end]) }
+        return PlainRow(bytes: bytes, fieldEnds: scannedFieldEnds, line: line, next: end + lineBreakBytes)
+    }
+
+    /// Consumes the row `peekPlainRow` gave, and its line break, as `nextRow` would have.
+    func consume(_ row: PlainRow) {
+        precondition(row.line == line && row.next <= buffer.count, "the row peeked last")
+        position = row.next
+        line += 1
     }
 
     private enum PlainRowScan {
@@ -474,7 +484,7 @@ final class CSVTokenizer {
         case cutByChunk
     }
 
-    /// The row at `position`, scanned for `takePlainRow`.
+    /// The row at `position`, scanned for `peekPlainRow`.
     private func scanPlainRow() -> PlainRowScan {
         buffer.withUnsafeBufferPointer { source -> PlainRowScan in
             guard let base = source.baseAddress else { return reachedEndOfFile ? .notPlain : .cutByChunk }
@@ -708,11 +718,11 @@ final class CSVTextSource {
         }
     }
 
-    /// `CSVTokenizer.takePlainRow`: a plain row (ASCII, no quote) is split without the state machine,
+    /// `CSVTokenizer.peekPlainRow`: a plain row (ASCII, no quote) is split without the state machine,
     /// and its values, ASCII, read the same in every encoding.
-    func takePlainRow(_ body: (UnsafeBufferPointer<UInt8>, UnsafePointer<Int>, Int) -> Bool) throws -> Bool {
-        try tokenizer.takePlainRow(body)
-    }
+    func peekPlainRow() throws -> CSVTokenizer.PlainRow? { try tokenizer.peekPlainRow() }
+
+    func consume(_ row: CSVTokenizer.PlainRow) { tokenizer.consume(row) }
 
     /// A row whose values went straight into their slots (`CSVTextSource.nextPlacedRow`).
     enum PlacedRow {

@@ -281,7 +281,7 @@ public struct RecordValidator: Sendable {
     /// `validate` takes as they are (each through the same parser and bounds as its byte branch);
     /// nil as soon as one value would take the way of text (translated by the profile, misspelt,
     /// out of bounds, missing though required): then the row goes the general way, which says what
-    /// is wrong. `values` hold no control byte and have printable ends (`CSVTokenizer.takePlainRow`).
+    /// is wrong. `values` hold no control byte and have printable ends (`CSVTokenizer.peekPlainRow`).
     public func plainLine(_ values: PlainValues, location: SourceLocation, memo: ValidationMemo) -> ActLine? {
         // A value the profile translates is read as text.
         if !profile.values.isEmpty {

@@ -86,7 +86,7 @@ func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
         if plain != general {
-            let index = zip(plain, general).firstIndex { $0 != $1 } ?? min(plain.count, general.count)
+            let index = zip(plain, general).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(plain.count, general.count)
             Fuzz.fail("the plain lane differs at event \(index) of \(general.count) (\(plain.count) with it)")
         }
     } catch {
