@@ -25,6 +25,8 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
+        // A cache prefetch hint, which Swift cannot express (`AuditRules` uses it for its per-patient tables).
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "BillingModel"),
         .target(
             name: "BillingIngest",
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "AuditRules",
             dependencies: [
-                "BillingModel", "BillingIngest",
+                "BillingModel", "BillingIngest", "CPrefetch",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
