@@ -205,7 +205,7 @@ public final class AuditEngine {
     /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
     /// (`entry`: the line's, from `InvoiceContext.lineTariffs`) or its rate cannot be worked out.
     /// The line is read in place, by index: a copy of it retained and released a dozen references.
-    func scheduledAmount(_ lines: [ActLine], _ index: Int, entry: TariffSchedule.Box?, rate: Int64?) -> Cents? {
+    func scheduledAmount(_ lines: [ActLine], _ index: Int, entry: TariffSchedule.LineTariff?, rate: Int64?) -> Cents? {
         guard let rate, let unit = entry?.value(on: lines[index].actDate, zone: zone, specialty: lines[index].specialty.code) else { return nil }
         let perUnit = lines[index].code.isCCAM ? unit : lines[index].coefficient.apply(to: unit)
         return Rounding.percent(rate, of: perUnit * Int64(lines[index].quantity))
@@ -223,7 +223,7 @@ public final class AuditEngine {
     }
 
     /// `lineTariffs`: each line's entry (`InvoiceContext.lineTariffs`).
-    func ccamSession(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?]) -> CCAMSession {
+    func ccamSession(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?]) -> CCAMSession {
         var session = CCAMSession()
         // Most invoices bill no CCAM act: nothing to rank or cumulate.
         guard invoice.lines.contains(where: { $0.code.isCCAM }) else { return session }
@@ -284,7 +284,7 @@ public final class AuditEngine {
     }
 
     /// `rates` is emptied and given a rate per line (kept from invoice to invoice, it is not allocated for each).
-    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession, into rates: inout [Int64?]) {
+    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?], session: CCAMSession, into rates: inout [Int64?]) {
         rates.removeAllKeepingStorage()
         rates.append(contentsOf: repeatElement(100, count: invoice.lines.count))
         if !session.technical.isEmpty { rankTechnicalActs(invoice, lineTariffs, session: session, into: &rates) }
@@ -301,7 +301,7 @@ public final class AuditEngine {
     }
 
     /// The rates of the CCAM technical acts (`associationRates`).
-    private func rankTechnicalActs(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.Box?], session: CCAMSession,
+    private func rankTechnicalActs(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?], session: CCAMSession,
                                    into rates: inout [Int64?]) {
         var ranked: [(index: Int, price: Cents)] = []
         var unranked: [Int] = []

@@ -261,7 +261,7 @@ public struct AuditRunner {
 
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
     /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
-    static func tally(_ invoice: Invoice, lineTariffs: [TariffSchedule.Box?], into outcome: inout AuditOutcome,
+    static func tally(_ invoice: Invoice, lineTariffs: [TariffSchedule.LineTariff?], into outcome: inout AuditOutcome,
                       billed: inout BilledTally, codes: inout CodeTally, zone: String) {
         outcome.invoices += 1
         if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }

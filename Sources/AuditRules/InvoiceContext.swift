@@ -108,7 +108,7 @@ final class InvoiceContext {
     @exclusivity(unchecked) private(set) var codes: [UInt64] = []
     /// Each line's tariff entry (nil for a code no tariff file lists), found once per invoice for
     /// every rule that prices or ranks its lines.
-    @exclusivity(unchecked) private(set) var lineTariffs: [TariffSchedule.Box?] = []
+    @exclusivity(unchecked) private(set) var lineTariffs: [TariffSchedule.LineTariff?] = []
     @exclusivity(unchecked) private(set) var ageYears = 0
     @exclusivity(unchecked) private(set) var ageMonths = 0
     @exclusivity(unchecked) private(set) var ageDays = 0

@@ -76,7 +76,25 @@ public struct TariffSchedule: Sendable {
     private var boxes: [String: Box] = [:]
     /// The boxes by packed code (`CodeKey`): the audit finds each line's entry once per invoice by
     /// the integer it already holds, instead of hashing the code's String for every lookup.
-    private var boxesByKey = BitsKeyedTable<Box>()
+    private var boxesByKey = BitsKeyedTable<LineTariff>()
+
+    /// A line's entry as the invoice context holds it: its box unretained, as `boxes` holds every
+    /// box for as long as the schedule lives. Copied per line and read by several rules, a retained
+    /// box cost two atomic reference counts a line and more on the audit's thread.
+    struct LineTariff: @unchecked Sendable {
+        private let box: Unmanaged<Box>
+
+        init(_ box: Box) { self.box = .passUnretained(box) }
+
+        var category: String { box._withUnsafeGuaranteedRef { $0.category } }
+        var nomenclature: TariffEntry.Nomenclature { box._withUnsafeGuaranteedRef { $0.nomenclature } }
+        var isComplementaryOrSupplement: Bool { box._withUnsafeGuaranteedRef { $0.isComplementaryOrSupplement } }
+        var consultationCumuls: [TariffEntry.ConsultationCumul] { box._withUnsafeGuaranteedRef { $0.consultationCumuls } }
+
+        func value(on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
+            box._withUnsafeGuaranteedRef { $0.value(on: day, zone: zone, specialty: specialty) }
+        }
+    }
 
     /// An entry as the audit reads it. The fields it reads are held apart: calling a method of the
     /// boxed struct copied the whole entry first, on every line.
@@ -138,15 +156,15 @@ public struct TariffSchedule: Sendable {
             let box = Box(entry)
             boxes[code] = box
             let key = CodeKey.of(code)
-            if key != CodeKey.unmatchable { boxesByKey.set(box, for: key) }
+            if key != CodeKey.unmatchable { boxesByKey.set(LineTariff(box), for: key) }
         }
     }
 
     public subscript(code: String) -> TariffEntry? { entries[code] }
 
     /// The entry of a code packed as `key` (`CodeKey.of(code)`).
-    func box(key: UInt64, code: String) -> Box? {
-        key == CodeKey.unmatchable ? boxes[code] : boxesByKey.value(for: key)
+    func box(key: UInt64, code: String) -> LineTariff? {
+        key == CodeKey.unmatchable ? boxes[code].map(LineTariff.init) : boxesByKey.value(for: key)
     }
 
     public func value(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Cents? {
@@ -164,11 +182,11 @@ public struct TariffSchedule: Sendable {
     }
 
     public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        TariffSchedule.pricing(boxes[code], on: day, zone: zone, specialty: specialty)
+        TariffSchedule.pricing(boxes[code].map(LineTariff.init), on: day, zone: zone, specialty: specialty)
     }
 
     /// `pricing(of:on:zone:specialty:)` for a code's entry already found (nil: the code is unknown).
-    static func pricing(_ box: Box?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
+    static func pricing(_ box: LineTariff?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
         guard let box else { return .unknown }
         return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
     }
