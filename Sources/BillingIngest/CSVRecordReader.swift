@@ -19,7 +19,8 @@ public final class CSVRecordReader: RecordReader {
     /// end in the row, by `2 × ordinal`), for `nextPlainLine`: read through pointers, no array is
     /// retained and released per row.
     private let plainSlots: UnsafeMutablePointer<Int>
-    private let plainSpans = UnsafeMutablePointer<Int>.allocate(capacity: 2 * Column.count)
+    /// Allocated with `plainSlots`, once nothing can throw before the reader is whole (`deinit`).
+    private let plainSpans: UnsafeMutablePointer<Int>
     /// Events waiting to be handed over (header warnings, the encoding warning before its row).
     // Read by one thread only (see `CSVTokenizer.buffer`).
     @exclusivity(unchecked) private var queued: [ReadEvent] = []
@@ -68,6 +69,7 @@ public final class CSVRecordReader: RecordReader {
         slotsByPosition = columns.map { $0?.ordinal ?? -1 }
         plainSlots = .allocate(capacity: max(slotsByPosition.count, 1))
         plainSlots.initialize(from: slotsByPosition, count: slotsByPosition.count)
+        plainSpans = .allocate(capacity: 2 * Column.count)
         headerNames = seen
         source.refuseLineBreaks(inFields: Set(columns.indices.filter { columns[$0] != nil }))
 
