@@ -113,10 +113,15 @@ public struct AuditTotals: Sendable {
         var practitioners: [String: Breakdown] = [:]
         var acts: [String: Breakdown] = [:]
         var rules: [String: Breakdown] = [:]
-        var months: [String: Breakdown] = [:]
-        var practitionerMonths: [String: [String: Breakdown]] = [:]
+        // Months by their value, named once each: a name made and hashed twice per finding was a
+        // fifth of this walk, which a run's end waits for.
+        var months: [YearMonth: Breakdown] = [:]
+        var practitionerMonths: [String: [YearMonth: Breakdown]] = [:]
         func add(_ finding: Finding, to table: inout [String: Breakdown], key: String) {
             table[key, default: Breakdown(key: key)].count(finding, options: options)
+        }
+        func add(_ finding: Finding, to table: inout [YearMonth: Breakdown], month: YearMonth) {
+            table[month, default: Breakdown(key: month.description)].count(finding, options: options)
         }
         // One walk for the sums and the worklist, in file order (which the worklist needs): a
         // second walk of a large run's findings decoded each of them again.
@@ -138,14 +143,15 @@ public struct AuditTotals: Sendable {
             add(finding, to: &practitioners, key: finding.practitionerID)
             add(finding, to: &acts, key: finding.lostCode)
             add(finding, to: &rules, key: finding.rule)
-            add(finding, to: &months, key: finding.actDate.yearMonth.description)
-            add(finding, to: &practitionerMonths[finding.practitionerID, default: [:]], key: finding.actDate.yearMonth.description)
+            let month = finding.actDate.yearMonth
+            add(finding, to: &months, month: month)
+            add(finding, to: &practitionerMonths[finding.practitionerID, default: [:]], month: month)
         }
         for (practitioner, billed) in outcome.billedByPractitioner {
             practitioners[practitioner, default: Breakdown(key: practitioner)].billedCents = billed
         }
         for (month, billed) in outcome.billedByMonth {
-            months[month.description, default: Breakdown(key: month.description)].billedCents = billed
+            months[month, default: Breakdown(key: month.description)].billedCents = billed
         }
         billedCents = outcome.billed
         func ranked(_ table: [String: Breakdown]) -> [Breakdown] {
