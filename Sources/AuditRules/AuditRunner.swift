@@ -407,7 +407,9 @@ struct RecordStage {
 
     /// The record's line when it is valid and within the period; otherwise says why not and gives nil.
     func validate(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) -> ActLine? {
-        switch validator.validate(record, memo: memo) {
+        // An XML act through the plain lane first (`validateAct`); a CSV row that reaches a record
+        // was left by its own plain lane, so it goes the general way at once.
+        switch record.isXMLAct ? validator.validateAct(record, memo: memo) : validator.validate(record, memo: memo) {
         case .failure(let rejected):
             emit(.rejected(rejected.issues.map(naming)))
             return nil

@@ -142,6 +142,10 @@ public struct RawRecord: Sendable {
         self.asciiSpans = asciiSpans
     }
 
+    /// Whether the record is an XML act's (spans, and values as written; a CSV row's are trimmed, a
+    /// record made from fields has no spans).
+    public var isXMLAct: Bool { !valuesAreTrimmed && !asciiSpans.isEmpty }
+
     /// The record's byte and span arrays for `RecordStoragePool`, once validated: the pool reuses
     /// them once the record is gone. Nil for a record whose reader keeps its arrays itself (CSV:
     /// reused in place when the record is gone).
@@ -149,7 +153,25 @@ public struct RawRecord: Sendable {
         // An XML act's record: spans, and values as written (a CSV row's are trimmed; a record made
         // from fields has no spans). Told so rather than by a flag of its own: one more stored
         // property and the CSV reader copied each record once more as it made it.
-        !valuesAreTrimmed && !asciiSpans.isEmpty ? (asciiBytes, asciiSpans) : nil
+        isXMLAct ? (asciiBytes, asciiSpans) : nil
+    }
+
+    /// The values of an XML act, every one held as ASCII bytes (nearly always), as
+    /// `RecordValidator.plainLine` reads them: `spans` (2 × `Column.count`) is filled with each
+    /// value's start and end, equal for an absent or empty one. Nil for any other record.
+    func withPlainValues<Result>(_ spans: UnsafeMutablePointer<Int>, _ body: (PlainValues) -> Result) -> Result? {
+        guard isXMLAct, values.isEmpty, asciiSpans.count == 2 * Column.count else { return nil }
+        return asciiBytes.withUnsafeBufferPointer { bytes -> Result? in
+            guard let base = bytes.baseAddress else { return nil }
+            for index in 0..<Column.count {
+                let start = asciiSpans[2 &* index]
+                // Absent (-1) or given empty (`givenEmpty`): no value, as `withASCIIBytes` says.
+                let (from, to) = start >= 0 ? (start, asciiSpans[2 &* index &+ 1]) : (0, 0)
+                spans[2 &* index] = from
+                spans[2 &* index &+ 1] = to
+            }
+            return body(PlainValues(bytes: base, spans: spans))
+        }
     }
 
     static func slots(_ fields: [Column: String]) -> [String?] {

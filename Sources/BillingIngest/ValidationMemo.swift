@@ -22,6 +22,11 @@ public final class ValidationMemo {
     /// third of the rows of a generated batch), and the table, megabytes wide, costs a cache miss.
     private var lastPatient = PatientSlot()
 
+    /// Where `RecordValidator.validateAct` lays out an XML act's values for `plainLine`.
+    let plainSpans = UnsafeMutablePointer<Int>.allocate(capacity: 2 * Column.count)
+
+    deinit { plainSpans.deallocate() }
+
     private let rppsBits: Int
     private let codeBits: Int
     private let specialtyBits: Int

@@ -174,4 +174,56 @@ final class PlainRowLaneTests: XCTestCase {
         let plainRows = try assertSameBothWays(url, profile: profile)
         XCTAssertGreaterThan(plainRows, 20, "rows without a translated value take the plain lane")
     }
+
+    /// XML acts take the same plain lane once read (`RecordValidator.validateAct`): every variant,
+    /// as attributes of the invoice, the patient or the act, must validate as `validate` does.
+    func testXMLActsValidateAsTheGeneralWay() throws {
+        let attributes: [(element: String, name: String)] = [
+            ("invoice", "id"), ("invoice", "date"), ("invoice", "time"), ("invoice", "place"), ("invoice", "practitioner"),
+            ("invoice", "specialty"), ("patient", "id"), ("patient", "birth-date"), ("patient", "sex"), ("patient", "ald"),
+            ("patient", "coverage"), ("patient", "mt-status"), ("patient", "mt-practitioner"), ("act", "code"),
+            ("act", "coefficient"), ("act", "quantity"), ("act", "modifiers"), ("act", "association"), ("act", "amount"),
+        ]
+        func escaped(_ value: String) -> String {
+            value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\t", with: "&#9;")
+        }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<batch centre=\"750000001\">\n"
+        // XML 1.0 has no place for the other control bytes: those variants are CSV's only.
+        let variants = Self.variants.filter { $0.values.allSatisfy { $0.unicodeScalars.allSatisfy { $0.value >= 0x20 || $0 == "\t" } } }
+        for (index, variant) in variants.enumerated() {
+            let values = Self.row("X\(index)", variant).split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            func element(_ name: String, givenEmpty: String? = nil) -> String {
+                attributes.indices.filter { attributes[$0].element == name && !values[$0].isEmpty && attributes[$0].name != givenEmpty }
+                    .map { " \(attributes[$0].name)=\"\(escaped(values[$0]))\"" }.joined()
+                    + (givenEmpty.map { " \($0)=\"\"" } ?? "")
+            }
+            xml += "<invoice\(element("invoice"))>\n<patient\(element("patient"))/>\n<act\(element("act"))/>\n"
+            // An act with an attribute given empty.
+            xml += "<act\(element("act", givenEmpty: index % 2 == 0 ? "modifiers" : "coefficient"))/>\n</invoice>\n"
+        }
+        xml += "</batch>\n"
+        let url = try folder.write("plain.xml", utf8: xml)
+        let validator = RecordValidator(pseudonymizer: pseudonymizer)
+        let reader = try XMLRecordReader(url: url, displayName: "plain.xml", profile: .standard)
+        let (generalMemo, plainMemo) = (ValidationMemo(), ValidationMemo())
+        var acts = 0
+        var plainActs = 0
+        while let event = try reader.next() {
+            guard case .record(let record) = event else { continue }
+            acts += 1
+            let general = validator.validate(record, memo: generalMemo)
+            let plain = validator.validateAct(record, memo: plainMemo)
+            if record.withPlainValues(plainMemo.plainSpans, { validator.plainLine($0, location: record.location, memo: plainMemo) }) != nil {
+                plainActs += 1
+            }
+            switch (general, plain) {
+            case (.success(let left), .success(let right)): XCTAssertEqual(left, right, "act at \(record.location)")
+            case (.failure(let left), .failure(let right)): XCTAssertEqual(left.issues, right.issues, "act at \(record.location)")
+            default: XCTFail("act at \(record.location): \(general) against \(plain)")
+            }
+        }
+        XCTAssertEqual(acts, 2 * variants.count)
+        XCTAssertGreaterThan(plainActs, 40, "the plain lane takes most acts")
+    }
 }

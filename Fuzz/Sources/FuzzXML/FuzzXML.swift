@@ -17,6 +17,7 @@ public func fuzzXMLMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
 func fuzzXML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let url = Fuzz.scratchFile("fuzz.xml", data, size)
     let validator = RecordValidator(pseudonymizer: pseudonymizer)
+    let memo = ValidationMemo()
     let lineCount = UnsafeBufferPointer(start: data, count: size).filter { $0 == 0x0A }.count + 1
     var rowsRead = 0
     do {
@@ -28,7 +29,14 @@ func fuzzXML(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 if record.location.line < 1 || record.location.line > lineCount {
                     Fuzz.fail("act at line \(record.location.line) outside 1...\(lineCount)")
                 }
-                if case .failure(let rejected) = validator.validate(record) {
+                let validated = validator.validate(record)
+                // The plain lane (`validateAct`) must give every act exactly what the general way gives.
+                switch (validated, validator.validateAct(record, memo: memo)) {
+                case (.success(let general), .success(let plain)) where general == plain: break
+                case (.failure(let general), .failure(let plain)) where general.issues == plain.issues: break
+                default: Fuzz.fail("the plain lane differs for the act at line \(record.location.line)")
+                }
+                if case .failure(let rejected) = validated {
                     let identities = Set([record[.patientID], record[.patientBirthDate]].compactMap { $0 })
                         .filter { identity in identity.count >= 8 && identity.contains(where: \.isNumber) }
                     for issue in rejected.issues { Fuzz.checkPrivacy(issue.message, context: "act \(record.location.line)") }
