@@ -768,15 +768,19 @@ private let xmlParseErrorCallback: xmlStructuredErrorFunc = { context, error in
     Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue().diagnosticsForCallbacks.record(error.pointee)
 }
 
+// The reader outlives its parser, which calls these for every element: reached without a
+// reference count (`_withUnsafeGuaranteedRef`), where taking it retained and released the reader
+// each time, a twentieth of the reading thread.
 private let xmlStartElementCallback: startElementNsSAX2Func = { context, localName, prefix, namespace, _, _, attributeCount, _, attributes in
     guard let context else { return }
-    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue()
-        .startElement(localName: localName, prefix: prefix, namespace: namespace, attributes: attributes, attributeCount: Int(attributeCount))
+    Unmanaged<XMLRecordReader>.fromOpaque(context)._withUnsafeGuaranteedRef {
+        $0.startElement(localName: localName, prefix: prefix, namespace: namespace, attributes: attributes, attributeCount: Int(attributeCount))
+    }
 }
 
 private let xmlEndElementCallback: endElementNsSAX2Func = { context, _, _, _ in
     guard let context else { return }
-    Unmanaged<XMLRecordReader>.fromOpaque(context).takeUnretainedValue().endElement()
+    Unmanaged<XMLRecordReader>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.endElement() }
 }
 
 private let xmlDocumentTypeCallback: internalSubsetSAXFunc = { context, _, _, _ in
