@@ -610,7 +610,9 @@ final class ReadEventQueue {
     /// Events queued since the queue was last empty, handed out or not: a position for `removeLast(from:)`.
     var count: Int { end }
 
-    func append(_ event: ReadEvent) {
+    /// Consumed: the event's arrays move in (a borrowed event was copied, its arrays retained, and
+    /// the caller's released).
+    func append(_ event: consuming ReadEvent) {
         if end == capacity {
             let grown = UnsafeMutablePointer<ReadEvent>.allocate(capacity: capacity * 2)
             (grown + head).moveInitialize(from: storage + head, count: end - head)
