@@ -123,11 +123,12 @@ public final class AuditEngine {
         // The rules are read through a pointer, each handed over as guaranteed alive (`rules`
         // holds them): taken from the array, each was retained and released, atomically, for every
         // rule of every invoice, and again around its conditions.
-        unretainedRules.withUnsafeBufferPointer { rules in
+        let gates = self.gates
+        gates.masks.withUnsafeBufferPointer { masks in unretainedRules.withUnsafeBufferPointer { rules in
             for word in 0..<gates.wordCount {
                 var bits = gates.ungated[word]
                 for code in context.codes {
-                    if let masks = gates.byCode.value(for: code) { bits |= masks[word] }
+                    if let offset = gates.byCode.value(for: code) { bits |= masks[offset &+ word] }
                 }
                 while bits != 0 {
                     let index = word << 6 | bits.trailingZeroBitCount
@@ -135,7 +136,7 @@ public final class AuditEngine {
                     rules[index]._withUnsafeGuaranteedRef { check($0, context, rates) }
                 }
             }
-        }
+        } }
     }
 
     private func check(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {

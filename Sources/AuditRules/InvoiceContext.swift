@@ -292,13 +292,16 @@ struct RuleGates {
     let wordCount: Int
     /// The rules that run on every invoice.
     let ungated: [UInt64]
-    /// Code (packed) → the rules it lets through.
-    let byCode: BitsKeyedTable<[UInt64]>
+    /// Code (packed) → where the words of the rules it lets through start in `masks`: an offset,
+    /// not an array of its own, which each lookup retained and released for every code billed.
+    let byCode: BitsKeyedTable<Int>
+    let masks: [UInt64]
 
     init(_ rules: [AuditEngine.EngineRule]) {
         wordCount = (rules.count + 63) / 64
         var ungated = [UInt64](repeating: 0, count: wordCount)
-        var byCode = BitsKeyedTable<[UInt64]>()
+        var byCode = BitsKeyedTable<Int>()
+        var masks: [UInt64] = []
         for (index, rule) in rules.enumerated() {
             let bit = UInt64(1) << UInt64(index % 64)
             guard let codes = RuleGates.gateCodes(rule) else {
@@ -306,13 +309,20 @@ struct RuleGates {
                 continue
             }
             for code in codes {
-                var masks = byCode.value(for: code) ?? [UInt64](repeating: 0, count: wordCount)
-                masks[index / 64] |= bit
-                byCode.set(masks, for: code)
+                let offset: Int
+                if let known = byCode.value(for: code) {
+                    offset = known
+                } else {
+                    offset = masks.count
+                    masks += [UInt64](repeating: 0, count: wordCount)
+                    byCode.set(offset, for: code)
+                }
+                masks[offset + index / 64] |= bit
             }
         }
         self.ungated = ungated
         self.byCode = byCode
+        self.masks = masks
     }
 
     /// The codes of which an invoice must bill one for the rule to find anything; nil when none is needed.
