@@ -379,15 +379,16 @@ struct RecordStage {
 
     /// `naming` names a rejected row's columns as its file does. The record's arrays go back to the
     /// reader that fills them (`RecordStoragePool`), a batch at a time.
-    mutating func take(_ record: RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
+    mutating func take(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
         if let line = validateGivingBack(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
     }
 
     /// `validate`, the record's arrays then kept to go back to their reader (`giveBackStorage`).
-    mutating func validateGivingBack(_ record: RawRecord, naming: (InputIssue) -> InputIssue,
+    mutating func validateGivingBack(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue,
                                      emit: (consuming FileEvent) -> Void) -> ActLine? {
+        var record = record
         let line = validate(record, naming: naming, emit: emit)
-        if let storage = record.storageToGiveBack {
+        if let storage = record.takeStorageToGiveBack() {
             storageToGiveBack.append(storage)
             // Bounded; with two threads, given back after each batch (`giveBackStorage`).
             if storageToGiveBack.count >= 1_024 { giveBackStorage() }

@@ -146,14 +146,19 @@ public struct RawRecord: Sendable {
     /// record made from fields has no spans).
     public var isXMLAct: Bool { !valuesAreTrimmed && !asciiSpans.isEmpty }
 
-    /// The record's byte and span arrays for `RecordStoragePool`, once validated: the pool reuses
-    /// them once the record is gone. Nil for a record whose reader keeps its arrays itself (CSV:
-    /// reused in place when the record is gone).
-    public var storageToGiveBack: RecordStoragePool.Storage? {
+    /// The record's byte and span arrays for `RecordStoragePool`, once validated, moved out of the
+    /// record (left without them): the pool reuses them. Moved, not copied: a copy retained both
+    /// arrays and the record's end released them, four atomic counts per XML act. Nil for a record
+    /// whose reader keeps its arrays itself (CSV: reused in place when the record is gone).
+    public mutating func takeStorageToGiveBack() -> RecordStoragePool.Storage? {
         // An XML act's record: spans, and values as written (a CSV row's are trimmed; a record made
         // from fields has no spans). Told so rather than by a flag of its own: one more stored
         // property and the CSV reader copied each record once more as it made it.
-        isXMLAct ? (asciiBytes, asciiSpans) : nil
+        guard isXMLAct else { return nil }
+        var storage: RecordStoragePool.Storage = ([], [])
+        swap(&storage.0, &asciiBytes)
+        swap(&storage.1, &asciiSpans)
+        return storage
     }
 
     /// The values of an XML act, every one held as ASCII bytes (nearly always), as

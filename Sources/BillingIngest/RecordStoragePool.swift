@@ -16,11 +16,12 @@ public final class RecordStoragePool: @unchecked Sendable {
     private let lock = NSLock()
     private var spare: [Storage] = []
 
-    /// Keeps what fits of `returned`, which is left empty.
+    /// Keeps what fits of `returned`, which is left empty. Pairs are moved one by one (`popLast`),
+    /// not copied by range: a copy retained both arrays of each pair and the emptying released
+    /// them, atomic counts on both threads for every act. Their order does not matter.
     public func giveBack(_ returned: inout [Storage]) {
         lock.lock()
-        let room = RecordStoragePool.capacity - spare.count
-        if room > 0 { spare.append(contentsOf: returned.prefix(room)) }
+        while spare.count < RecordStoragePool.capacity, let pair = returned.popLast() { spare.append(pair) }
         lock.unlock()
         returned.removeAll(keepingCapacity: true)
     }
@@ -32,13 +33,13 @@ public final class RecordStoragePool: @unchecked Sendable {
         return spare.count
     }
 
-    /// Moves up to `count` pairs into `stash`.
+    /// Moves up to `count` pairs into `stash`, one by one (see `giveBack`).
     func take(into stash: inout [Storage], upTo count: Int) {
         lock.lock()
-        let taken = min(count, spare.count)
-        if taken > 0 {
-            stash.append(contentsOf: spare.suffix(taken))
-            spare.removeLast(taken)
+        var taken = 0
+        while taken < count, let pair = spare.popLast() {
+            stash.append(pair)
+            taken += 1
         }
         lock.unlock()
     }

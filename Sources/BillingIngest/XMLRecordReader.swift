@@ -21,6 +21,8 @@ public final class XMLRecordReader: RecordReader {
     private let profile: MappingProfile
     private let url: URL
     @exclusivity(unchecked) private var source: XMLByteSource
+    /// `source.startTags`, unretained (`elementLine`): the source holds it. Set with the source.
+    @exclusivity(unchecked) private var startTags: Unmanaged<StartTagQueue>
     @exclusivity(unchecked) private var diagnostics: XMLParseDiagnostics
     /// libxml2's push parser, fed the file piece by piece; set once the reader can be its callbacks' context.
     @exclusivity(unchecked) private var parser: xmlParserCtxtPtr?
@@ -114,6 +116,7 @@ public final class XMLRecordReader: RecordReader {
         self.profile = profile
         self.url = url
         source = try XMLByteSource(url: url, displayName: displayName)
+        startTags = .passUnretained(source.startTags)
         diagnostics = XMLParseDiagnostics()
         parser = try makeParser()
     }
@@ -257,6 +260,7 @@ public final class XMLRecordReader: RecordReader {
         namesReached = 0
         do {
             source = try XMLByteSource(url: url, displayName: displayName)
+            startTags = .passUnretained(source.startTags)
             diagnostics = XMLParseDiagnostics()
             parser = try makeParser()
         } catch let unreadable as UnreadableFile {
@@ -490,11 +494,15 @@ public final class XMLRecordReader: RecordReader {
     /// otherwise libxml2's own figure.
     private func elementLine() -> Int {
         let recorded = parserLine
-        if let tag = source.startTags.popFirst() {
-            if tag.endLine == recorded { return tag.startLine }
-            source.startTags.disable()
+        // The queue reached without a reference count: the source holds it for the reader's life,
+        // and taking it from the source retained and released it for every element.
+        return startTags._withUnsafeGuaranteedRef { startTags in
+            if let tag = startTags.popFirst() {
+                if tag.endLine == recorded { return tag.startLine }
+                startTags.disable()
+            }
+            return recorded
         }
-        return recorded
     }
 
     /// Where libxml2's errors go, for the error callback.
