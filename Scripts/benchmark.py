@@ -114,6 +114,14 @@ def measure(argv, stdout_path=None, env=None):
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024, "load": load}
 
 
+def median_run(runs):
+    """The run of median wall time, with the fastest and slowest walls of all (`wall_range`)."""
+    ordered = sorted(runs, key=lambda run: run["wall"])
+    median = dict(ordered[len(ordered) // 2])
+    median["wall_range"] = (ordered[0]["wall"], ordered[-1]["wall"])
+    return median
+
+
 def machine():
     model = "?"
     try:
@@ -150,8 +158,18 @@ def run(args):
                             "--patients", str(patients), "--rules", args.rules, "-o", path], check=True, env=env)
         megabytes = os.path.getsize(path) / 1e6
         report = os.path.join(args.data, f"audit-{name}.json")
-        result = measure([args.cotaudit, "audit", path, "--rules", args.rules, "--format", "json",
-                          "--as-of", "2026-01-15", "-o", report], env=env)
+        audit_argv = [args.cotaudit, "audit", path, "--rules", args.rules, "--format", "json", "--as-of", "2026-01-15", "-o", report]
+        duck_out = os.path.join(args.data, f"duckdb-{name}.json")
+        duck_argv = [sys.executable, os.path.abspath(__file__), "duckdb", path, args.rules]
+        # Each tool `repeat` times, in turn with the other, the run of median wall time kept: the
+        # machine's speed moves by a fifth within minutes, and one run of each caught either tool
+        # on a slow minute.
+        audit_runs, duck_runs = [], []
+        for _ in range(args.repeat):
+            audit_runs.append(measure(audit_argv, env=env))
+            if fmt == "csv":
+                duck_runs.append(measure(duck_argv, stdout_path=duck_out, env=env))
+        result = median_run(audit_runs)
         # The report is read in a child process: a process forked from this one starts its peak
         # memory (ru_maxrss) at this one's, and a 5M-line report loaded here took 400 MB.
         summary = json.loads(subprocess.run([sys.executable, os.path.abspath(__file__), "summary", report],
@@ -159,15 +177,13 @@ def run(args):
         row = {"lines": size, "format": fmt, "patients": patients, "mb": megabytes, "acts": summary["acts"],
                "findings": summary["findings"], "cotaudit": result, "cotaudit_counts": summary["counts"]}
         if fmt == "csv":
-            duck_out = os.path.join(args.data, f"duckdb-{name}.json")
-            row["duckdb"] = measure([sys.executable, os.path.abspath(__file__), "duckdb", path, args.rules],
-                                    stdout_path=duck_out, env=env)
+            row["duckdb"] = median_run(duck_runs)
             with open(duck_out, encoding="utf-8") as handle:
                 row["duckdb_counts"] = {rule: value["findings"] for rule, value in json.load(handle).items()}
         rows.append(row)
         print(line(row), flush=True)
     finished = dt.datetime.now(dt.timezone.utc)
-    table = render(rows, started, finished)
+    table = render(rows, started, finished, args.repeat)
     print()
     print(table)
     if args.table:
@@ -198,23 +214,30 @@ def line(row):
     return text
 
 
-def render(rows, started, finished):
-    out = [f"Measured {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC on {machine()}; "
-           f"load average (1 min) before each run in the last column. MB/s and acts/s are per wall second; "
-           f"on a loaded machine wall time grows with the load, CPU time (user + system) much less.", "",
+def wall(run):
+    """The median wall time, with the range of the runs when there were several."""
+    low, high = run.get("wall_range", (run["wall"], run["wall"]))
+    return f"{run['wall']:.2f} s" if high - low < 0.005 else f"{run['wall']:.2f} s ({low:.2f}–{high:.2f})"
+
+
+def render(rows, started, finished, repeat):
+    out = [f"Measured {started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC on {machine()}; each tool run {repeat} times per row, "
+           f"in turn with the other, the run of median wall time shown (CPU, memory and load are that run's; the "
+           f"range of the walls in brackets); load average (1 min) before that run in the last column. MB/s and acts/s "
+           f"are per wall second; on a loaded machine wall time grows with the load, CPU time (user + system) much less.", "",
            "| lines | format | patients | MB | cotaudit wall | CPU | MB/s | acts/s | peak RSS | DuckDB wall (2 rules) | DuckDB CPU | "
            "DuckDB RSS | ratio wall | ratio CPU | findings cotaudit / DuckDB (tariff G·VG·MEG·MD, missing-meg) | load |",
            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for row in rows:
         c = row["cotaudit"]
-        cells = [f"{row['lines']:,}".replace(",", " "), row["format"], f"{row['patients']:,}".replace(",", " "), f"{row['mb']:.1f}", f"{c['wall']:.2f} s",
+        cells = [f"{row['lines']:,}".replace(",", " "), row["format"], f"{row['patients']:,}".replace(",", " "), f"{row['mb']:.1f}", wall(c),
                  f"{c['cpu']:.2f} s", f"{row['mb'] / c['wall']:.2f}", f"{row['acts'] / c['wall']:,.0f}".replace(",", " "),
                  f"{c['rss_mib']:.0f} MiB"]
         if "duckdb" in row:
             d = row["duckdb"]
             counts = (f"{row['cotaudit_counts']['tariff-below-schedule']}·{row['cotaudit_counts']['missing-meg']} / "
                       f"{row['duckdb_counts']['tariff-below-schedule']}·{row['duckdb_counts']['missing-meg']}")
-            cells += [f"{d['wall']:.2f} s", f"{d['cpu']:.2f} s", f"{d['rss_mib']:.0f} MiB", f"{c['wall'] / d['wall']:.1f}",
+            cells += [wall(d), f"{d['cpu']:.2f} s", f"{d['rss_mib']:.0f} MiB", f"{c['wall'] / d['wall']:.1f}",
                       f"{c['cpu'] / d['cpu']:.1f}", counts, f"{c['load']:.1f} / {d['load']:.1f}"]
         else:
             cells += ["—", "—", "—", "—", "—", "—", f"{c['load']:.1f}"]
@@ -233,6 +256,7 @@ def main():
     run_parser.add_argument("--xml", default="100000")
     run_parser.add_argument("--same-patients", default="5000000")
     run_parser.add_argument("--table")
+    run_parser.add_argument("--repeat", type=int, default=3, help="runs of each tool per row, in turn; the median is kept")
     duck = sub.add_parser("duckdb")
     duck.add_argument("csv")
     duck.add_argument("rules")
