@@ -288,85 +288,43 @@ public struct RecordValidator: Sendable {
         if !profile.values.isEmpty {
             for column in profile.values.keys where !values[column].isEmpty { return nil }
         }
+        /// An optional column's value: `.some(nil)` when empty, the value its bytes parse to, or nil
+        /// when they parse to none (the row then goes the general way).
+        func optional<Value>(_ column: Column, _ parse: (UnsafeBufferPointer<UInt8>) -> Value?) -> Value?? {
+            let bytes = values[column]
+            guard !bytes.isEmpty else { return .some(nil) }
+            return parse(bytes).map { .some($0) }
+        }
         let invoiceBytes = values[.invoiceID]
-        guard !invoiceBytes.isEmpty,
-              let actDate = RecordValidator.day(values[.actDate], in: InputLimits.firstActDate...InputLimits.lastActDate),
-              let practitionerID = memo.rpps(values[.practitionerID]) else { return nil }
-        var actTime: TimeOfDay?
-        let timeBytes = values[.actTime]
-        if !timeBytes.isEmpty {
-            guard let parsed = TimeOfDay(clockBytes: timeBytes) else { return nil }
-            actTime = parsed
-        }
-        var place = Place.cabinet
-        let placeBytes = values[.place]
-        if !placeBytes.isEmpty {
-            guard let parsed = RecordValidator.place(placeBytes) else { return nil }
-            place = parsed
-        }
         let specialtyBytes = values[.practitionerSpecialty]
         let patientBytes = values[.patientID]
-        guard !specialtyBytes.isEmpty, let specialty = memo.specialty(specialtyBytes),
+        let codeBytes = values[.code]
+        guard !invoiceBytes.isEmpty,
+              let actDate = RecordValidator.day(values[.actDate], in: InputLimits.firstActDate...InputLimits.lastActDate),
+              let actTime = optional(.actTime, TimeOfDay.init(clockBytes:)),
+              let place = optional(.place, RecordValidator.place),
+              let practitionerID = memo.rpps(values[.practitionerID]),
+              !specialtyBytes.isEmpty, let specialty = memo.specialty(specialtyBytes),
               !patientBytes.isEmpty, let memorized = memo.patient(patientBytes, pseudonymizer), let patientRef = memorized,
               let birthDate = RecordValidator.day(values[.patientBirthDate], in: InputLimits.firstBirthDate...InputLimits.lastActDate),
-              birthDate <= actDate else { return nil }
-        var sex: Sex?
-        let sexBytes = values[.patientSex]
-        if !sexBytes.isEmpty {
-            guard let parsed = RecordValidator.sex(sexBytes) else { return nil }
-            sex = parsed
-        }
-        var ald = false
-        let aldBytes = values[.patientALD]
-        if !aldBytes.isEmpty {
-            guard let parsed = RecordValidator.ald(aldBytes) else { return nil }
-            ald = parsed
-        }
-        var coverage: Coverage?
-        let coverageBytes = values[.patientCoverage]
-        if !coverageBytes.isEmpty {
-            guard let parsed = RecordValidator.coverage(coverageBytes) else { return nil }
-            coverage = parsed
-        }
-        var mtStatus: MTStatus?
-        let mtStatusBytes = values[.mtStatus]
-        if !mtStatusBytes.isEmpty {
-            guard let parsed = RecordValidator.mtStatus(mtStatusBytes) else { return nil }
-            mtStatus = parsed
-        }
-        var mtPractitionerID: String?
-        let mtPractitionerBytes = values[.mtPractitionerID]
-        if !mtPractitionerBytes.isEmpty {
-            guard let parsed = memo.rpps(mtPractitionerBytes) else { return nil }
-            mtPractitionerID = parsed
-        }
-        let codeBytes = values[.code]
-        guard !codeBytes.isEmpty, let code = memo.code(codeBytes) else { return nil }
-        var coefficient = Coefficient.one
-        let coefficientBytes = values[.coefficient]
-        if !coefficientBytes.isEmpty {
-            guard let parsed = RecordValidator.coefficient(coefficientBytes) else { return nil }
-            coefficient = parsed
-        }
-        var quantity = 1
-        let quantityBytes = values[.quantity]
-        if !quantityBytes.isEmpty {
-            guard let parsed = RecordValidator.quantity(quantityBytes) else { return nil }
-            quantity = parsed
-        }
-        var modifiers = ""
-        let modifierBytes = values[.modifiers]
-        if !modifierBytes.isEmpty {
-            guard let parsed = RecordValidator.plainModifiers(modifierBytes) else { return nil }
-            modifiers = parsed
-        }
+              birthDate <= actDate,
+              let sex = optional(.patientSex, RecordValidator.sex),
+              let ald = optional(.patientALD, RecordValidator.ald),
+              let coverage = optional(.patientCoverage, RecordValidator.coverage),
+              let mtStatus = optional(.mtStatus, RecordValidator.mtStatus),
+              let mtPractitionerID = optional(.mtPractitionerID, { memo.rpps($0) }),
+              !codeBytes.isEmpty, let code = memo.code(codeBytes),
+              let coefficient = optional(.coefficient, RecordValidator.coefficient),
+              let quantity = optional(.quantity, RecordValidator.quantity),
+              let modifiers = optional(.modifiers, RecordValidator.plainModifiers) else { return nil }
         let associationBytes = values[.association]
         guard let amount = RecordValidator.amount(values[.amount]) else { return nil }
-        let patient = PatientInfo(ref: patientRef, birthDate: birthDate, sex: sex, ald: ald,
+        let patient = PatientInfo(ref: patientRef, birthDate: birthDate, sex: sex, ald: ald ?? false,
                                   mtStatus: mtStatus, mtPractitionerID: mtPractitionerID, coverage: coverage)
         return ActLine(location: location, invoiceID: String(decoding: invoiceBytes, as: UTF8.self), actDate: actDate,
-                       actTime: actTime, place: place, practitionerID: practitionerID, specialty: specialty, patient: patient,
-                       code: code, coefficient: coefficient, quantity: quantity, modifiers: modifiers,
+                       actTime: actTime, place: place ?? .cabinet, practitionerID: practitionerID, specialty: specialty,
+                       patient: patient, code: code, coefficient: coefficient ?? .one, quantity: quantity ?? 1,
+                       modifiers: modifiers ?? "",
                        association: associationBytes.isEmpty ? nil : String(decoding: associationBytes, as: UTF8.self),
                        amount: amount)
     }
