@@ -256,7 +256,8 @@ def main():
     run_parser.add_argument("--xml", default="100000")
     run_parser.add_argument("--same-patients", default="5000000")
     run_parser.add_argument("--table")
-    run_parser.add_argument("--repeat", type=int, default=3, help="runs of each tool per row, in turn; the median is kept")
+    run_parser.add_argument("--repeat", type=lambda text: max(1, int(text)), default=3,
+                            help="runs of each tool per row, in turn (at least 1); the median is kept")
     duck = sub.add_parser("duckdb")
     duck.add_argument("csv")
     duck.add_argument("rules")

@@ -124,8 +124,7 @@ public final class CSVRecordReader: RecordReader {
             let slot = plainSlots[position]
             guard slot >= 0, end > start else { continue }
             // Spaces or DEL at an end: the general way trims the value.
-            let first = base[start], last = base[end &- 1]
-            guard first != 0x20 && first != 0x7F && last != 0x20 && last != 0x7F else { return nil }
+            guard ASCIIText.hasPrintableEnds(UnsafeBufferPointer(start: base + start, count: end &- start)) else { return nil }
             spans[2 &* slot] = start
             spans[2 &* slot &+ 1] = end
         }

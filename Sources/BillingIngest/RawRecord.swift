@@ -143,7 +143,8 @@ public struct RawRecord: Sendable {
     }
 
     /// Whether the record is an XML act's (spans, and values as written; a CSV row's are trimmed, a
-    /// record made from fields has no spans).
+    /// record made from fields has no spans). Told so rather than by a flag of its own: one more
+    /// stored property and the CSV reader copied each record once more as it made it.
     public var isXMLAct: Bool { !valuesAreTrimmed && !asciiSpans.isEmpty }
 
     /// The record's byte and span arrays for `RecordStoragePool`, once validated, moved out of the
@@ -151,9 +152,6 @@ public struct RawRecord: Sendable {
     /// arrays and the record's end released them, four atomic counts per XML act. Nil for a record
     /// whose reader keeps its arrays itself (CSV: reused in place when the record is gone).
     public mutating func takeStorageToGiveBack() -> RecordStoragePool.Storage? {
-        // An XML act's record: spans, and values as written (a CSV row's are trimmed; a record made
-        // from fields has no spans). Told so rather than by a flag of its own: one more stored
-        // property and the CSV reader copied each record once more as it made it.
         guard isXMLAct else { return nil }
         var storage: RecordStoragePool.Storage = ([], [])
         swap(&storage.0, &asciiBytes)

@@ -50,7 +50,7 @@ public struct RecordValidator: Sendable {
             return text
         }
         func day(_ column: Column, _ what: String, in range: ClosedRange<CalendarDay>) -> CalendarDay? {
-            if let day = parsed(column, CalendarDay.init(trimmedASCII:)), range.contains(day) { return day }
+            if let day = parsed(column, { RecordValidator.day($0, in: range) }) { return day }
             guard let text = required(column, what) else { return nil }
             // A birth date is described, never shown; an act date is shown when it cannot identify anyone.
             // Worked out only for a message: quoting a value costs more than parsing it.
