@@ -90,32 +90,26 @@ public final class AuditEngine {
     // MARK: Streaming pass
 
     public func audit(_ invoice: Invoice) {
-        audit(context(for: invoice))
+        fillContext(with: invoice)
+        auditContext()
     }
 
-    /// The engine's one context, refilled for each invoice (`InvoiceContext`).
-    private var reusedContext: InvoiceContext?
+    /// What the rules read of the invoice being audited, worked out once per invoice: one object,
+    /// refilled for each (`fillContext(with:)`), what it said of the previous invoice gone. A
+    /// constant, so that reading it retains nothing.
+    let context = InvoiceContext()
 
-    /// What the rules read of an invoice, worked out once per invoice. The same object each time,
-    /// refilled: what it said of the previous invoice is gone.
-    func context(for invoice: Invoice) -> InvoiceContext {
-        let isPublicHoliday = isPublicHoliday(invoice.date)
-        guard let context = reusedContext else {
-            let context = InvoiceContext(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: ruleSet.tariffs)
-            reusedContext = context
-            return context
-        }
-        context.refill(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: ruleSet.tariffs)
-        return context
+    /// Makes `context` that of `invoice`, for `auditContext()` and for the runner's totals.
+    func fillContext(with invoice: Invoice) {
+        context.refill(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
     }
 
-    /// `audit(_:)` for an invoice whose context is already made (`context(for:)`), which it completes
-    /// with the invoice's CCAM session and association rates.
-    func audit(_ context: InvoiceContext) {
-        let invoice = context.invoice
-        let session = ccamSession(invoice, context.lineTariffs)
-        associationRates(invoice, context.lineTariffs, session: session, into: &context.rates)
-        let rates = context.rates
+    /// `audit(_:)` for the invoice of `context` (`fillContext(with:)`), which it completes with the
+    /// invoice's CCAM session and association rates.
+    func auditContext() {
+        let context = self.context
+        let session = ccamSession(context.lines, context.lineTariffs)
+        associationRates(context, session: session)
         context.ccamActs = session.technical.count
         context.consultationWithTechnicalActWithoutCumul = session.consultationWithoutCumul
         // Only the rules the invoice's codes let through, in rule set order (findings keep the order
@@ -133,21 +127,21 @@ public final class AuditEngine {
                 while bits != 0 {
                     let index = word << 6 | bits.trailingZeroBitCount
                     bits &= bits - 1
-                    rules[index]._withUnsafeGuaranteedRef { check($0, context, rates) }
+                    rules[index]._withUnsafeGuaranteedRef { check($0, context) }
                 }
             }
         } }
     }
 
-    private func check(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func check(_ rule: EngineRule, _ context: InvoiceContext) {
         switch rule.check {
-        case .lineTariff: checkLineTariff(rule, context, rates)
+        case .lineTariff: checkLineTariff(rule, context)
         case .missingCode: checkMissingCode(rule, context)
         case .substitution: checkSubstitution(rule, context)
         case .forbiddenCode: checkForbiddenCode(rule, context)
-        case .lineAboveTariff: checkLineAboveTariff(rule, context, rates)
+        case .lineAboveTariff: checkLineAboveTariff(rule, context)
         case .repeatedCode: checkRepeatedCode(rule, context)
-        case .ccamAssociation: checkAssociation(rule, context, rates)
+        case .ccamAssociation: checkAssociation(rule, context)
         case .duplicateAct: checkDuplicate(rule, context)
         case .mtDeclaration: if let fact = regularPatientFact(rule, context) { hand(fact, rule) }
         case .mtDeparted: if let fact = departedDeclarationFact(rule, context) { hand(fact, rule) }
@@ -206,7 +200,7 @@ public final class AuditEngine {
     /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
     /// (`entry`: the line's, from `InvoiceContext.lineTariffs`) or its rate cannot be worked out.
     /// The line is read in place, by index: a copy of it retained and released a dozen references.
-    func scheduledAmount(_ lines: [ActLine], _ index: Int, entry: TariffSchedule.LineTariff?, rate: Int64?) -> Cents? {
+    func scheduledAmount(_ lines: UnsafeBufferPointer<ActLine>, _ index: Int, entry: TariffSchedule.LineTariff?, rate: Int64?) -> Cents? {
         guard let rate, let unit = entry?.value(on: lines[index].actDate, zone: zone, specialty: lines[index].specialty.code) else { return nil }
         let perUnit = lines[index].code.isCCAM ? unit : lines[index].coefficient.apply(to: unit)
         return Rounding.percent(rate, of: perUnit * Int64(lines[index].quantity))
@@ -224,23 +218,23 @@ public final class AuditEngine {
     }
 
     /// `lineTariffs`: each line's entry (`InvoiceContext.lineTariffs`).
-    func ccamSession(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?]) -> CCAMSession {
+    func ccamSession(_ lines: UnsafeBufferPointer<ActLine>, _ lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?>) -> CCAMSession {
         var session = CCAMSession()
         // Most invoices bill no CCAM act: nothing to rank or cumulate.
-        guard invoice.lines.contains(where: { $0.code.isCCAM }) else { return session }
+        guard lines.contains(where: { $0.code.isCCAM }) else { return session }
         var consultations: [String] = []
-        for index in invoice.lines.indices {
+        for index in lines.indices {
             if let category = lineTariffs[index]?.category, category == "consultation" || category == "visit" {
-                consultations.append(invoice.lines[index].code.text)
+                consultations.append(lines[index].code.text)
             }
         }
-        for index in invoice.lines.indices where invoice.lines[index].code.isCCAM {
+        for index in lines.indices where lines[index].code.isCCAM {
             if lineTariffs[index]?.isComplementaryOrSupplement == true { continue }
             session.technical.append(index)
         }
         guard !consultations.isEmpty else { return session }
         for index in session.technical {
-            let actDate = invoice.lines[index].actDate
+            let actDate = lines[index].actDate
             let cumul = lineTariffs[index]?.consultationCumuls.first { cumul in
                 cumul.covers(actDate) && (!cumul.soleTechnicalAct || session.technical.count == 1)
                     && (cumul.with.isEmpty || consultations.contains(where: cumul.with.contains))
@@ -278,62 +272,64 @@ public final class AuditEngine {
     /// Nil for the ranked CCAM lines of an invoice holding a ranked CCAM act without a tariff on its
     /// date: the ranking, and so those rates, is unknown, and no rule judges those lines by it.
     func associationRates(_ invoice: Invoice) -> [Int64?] {
-        let lineTariffs = context(for: invoice).lineTariffs
-        var rates: [Int64?] = []
-        associationRates(invoice, lineTariffs, session: ccamSession(invoice, lineTariffs), into: &rates)
-        return rates
+        fillContext(with: invoice)
+        associationRates(context, session: ccamSession(context.lines, context.lineTariffs))
+        return Array(context.rates)
     }
 
-    /// `rates` is emptied and given a rate per line (kept from invoice to invoice, it is not allocated for each).
-    func associationRates(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?], session: CCAMSession, into rates: inout [Int64?]) {
-        rates.removeAllKeepingStorage()
-        rates.append(contentsOf: repeatElement(100, count: invoice.lines.count))
-        if !session.technical.isEmpty { rankTechnicalActs(invoice, lineTariffs, session: session, into: &rates) }
+    /// Gives each line of `context` its rate (`InvoiceContext.rates`).
+    func associationRates(_ context: InvoiceContext, session: CCAMSession) {
+        context.setRates(100)
+        let lines = context.lines
+        let lineTariffs = context.lineTariffs
+        if !session.technical.isEmpty { rankTechnicalActs(context, session: session) }
         // The nurse acts, found in one pass: the principal is the highest coefficient, the first of equals.
         var nurseActs = 0
         var principal = 0
-        for index in invoice.lines.indices where lineTariffs[index]?.category == "nurse-act" {
-            if nurseActs == 0 || invoice.lines[index].coefficient > invoice.lines[principal].coefficient { principal = index }
+        for index in lines.indices where lineTariffs[index]?.category == "nurse-act" {
+            if nurseActs == 0 || lines[index].coefficient > lines[principal].coefficient { principal = index }
             nurseActs += 1
         }
         if nurseActs > 1 {
-            for index in invoice.lines.indices where index != principal && lineTariffs[index]?.category == "nurse-act" { rates[index] = 50 }
+            for index in lines.indices where index != principal && lineTariffs[index]?.category == "nurse-act" { context.setRate(50, at: index) }
         }
     }
 
     /// The rates of the CCAM technical acts (`associationRates`).
-    private func rankTechnicalActs(_ invoice: Invoice, _ lineTariffs: [TariffSchedule.LineTariff?], session: CCAMSession,
-                                   into rates: inout [Int64?]) {
+    private func rankTechnicalActs(_ context: InvoiceContext, session: CCAMSession) {
+        let lines = context.lines
+        let lineTariffs = context.lineTariffs
         var ranked: [(index: Int, price: Cents)] = []
         var unranked: [Int] = []
         for index in session.technical {
             if let rate = session.cumulRates[index] {
-                rates[index] = rate
-            } else if let stated = Self.statedAssociationRate(invoice.lines[index].association) {
-                rates[index] = stated
-            } else if let price = lineTariffs[index]?.value(on: invoice.lines[index].actDate, zone: zone) {
+                context.setRate(rate, at: index)
+            } else if let stated = Self.statedAssociationRate(lines[index].association) {
+                context.setRate(stated, at: index)
+            } else if let price = lineTariffs[index]?.value(on: lines[index].actDate, zone: zone) {
                 ranked.append((index, price))
             } else {
                 unranked.append(index)
             }
         }
         if !unranked.isEmpty {
-            for index in unranked + ranked.map(\.index) { rates[index] = nil }
+            for index in unranked + ranked.map(\.index) { context.setRate(nil, at: index) }
             ranked = []
         }
         ranked.sort { $0.price != $1.price ? $0.price > $1.price : $0.index < $1.index }
         for (rank, item) in ranked.enumerated() {
-            rates[item.index] = rank == 0 ? 100 : rank == 1 ? 50 : 0
+            context.setRate(rank == 0 ? 100 : rank == 1 ? 50 : 0, at: item.index)
         }
     }
 
     // MARK: Checks
 
-    private func checkLineTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkLineTariff(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
+        let rates = context.rates
         // By index, the line read only once it is to be priced: binding every line of every
         // invoice for every rule copied each (a dozen references to retain and release).
-        let lines = context.invoice.lines
+        let lines = context.lines
         for index in lines.indices where rule.codeKeys.isEmpty || rule.codeKeys.contains(context.lineCodes[index]) {
             let entry = context.lineTariffs[index]
             guard let nomenclature = entry?.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
@@ -352,7 +348,7 @@ public final class AuditEngine {
         // The packed code and the conditions first: the rule passes by most invoices.
         guard let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when),
               let expect = rule.expect, let anchor = context.anchor(rule.codeKeys),
-              let value = tariff(expect, on: context.invoice.date, specialty: anchor.specialty) else { return }
+              let value = tariff(expect, on: context.date, specialty: anchor.specialty) else { return }
         add(rule, context, line: anchor, code: anchor.code.text, expected: expect, lost: value, atRisk: .zero, values: [
             "expected_amount": value.euros, "lost": value.euros,
         ])
@@ -360,7 +356,7 @@ public final class AuditEngine {
 
     private func checkSubstitution(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let expectCode = rule.expectCode, !context.bills(expectCode), context.matches(rule.when), let expect = rule.expect else { return }
-        let lines = context.invoice.lines
+        let lines = context.lines
         for index in lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
             guard let value = tariff(expect, on: lines[index].actDate, specialty: lines[index].specialty), value > lines[index].amount else { continue }
             let line = lines[index]
@@ -373,17 +369,18 @@ public final class AuditEngine {
 
     private func checkForbiddenCode(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        for index in context.invoice.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
-            let line = context.invoice.lines[index]
+        for index in context.lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
+            let line = context.lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
         }
     }
 
-    private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkLineAboveTariff(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        let lines = context.invoice.lines
+        let rates = context.rates
+        let lines = context.lines
         for index in lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
             guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
                   lines[index].amount > expected else { continue }
@@ -402,16 +399,17 @@ public final class AuditEngine {
             // Every line of a code after its first is a finding (the earlier lines are searched:
             // an invoice has a few, and a list of the codes seen was an array made per invoice).
             guard lineCodes[..<index].contains(lineCodes[index]) else { continue }
-            let line = context.invoice.lines[index]
+            let line = context.lines[index]
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: line.amount, values: [
                 "billed": line.amount.euros, "at_risk": line.amount.euros,
             ])
         }
     }
 
-    private func checkAssociation(_ rule: EngineRule, _ context: InvoiceContext, _ rates: [Int64?]) {
+    private func checkAssociation(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
-        let lines = context.invoice.lines
+        let rates = context.rates
+        let lines = context.lines
         for index in lines.indices where lines[index].code.isCCAM && lines[index].modifiers.isEmpty {
             guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
                   lines[index].amount > expected else { continue }
@@ -427,7 +425,7 @@ public final class AuditEngine {
     private func checkDuplicate(_ rule: EngineRule, _ context: InvoiceContext) {
         guard context.matches(rule.when) else { return }
         // What the closure reads, taken from the context once.
-        let lines = context.invoice.lines
+        let lines = context.lines
         let lineCodes = context.lineCodes
         let codeKeys = rule.codeKeys
         let invoiceID = lines[0].invoiceID
@@ -457,17 +455,16 @@ public final class AuditEngine {
 
     private func checkRosterDates(_ rule: EngineRule, _ context: InvoiceContext) {
         guard let roster, !roster.isEmpty, context.matches(rule.when) else { return }
-        let invoice = context.invoice
-        let line = invoice.lines[0]
-        if let entry = roster[invoice.practitionerID] {
-            guard !entry.isActive(on: invoice.date) else { return }
+        let line = context.lines[0]
+        if let entry = roster[line.practitionerID] {
+            guard !entry.isActive(on: context.date) else { return }
             let period = "du \(entry.startDate?.french ?? "…") au \(entry.endDate?.french ?? "…")"
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: .zero, values: [
                 "reason": "\(entry.name) n'est au tableau des praticiens que \(period)",
             ])
         } else {
             add(rule, context, line: line, code: line.code.text, expected: nil, lost: .zero, atRisk: .zero, values: [
-                "reason": "le praticien \(invoice.practitionerID) n'est pas dans le tableau des praticiens",
+                "reason": "le praticien \(line.practitionerID) n'est pas dans le tableau des praticiens",
             ])
         }
     }
@@ -480,12 +477,14 @@ public final class AuditEngine {
 
     /// What an invoice tells a per-patient-year rule, with ages instead of the birth date.
     private func fact(_ rule: EngineRule, _ context: InvoiceContext, departure: Departure? = nil) -> PatientYearFact {
-        let invoice = context.invoice
-        let yearEnd = CalendarDay(year: invoice.date.year, month: 12, day: 31)!
-        return PatientYearFact(rule: rule.id, patient: invoice.patient.ref, year: invoice.date.year, invoiceID: invoice.id,
-                               date: invoice.date, practitionerID: invoice.practitionerID, location: invoice.location,
-                               code: invoice.lines[0].code.text, ald: invoice.patient.ald, coverage: invoice.patient.coverage,
-                               ageAtYearEnd: invoice.patient.birthDate.completedYears(on: yearEnd),
+        // The first line read in place (`Invoice`'s getters copied it, its strings retained).
+        let lines = context.lines
+        let date = context.date
+        let yearEnd = CalendarDay(year: date.year, month: 12, day: 31)!
+        return PatientYearFact(rule: rule.id, patient: lines[0].patient.ref, year: date.year, invoiceID: lines[0].invoiceID,
+                               date: date, practitionerID: lines[0].practitionerID, location: lines[0].location,
+                               code: lines[0].code.text, ald: lines[0].patient.ald, coverage: lines[0].patient.coverage,
+                               ageAtYearEnd: lines[0].patient.birthDate.completedYears(on: yearEnd),
                                ageOnDate: context.ageYears, departure: departure)
     }
 
@@ -497,9 +496,9 @@ public final class AuditEngine {
     private func departedDeclarationFact(_ rule: EngineRule, _ context: InvoiceContext) -> PatientYearFact? {
         // The roster first: most runs have none, and the rule runs on every invoice. The patient's
         // fields are read in place (`Invoice.patient` copied them, its strings retained).
-        guard let roster, context.invoice.lines[0].patient.mtStatus == .centre,
-              let declared = context.invoice.lines[0].patient.mtPractitionerID,
-              let entry = roster[declared], let end = entry.endDate, end < context.invoice.date, context.matches(rule.when) else { return nil }
+        guard let roster, context.lines[0].patient.mtStatus == .centre,
+              let declared = context.lines[0].patient.mtPractitionerID,
+              let entry = roster[declared], let end = entry.endDate, end < context.date, context.matches(rule.when) else { return nil }
         return fact(rule, context, departure: Departure(practitionerID: declared, name: entry.name, endDate: end))
     }
 

@@ -77,10 +77,10 @@ public struct AuditRunner {
             // Through inout parameters: the outcome and the code tallies, captured by this closure,
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
-            let context = engine.context(for: invoice)
-            Self.tally(invoice, lineTariffs: context.lineTariffs, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally, zone: zone)
+            engine.fillContext(with: invoice)
+            Self.tally(invoice, lineTariffs: engine.context.lineTariffs, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally, zone: zone)
             invoiceSink?(invoice)
-            engine.audit(context)
+            engine.auditContext()
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         // How the file being read names its columns, as of the last record or line handed over.
@@ -261,7 +261,7 @@ public struct AuditRunner {
 
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
     /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
-    static func tally(_ invoice: Invoice, lineTariffs: [TariffSchedule.LineTariff?], into outcome: inout AuditOutcome,
+    static func tally(_ invoice: Invoice, lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?>, into outcome: inout AuditOutcome,
                       billed: inout BilledTally, codes: inout CodeTally, zone: String) {
         outcome.invoices += 1
         if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }

@@ -96,26 +96,38 @@ final class CompiledConditions {
 }
 
 /// What the conditions ask of an invoice, worked out once per invoice. One object, refilled for
-/// each invoice (`AuditEngine.context(for:)`): made anew per invoice, its four arrays were
+/// each invoice (`AuditEngine.fillContext(with:)`): made anew per invoice, its arrays were
 /// allocated and freed for every invoice; handed by value, it was copied whole where a closure
 /// captured it.
+/// Its lists are read through buffer pointers (`ScratchArray`): as arrays held by a class, each
+/// was retained and released, atomically, wherever a rule read it, for every rule of every invoice.
 final class InvoiceContext {
-    @exclusivity(unchecked) private(set) var invoice: Invoice
+    /// Holds the invoice's lines (and their storage, which `lines` points into) until the next refill.
+    @exclusivity(unchecked) private var invoice: Invoice?
+    /// The invoice's lines, in `invoice`'s own storage: kept alive by `invoice`, never changed
+    /// through it, and given up only by `refill`, which sets this again.
+    @exclusivity(unchecked) private(set) var lines = UnsafeBufferPointer<ActLine>(start: nil, count: 0)
+    @exclusivity(unchecked) private var lineCodeList = ScratchArray<UInt64>()
+    @exclusivity(unchecked) private var codeList = ScratchArray<UInt64>()
+    @exclusivity(unchecked) private var lineTariffList = ScratchArray<TariffSchedule.LineTariff?>()
+    @exclusivity(unchecked) private var rateList = ScratchArray<Int64?>()
     /// Each line's code, packed (`CodeKey`), in line order.
-    @exclusivity(unchecked) private(set) var lineCodes: [UInt64] = []
+    var lineCodes: UnsafeBufferPointer<UInt64> { lineCodeList.elements }
     /// The invoice's distinct codes, packed. An invoice has a few: comparing a few integers costs
     /// less than hashing each one, which a `Set` did for every condition of every rule.
-    @exclusivity(unchecked) private(set) var codes: [UInt64] = []
+    var codes: UnsafeBufferPointer<UInt64> { codeList.elements }
     /// Each line's tariff entry (nil for a code no tariff file lists), found once per invoice for
     /// every rule that prices or ranks its lines.
-    @exclusivity(unchecked) private(set) var lineTariffs: [TariffSchedule.LineTariff?] = []
+    var lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?> { lineTariffList.elements }
+    /// Each line's association rate, in percent (`AuditEngine.associationRates`); nil where unknown.
+    var rates: UnsafeBufferPointer<Int64?> { rateList.elements }
     @exclusivity(unchecked) private(set) var ageYears = 0
     @exclusivity(unchecked) private(set) var ageMonths = 0
     @exclusivity(unchecked) private(set) var ageDays = 0
     @exclusivity(unchecked) private(set) var isPublicHoliday = false
     /// The invoice's facts the conditions read, taken once from its first line: through `Invoice`'s
     /// getters each condition copied that line's patient or specialty.
-    @exclusivity(unchecked) private(set) var date: CalendarDay
+    @exclusivity(unchecked) private(set) var date = CalendarDay(dayNumber: 0)
     @exclusivity(unchecked) private(set) var time: TimeOfDay?
     @exclusivity(unchecked) private(set) var weekday = 1
     @exclusivity(unchecked) private(set) var specialtyKey: UInt64 = 0
@@ -123,52 +135,50 @@ final class InvoiceContext {
     @exclusivity(unchecked) private(set) var ald = false
     @exclusivity(unchecked) private(set) var mtStatusBit: UInt8 = 0
     @exclusivity(unchecked) private(set) var coverageBit: UInt8 = 0
-    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, a
-    /// consultation billed with one that has no III-3 A derogation, and each line's association
-    /// rate (`AuditEngine.associationRates`).
+    /// Set by the engine from the rule set's tariffs: CCAM technical acts on the invoice, and a
+    /// consultation billed with one that has no III-3 A derogation.
     @exclusivity(unchecked) var ccamActs = 0
     @exclusivity(unchecked) var consultationWithTechnicalActWithoutCumul = false
-    @exclusivity(unchecked) var rates: [Int64?] = []
 
-    init(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
-        self.invoice = invoice
-        date = invoice.date
-        refill(invoice: invoice, isPublicHoliday: isPublicHoliday, tariffs: tariffs)
-    }
-
-    /// Makes this the context of `invoice`, in the arrays of the previous one.
+    /// Makes this the context of `invoice`, in the storage of the previous one.
     func refill(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
         self.invoice = invoice
-        lineCodes.removeAllKeepingStorage()
-        lineTariffs.removeAllKeepingStorage()
-        codes.removeAllKeepingStorage()
-        // The lines through a pointer: through the array, reading the first line's fields copied it.
-        invoice.lines.withUnsafeBufferPointer { lines in
-            for index in lines.indices {
-                let code = lines[index].code.text
-                let key = CodeKey.of(code)
-                lineCodes.append(key)
-                if !codes.contains(key) { codes.append(key) }
-                lineTariffs.append(tariffs.box(key: key, code: code))
-            }
-            date = lines[0].actDate
-            time = lines[0].actTime
-            weekday = lines[0].actDate.isoWeekday
-            specialtyKey = CodeKey.of(lines[0].specialty.code)
-            placeBit = InvoiceContext.placeBit(lines[0].place)
-            ald = lines[0].patient.ald
-            mtStatusBit = InvoiceContext.mtStatusBit(lines[0].patient.mtStatus)
-            coverageBit = InvoiceContext.coverageBit(lines[0].patient.coverage)
-            let birth = lines[0].patient.birthDate
-            ageYears = birth.completedYears(on: date)
-            ageMonths = birth.completedMonths(on: date)
-            ageDays = birth.days(until: date)
+        lines = self.invoice!.lines.withUnsafeBufferPointer { $0 }
+        lineCodeList.removeAll()
+        lineTariffList.removeAll()
+        codeList.removeAll()
+        for index in lines.indices {
+            let code = lines[index].code.text
+            let key = CodeKey.of(code)
+            lineCodeList.append(key)
+            if !codeList.elements.contains(key) { codeList.append(key) }
+            lineTariffList.append(tariffs.box(key: key, code: code))
         }
+        date = lines[0].actDate
+        time = lines[0].actTime
+        weekday = lines[0].actDate.isoWeekday
+        specialtyKey = CodeKey.of(lines[0].specialty.code)
+        placeBit = InvoiceContext.placeBit(lines[0].place)
+        ald = lines[0].patient.ald
+        mtStatusBit = InvoiceContext.mtStatusBit(lines[0].patient.mtStatus)
+        coverageBit = InvoiceContext.coverageBit(lines[0].patient.coverage)
+        let birth = lines[0].patient.birthDate
+        ageYears = birth.completedYears(on: date)
+        ageMonths = birth.completedMonths(on: date)
+        ageDays = birth.days(until: date)
         self.isPublicHoliday = isPublicHoliday
         ccamActs = 0
         consultationWithTechnicalActWithoutCumul = false
-        rates.removeAllKeepingStorage()
+        rateList.removeAll()
     }
+
+    /// Gives every line the rate `rate`, for `AuditEngine.associationRates` to change some.
+    func setRates(_ rate: Int64?) {
+        rateList.removeAll()
+        for _ in lines.indices { rateList.append(rate) }
+    }
+
+    func setRate(_ rate: Int64?, at index: Int) { rateList.set(rate, at: index) }
 
     static func placeBit(_ place: Place) -> UInt8 {
         switch place {
@@ -215,14 +225,14 @@ final class InvoiceContext {
 
     /// The line a finding points at: the first whose code is in `anchorCodes` (packed), or the first line.
     func anchor(_ anchorCodes: [UInt64]) -> ActLine? {
-        if anchorCodes.isEmpty { return invoice.lines.first }
-        return lineCodes.firstIndex(where: anchorCodes.contains).map { invoice.lines[$0] }
+        if anchorCodes.isEmpty { return lines.first }
+        return lineCodes.firstIndex(where: anchorCodes.contains).map { lines[$0] }
     }
 
     /// Whether the two lists of packed codes share one: in plain loops, as the lists are short
     /// (the closures of `contains(where:)` were not always inlined).
     @inline(__always)
-    static func share(_ left: [UInt64], _ right: [UInt64]) -> Bool {
+    static func share(_ left: [UInt64], _ right: UnsafeBufferPointer<UInt64>) -> Bool {
         for leftCode in left {
             for rightCode in right where leftCode == rightCode { return true }
         }
@@ -231,7 +241,7 @@ final class InvoiceContext {
 
     /// Whether every code of `subset` is in `codes`.
     @inline(__always)
-    static func allIn(_ subset: [UInt64], _ codes: [UInt64]) -> Bool {
+    static func allIn<Subset: Collection<UInt64>, Codes: Collection<UInt64>>(_ subset: Subset, _ codes: Codes) -> Bool {
         search: for code in subset {
             for other in codes where other == code { continue search }
             return false
@@ -250,7 +260,7 @@ final class InvoiceContext {
         }
         if let limit = when.maxCoefficientThousandths {
             for index in lineCodes.indices where when.codesAny?.contains(lineCodes[index]) ?? true {
-                if invoice.lines[index].coefficient.thousandths > limit { return false }
+                if lines[index].coefficient.thousandths > limit { return false }
             }
         }
         if let specialties = when.specialties, !specialties.contains(specialtyKey) { return false }
@@ -338,11 +348,41 @@ struct RuleGates {
     }
 }
 
-extension Array {
-    /// Empties the array and keeps its storage, element by element: an invoice's arrays hold a few,
-    /// and `removeAll(keepingCapacity:)` went through the general `replaceSubrange`, some 80 to 230
-    /// instructions per call.
-    mutating func removeAllKeepingStorage() {
-        while popLast() != nil {}
+/// A list of plain values kept from invoice to invoice and read through a buffer pointer: the
+/// rules read an invoice's lists many times, and an `Array` held by a class was retained and
+/// released, atomically, around each of those reads. It owns its memory; its elements hold no
+/// references (codes, tariff entries held unretained, rates), so emptying it only resets its count.
+struct ScratchArray<Element: BitwiseCopyable>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private var count = 0
+
+    init() {
+        // An invoice has a few lines; a longer one doubles the room as it goes.
+        capacity = 8
+        base = .allocate(capacity: capacity)
     }
+
+    deinit { base.deallocate() }
+
+    var elements: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func set(_ element: Element, at index: Int) {
+        precondition(index >= 0 && index < count, "index out of range")
+        base[index] = element
+    }
+
+    mutating func append(_ element: Element) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            larger.initialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    mutating func removeAll() { count = 0 }
 }
