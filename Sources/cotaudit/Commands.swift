@@ -6,6 +6,7 @@ import Foundation
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Audite des exports de facturation et écrit le rapport (code 0 si l'audit a tourné, 2 si aucune entrée n'a pu être lue).")
 
     @OptionGroup var options: AuditOptions
@@ -35,6 +36,7 @@ struct Audit: ParsableCommand {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Contrôle un lot avant envoi, pour un job de CI : code 0 si le lot passe, 1 sinon, 2 si une entrée est illisible.")
 
     @OptionGroup var options: AuditOptions
@@ -142,11 +144,13 @@ struct BaselineCommand: ParsableCommand {
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rules",
         abstract: "Liste, valide ou explique les règles.",
         subcommands: [List.self, Validate.self, Explain.self, Tariffs.self])
 
     struct Tariffs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tariffs",
             abstract: "Les tarifs en vigueur un jour donné (aujourd'hui par défaut), chacun avec sa source.")
 
         @Option(help: "Jour (AAAA-MM-JJ ou JJ/MM/AAAA ; aujourd'hui par défaut).")
@@ -183,7 +187,7 @@ struct Rules: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Une ligne par règle : id, nature, certitude, titre.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Une ligne par règle : id, nature, certitude, titre.")
 
         @Option(help: "Dossier du jeu de règles.")
         var rules: String?
@@ -203,6 +207,7 @@ struct Rules: ParsableCommand {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Vérifie un jeu de règles : schéma, périodes tarifaires, codes, exemples de chaque règle.")
 
         @Argument(help: "Dossier du jeu de règles (par défaut celui livré avec l'outil).")
@@ -233,7 +238,7 @@ struct Rules: ParsableCommand {
     }
 
     struct Explain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Explique une règle : ce qu'elle dit, sa source, ses exemples.")
+        static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explique une règle : ce qu'elle dit, sa source, ses exemples.")
 
         @Argument(help: "Identifiant de la règle (voir cotaudit rules list).")
         var id: String

@@ -6,6 +6,9 @@ import BillingModel
 import Foundation
 
 @main
+/// Every command names itself (`commandName`): left out, ArgumentParser worked each name out from
+/// the type's name through reflection, some 17 M instructions at every start, a fifth of the time
+/// a small audit took before reading its first file.
 struct Cotaudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cotaudit",

@@ -6,6 +6,7 @@ import Foundation
 /// `cotaudit generate`: a realistic batch of any size, with planted errors at known rates, from a seed.
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "generate",
         abstract: "Écrit un lot de facturation réaliste (CSV ou XML du contrat) avec des erreurs plantées à des taux connus, reproductible à partir d'une graine.")
 
     @Option(help: "Nombre de lignes d'actes (la dernière facture peut en ajouter jusqu'à 3).")

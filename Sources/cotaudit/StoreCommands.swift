@@ -37,6 +37,7 @@ extension Pseudonymizer {
 
 struct Nightly: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "nightly",
         abstract: "Audit de nuit avec mémoire : audite les exports nouveaux, remplace les factures ré-exportées, dit ce qui est nouveau et ce qui a été corrigé (code 0 si l'audit a tourné, 2 si aucune entrée n'a pu être lue).")
 
     @Argument(help: "Dossiers (ou fichiers) où arrivent les exports.")
@@ -142,7 +143,7 @@ enum NightlyText {
 }
 
 struct History: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Les passages de l'audit de nuit et les fichiers enregistrés, avec leurs totaux.")
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Les passages de l'audit de nuit et les fichiers enregistrés, avec leurs totaux.")
 
     @OptionGroup var store: StoreOptions
 
@@ -203,6 +204,7 @@ struct PeriodOptions: ParsableArguments {
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Le rapport du directeur tiré de la base de suivi : un mois (ou une période), dans tous les formats d'audit, avec la tendance des mois tenus et ce qui a été corrigé.")
 
     @OptionGroup var store: StoreOptions
@@ -243,6 +245,7 @@ struct Report: ParsableCommand {
 
 struct Worklist: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "worklist",
         abstract: "Liste de travail de l'accueil (CSV « ; ») : déclarations de médecin traitant à obtenir et factures à corriger, par pseudonyme, numéros de facture et date de dernière visite.")
 
     @OptionGroup var store: StoreOptions
