@@ -65,6 +65,18 @@ final class CompiledConditions {
     let dateUntil: CalendarDay?
     let anyOf: [CompiledConditions]?
     let noneOf: [CompiledConditions]?
+    /// The conditions set, a bit each (`Condition`): `InvoiceContext.matches` visits those alone.
+    /// Asking each of the two dozen fields whether it was set took some 170 instructions a rule,
+    /// for the eight rules an invoice passes on average, when most rules set three or four.
+    let present: UInt32
+
+    /// A condition's bit in `present`. Every condition must hold, so the order they are tested in
+    /// changes nothing but the time: the comparisons of one value first, the lists last.
+    enum Condition: Int, CaseIterable {
+        case places, ald, mtStatuses, covers, weekdays, publicHoliday, age, ageMonths, ageDays, specialties
+        case dateFrom, dateUntil, time, outOfHours, ccamActs, technicalActWithoutCumul
+        case codesAny, codesNone, codesAll, codesOnly, lineCount, maxCoefficient, categoriesNone, anyOf, noneOf
+    }
 
     init(_ conditions: Conditions) {
         codesAny = conditions.codesAny?.map(CodeKey.of)
@@ -92,6 +104,39 @@ final class CompiledConditions {
         dateUntil = conditions.dateUntil
         anyOf = conditions.anyOf?.map(CompiledConditions.init)
         noneOf = conditions.noneOf?.map(CompiledConditions.init)
+        var present: UInt32 = 0
+        for condition in Condition.allCases {
+            let isSet: Bool
+            switch condition {
+            case .places: isSet = places != nil
+            case .ald: isSet = ald != nil
+            case .mtStatuses: isSet = mtStatuses != nil
+            case .covers: isSet = covers != nil
+            case .weekdays: isSet = weekdays != nil
+            case .publicHoliday: isSet = publicHoliday != nil
+            case .age: isSet = age != nil
+            case .ageMonths: isSet = ageMonths != nil
+            case .ageDays: isSet = ageDays != nil
+            case .specialties: isSet = specialties != nil
+            case .dateFrom: isSet = dateFrom != nil
+            case .dateUntil: isSet = dateUntil != nil
+            case .time: isSet = time != nil
+            case .outOfHours: isSet = outOfHours != nil
+            case .ccamActs: isSet = ccamActs != nil
+            case .technicalActWithoutCumul: isSet = technicalActWithoutCumul != nil
+            case .codesAny: isSet = codesAny != nil
+            case .codesNone: isSet = codesNone != nil
+            case .codesAll: isSet = codesAll != nil
+            case .codesOnly: isSet = codesOnly != nil
+            case .lineCount: isSet = lineCount != nil
+            case .maxCoefficient: isSet = maxCoefficientThousandths != nil
+            case .categoriesNone: isSet = categoriesNone != nil
+            case .anyOf: isSet = anyOf != nil
+            case .noneOf: isSet = noneOf != nil
+            }
+            if isSet { present |= 1 << UInt32(condition.rawValue) }
+        }
+        self.present = present
     }
 }
 
@@ -249,47 +294,59 @@ final class InvoiceContext {
         return true
     }
 
+    /// Whether every condition `when` sets holds for this invoice.
     func matches(_ when: CompiledConditions) -> Bool {
-        if let any = when.codesAny, !Self.share(any, codes) { return false }
-        if let all = when.codesAll, !Self.allIn(all, codes) { return false }
-        if let none = when.codesNone, Self.share(none, codes) { return false }
-        if let only = when.codesOnly, !Self.allIn(codes, only) { return false }
-        if let count = when.lineCount {
-            let counted = lineCodes.filter { when.codesAny?.contains($0) ?? true }.count
-            if !count.contains(counted) { return false }
+        var pending = when.present
+        while pending != 0 {
+            let condition = CompiledConditions.Condition(rawValue: pending.trailingZeroBitCount)!
+            pending &= pending &- 1
+            if !holds(condition, when) { return false }
         }
-        if let limit = when.maxCoefficientThousandths {
+        return true
+    }
+
+    /// One condition of `when`, which sets it (its bit is in `present`).
+    private func holds(_ condition: CompiledConditions.Condition, _ when: CompiledConditions) -> Bool {
+        switch condition {
+        case .places: return when.places! & placeBit != 0
+        case .ald: return when.ald! == ald
+        case .mtStatuses: return when.mtStatuses! & mtStatusBit != 0
+        case .covers: return when.covers! & coverageBit != 0
+        case .weekdays: return when.weekdays! & UInt8(1) << UInt8(weekday) != 0
+        case .publicHoliday: return when.publicHoliday! == isPublicHoliday
+        case .age: return when.age!.contains(ageYears)
+        case .ageMonths: return when.ageMonths!.contains(ageMonths)
+        case .ageDays: return when.ageDays!.contains(ageDays)
+        case .specialties: return when.specialties!.contains(specialtyKey)
+        case .dateFrom: return date >= when.dateFrom!
+        case .dateUntil: return date <= when.dateUntil!
+        case .time:
+            guard let time else { return false }
+            return when.time!.contains(time)
+        case .outOfHours:
+            let atNight = time.map(when.outOfHours!.contains) ?? false
+            return atNight || weekday == 7 || isPublicHoliday
+        case .ccamActs: return when.ccamActs!.contains(ccamActs)
+        case .technicalActWithoutCumul: return when.technicalActWithoutCumul! == consultationWithTechnicalActWithoutCumul
+        case .codesAny: return Self.share(when.codesAny!, codes)
+        case .codesNone: return !Self.share(when.codesNone!, codes)
+        case .codesAll: return Self.allIn(when.codesAll!, codes)
+        case .codesOnly: return Self.allIn(codes, when.codesOnly!)
+        case .lineCount:
+            let counted = lineCodes.filter { when.codesAny?.contains($0) ?? true }.count
+            return when.lineCount!.contains(counted)
+        case .maxCoefficient:
+            let limit = when.maxCoefficientThousandths!
             for index in lineCodes.indices where when.codesAny?.contains(lineCodes[index]) ?? true {
                 if lines[index].coefficient.thousandths > limit { return false }
             }
+            return true
+        case .categoriesNone:
+            let none = when.categoriesNone!
+            return !lineTariffs.contains(where: { entry in entry.map { none.contains($0.category) } ?? false })
+        case .anyOf: return when.anyOf!.contains(where: { matches($0) })
+        case .noneOf: return !when.noneOf!.contains(where: { matches($0) })
         }
-        if let specialties = when.specialties, !specialties.contains(specialtyKey) { return false }
-        if let places = when.places, places & placeBit == 0 { return false }
-        if let age = when.age, !age.contains(ageYears) { return false }
-        if let months = when.ageMonths, !months.contains(ageMonths) { return false }
-        if let days = when.ageDays, !days.contains(ageDays) { return false }
-        if let ald = when.ald, ald != self.ald { return false }
-        if let statuses = when.mtStatuses, statuses & mtStatusBit == 0 { return false }
-        if let covers = when.covers, covers & coverageBit == 0 { return false }
-        if let count = when.ccamActs, !count.contains(ccamActs) { return false }
-        if let flag = when.technicalActWithoutCumul, flag != consultationWithTechnicalActWithoutCumul { return false }
-        if let none = when.categoriesNone, lineTariffs.contains(where: { entry in entry.map { none.contains($0.category) } ?? false }) {
-            return false
-        }
-        if let weekdays = when.weekdays, weekdays & UInt8(1) << UInt8(weekday) == 0 { return false }
-        if let band = when.time {
-            guard let time, band.contains(time) else { return false }
-        }
-        if let holiday = when.publicHoliday, holiday != isPublicHoliday { return false }
-        if let night = when.outOfHours {
-            let atNight = time.map(night.contains) ?? false
-            guard atNight || weekday == 7 || isPublicHoliday else { return false }
-        }
-        if let from = when.dateFrom, date < from { return false }
-        if let until = when.dateUntil, date > until { return false }
-        if let any = when.anyOf, !any.contains(where: { matches($0) }) { return false }
-        if let none = when.noneOf, none.contains(where: { matches($0) }) { return false }
-        return true
     }
 }
 
