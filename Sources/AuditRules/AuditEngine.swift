@@ -101,7 +101,8 @@ public final class AuditEngine {
 
     /// Makes `context` that of `invoice`, for `auditContext()` and for the runner's totals.
     func fillContext(with invoice: Invoice) {
-        context.refill(invoice: invoice, isPublicHoliday: isPublicHoliday(invoice.date), tariffs: ruleSet.tariffs)
+        context.refill(invoice: invoice, tariffs: ruleSet.tariffs, zone: zone)
+        context.isPublicHoliday = isPublicHoliday(context.date, dayNumber: context.dayNumber)
     }
 
     /// `audit(_:)` for the invoice of `context` (`fillContext(with:)`), which it completes with the
@@ -154,12 +155,12 @@ public final class AuditEngine {
     private var holidayYear = Int.min
     private var holidayDayNumbers: [Int] = []
 
-    private func isPublicHoliday(_ day: CalendarDay) -> Bool {
+    private func isPublicHoliday(_ day: CalendarDay, dayNumber: Int) -> Bool {
         if day.year != holidayYear {
             holidayYear = day.year
             holidayDayNumbers = ruleSet.holidays.dayNumbers(in: day.year)
         }
-        return holidayDayNumbers.contains(day.dayNumber)
+        return holidayDayNumbers.contains(dayNumber)
     }
 
     /// Findings held in memory before a sorted run of them goes to a temporary file (`FindingList`).
@@ -197,11 +198,13 @@ public final class AuditEngine {
         ruleSet.tariffs.value(of: code, on: day, zone: zone, specialty: specialty?.code)
     }
 
-    /// The scheduled amount of a line at its association rate, or nil when its code has no tariff
-    /// (`entry`: the line's, from `InvoiceContext.lineTariffs`) or its rate cannot be worked out.
-    /// The line is read in place, by index: a copy of it retained and released a dozen references.
-    func scheduledAmount(_ lines: UnsafeBufferPointer<ActLine>, _ index: Int, entry: TariffSchedule.LineTariff?, rate: Int64?) -> Cents? {
-        guard let rate, let unit = entry?.value(on: lines[index].actDate, zone: zone, specialty: lines[index].specialty.code) else { return nil }
+    /// The scheduled amount of line `index` of the context's invoice at its association rate, or nil
+    /// when its code has no tariff that day (`InvoiceContext.lineValues`) or its rate cannot be
+    /// worked out. The line is read in place, by index: a copy of it retained and released a dozen
+    /// references.
+    func scheduledAmount(_ context: InvoiceContext, _ index: Int, rate: Int64?) -> Cents? {
+        let lines = context.lines
+        guard let rate, let unit = context.lineValues[index] else { return nil }
         let perUnit = lines[index].code.isCCAM ? unit : lines[index].coefficient.apply(to: unit)
         return Rounding.percent(rate, of: perUnit * Int64(lines[index].quantity))
     }
@@ -334,7 +337,7 @@ public final class AuditEngine {
             let entry = context.lineTariffs[index]
             guard let nomenclature = entry?.nomenclature, nomenclature == .ngap || nomenclature == .ccam,
                   let rate = rates[index] else { continue }
-            guard let expected = scheduledAmount(lines, index, entry: entry, rate: rate), lines[index].amount < expected else { continue }
+            guard let expected = scheduledAmount(context, index, rate: rate), lines[index].amount < expected else { continue }
             let line = lines[index]
             let lost = expected - line.amount
             add(rule, context, line: line, code: line.code.text, expected: line.code.text, lost: lost, atRisk: .zero, values: [
@@ -382,7 +385,7 @@ public final class AuditEngine {
         let rates = context.rates
         let lines = context.lines
         for index in lines.indices where rule.codeKeys.contains(context.lineCodes[index]) {
-            guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
+            guard let rate = rates[index], let expected = scheduledAmount(context, index, rate: rate),
                   lines[index].amount > expected else { continue }
             let line = lines[index]
             let excess = line.amount - expected
@@ -411,7 +414,7 @@ public final class AuditEngine {
         let rates = context.rates
         let lines = context.lines
         for index in lines.indices where lines[index].code.isCCAM && lines[index].modifiers.isEmpty {
-            guard let rate = rates[index], let expected = scheduledAmount(lines, index, entry: context.lineTariffs[index], rate: rate),
+            guard let rate = rates[index], let expected = scheduledAmount(context, index, rate: rate),
                   lines[index].amount > expected else { continue }
             let line = lines[index]
             let excess = line.amount - expected
@@ -429,7 +432,7 @@ public final class AuditEngine {
         let lineCodes = context.lineCodes
         let codeKeys = rule.codeKeys
         let invoiceID = lines[0].invoiceID
-        let day = Int32(clamping: context.date.dayNumber)
+        let day = Int32(clamping: context.dayNumber)
         // The patient's state is changed where it is held; the duplicates found are reported after.
         // A line is compared by its fields in place: an act is made only for a line kept.
         var repeats: [(index: Int, first: DuplicateActs.Act)] = []

@@ -62,7 +62,6 @@ public struct AuditRunner {
         let engine = AuditEngine(ruleSet: ruleSet, roster: roster, zone: zone)
         engine.patientYearFactSink = patientYearFactSink
         engine.findingsRunLength = findingsRunLength
-        let zone = self.zone ?? ruleSet.zone
         // Well-formed codes the rule set does not know or does not price on their date: their lines
         // are audited, and each code is listed once (contract §1.2), at its first line.
         // Both lists are capped: a hostile file of distinct made-up codes must not grow them with its rows.
@@ -78,7 +77,7 @@ public struct AuditRunner {
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
             engine.fillContext(with: invoice)
-            Self.tally(invoice, lineTariffs: engine.context.lineTariffs, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally, zone: zone)
+            Self.tally(invoice, lineTariffs: engine.context.lineTariffs, lineValues: engine.context.lineValues, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally)
             invoiceSink?(invoice)
             engine.auditContext()
         }
@@ -261,8 +260,9 @@ public struct AuditRunner {
 
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
     /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
-    static func tally(_ invoice: Invoice, lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?>, into outcome: inout AuditOutcome,
-                      billed: inout BilledTally, codes: inout CodeTally, zone: String) {
+    static func tally(_ invoice: Invoice, lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?>,
+                      lineValues: UnsafeBufferPointer<Cents?>, into outcome: inout AuditOutcome,
+                      billed: inout BilledTally, codes: inout CodeTally) {
         outcome.invoices += 1
         if outcome.invoices % FreedMemory.invoiceInterval == 0 { FreedMemory.release() }
         outcome.acts += invoice.lines.count
@@ -282,10 +282,10 @@ public struct AuditRunner {
             }
             if outcome.firstActDate.map({ actDate < $0 }) ?? true { outcome.firstActDate = actDate }
             if outcome.lastActDate.map({ actDate > $0 }) ?? true { outcome.lastActDate = actDate }
-            let pricing = TariffSchedule.pricing(lineTariffs[index], on: actDate, zone: zone, specialty: lines[index].specialty.code)
-            if case .priced = pricing { continue }
+            // Priced: the line's value on its day, in the zone, for its specialty (`InvoiceContext.lineValues`).
+            if lineValues[index] != nil { continue }
             let code = lines[index].code.text
-            switch pricing {
+            switch lineTariffs[index] == nil ? TariffSchedule.Pricing.unknown : .unpriced {
             case .priced: break
             case .unknown where codes.unknownCodes[code] != nil, .unpriced where codes.unpricedCodes[code] != nil: break
             case .unknown where codes.unknownCodes.count < distinctCodesListed: codes.unknownCodes[code] = lines[index].location

@@ -156,6 +156,7 @@ final class InvoiceContext {
     @exclusivity(unchecked) private var codeList = ScratchArray<UInt64>()
     @exclusivity(unchecked) private var lineTariffList = ScratchArray<TariffSchedule.LineTariff?>()
     @exclusivity(unchecked) private var rateList = ScratchArray<Int64?>()
+    @exclusivity(unchecked) private var lineValueList = ScratchArray<Cents?>()
     /// Each line's code, packed (`CodeKey`), in line order.
     var lineCodes: UnsafeBufferPointer<UInt64> { lineCodeList.elements }
     /// The invoice's distinct codes, packed. An invoice has a few: comparing a few integers costs
@@ -164,15 +165,23 @@ final class InvoiceContext {
     /// Each line's tariff entry (nil for a code no tariff file lists), found once per invoice for
     /// every rule that prices or ranks its lines.
     var lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?> { lineTariffList.elements }
+    /// Each line's unit value on its day, in the run's zone, for its practitioner's specialty (nil
+    /// for a code without a tariff that day), found once per invoice for the totals and the rules
+    /// that price a line, which each looked it up again.
+    var lineValues: UnsafeBufferPointer<Cents?> { lineValueList.elements }
     /// Each line's association rate, in percent (`AuditEngine.associationRates`); nil where unknown.
     var rates: UnsafeBufferPointer<Int64?> { rateList.elements }
     @exclusivity(unchecked) private(set) var ageYears = 0
     @exclusivity(unchecked) private(set) var ageMonths = 0
     @exclusivity(unchecked) private(set) var ageDays = 0
-    @exclusivity(unchecked) private(set) var isPublicHoliday = false
+    /// Set by the engine, which keeps the year's holidays.
+    @exclusivity(unchecked) var isPublicHoliday = false
     /// The invoice's facts the conditions read, taken once from its first line: through `Invoice`'s
     /// getters each condition copied that line's patient or specialty.
     @exclusivity(unchecked) private(set) var date = CalendarDay(dayNumber: 0)
+    /// `date.dayNumber`, worked out once: the ages, the weekday, the holidays and the duplicate
+    /// rule each worked it out again.
+    @exclusivity(unchecked) private(set) var dayNumber = 0
     @exclusivity(unchecked) private(set) var time: TimeOfDay?
     @exclusivity(unchecked) private(set) var weekday = 1
     @exclusivity(unchecked) private(set) var specialtyKey: UInt64 = 0
@@ -186,22 +195,26 @@ final class InvoiceContext {
     @exclusivity(unchecked) var consultationWithTechnicalActWithoutCumul = false
 
     /// Makes this the context of `invoice`, in the storage of the previous one.
-    func refill(invoice: Invoice, isPublicHoliday: Bool, tariffs: TariffSchedule) {
+    func refill(invoice: Invoice, tariffs: TariffSchedule, zone: String) {
         self.invoice = invoice
         lines = self.invoice!.lines.withUnsafeBufferPointer { $0 }
         lineCodeList.removeAll()
         lineTariffList.removeAll()
         codeList.removeAll()
+        lineValueList.removeAll()
         for index in lines.indices {
             let code = lines[index].code.text
             let key = CodeKey.of(code)
             lineCodeList.append(key)
             if !codeList.elements.contains(key) { codeList.append(key) }
-            lineTariffList.append(tariffs.box(key: key, code: code))
+            let entry = tariffs.box(key: key, code: code)
+            lineTariffList.append(entry)
+            lineValueList.append(entry?.value(on: lines[index].actDate, zone: zone, specialty: lines[index].specialty.code))
         }
         date = lines[0].actDate
+        dayNumber = date.dayNumber
         time = lines[0].actTime
-        weekday = lines[0].actDate.isoWeekday
+        weekday = CalendarDay.isoWeekday(dayNumber: dayNumber)
         specialtyKey = CodeKey.of(lines[0].specialty.code)
         placeBit = InvoiceContext.placeBit(lines[0].place)
         ald = lines[0].patient.ald
@@ -210,8 +223,7 @@ final class InvoiceContext {
         let birth = lines[0].patient.birthDate
         ageYears = birth.completedYears(on: date)
         ageMonths = birth.completedMonths(on: date)
-        ageDays = birth.days(until: date)
-        self.isPublicHoliday = isPublicHoliday
+        ageDays = dayNumber - birth.dayNumber
         ccamActs = 0
         consultationWithTechnicalActWithoutCumul = false
         rateList.removeAll()

@@ -115,7 +115,10 @@ public struct CalendarDay: Hashable, Comparable, Sendable, CustomStringConvertib
     public func days(until other: CalendarDay) -> Int { other.dayNumber - dayNumber }
 
     /// ISO weekday: 1 Monday … 7 Sunday.
-    public var isoWeekday: Int {
+    public var isoWeekday: Int { CalendarDay.isoWeekday(dayNumber: dayNumber) }
+
+    /// `isoWeekday` of the day numbered `dayNumber`.
+    public static func isoWeekday(dayNumber: Int) -> Int {
         let n = (dayNumber + 3) % 7  // 1970-01-01 was a Thursday
         return (n < 0 ? n + 7 : n) + 1
     }

@@ -6,7 +6,7 @@ import Foundation
 /// `±Int64.max` cents (± 92 233 720 368 547 758,07 €) stays at that bound. No input can then crash
 /// a run or a report; validated exports never come near the bound (a centre would need billions of
 /// rows at the largest accepted amount), so a report showing it says the input was absurd.
-public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+public struct Cents: Hashable, Comparable, Sendable, Codable, CustomStringConvertible, BitwiseCopyable {
     public var value: Int64
 
     public init(_ value: Int64) { self.value = value }

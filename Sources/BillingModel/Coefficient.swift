@@ -97,6 +97,9 @@ public enum Rounding {
     /// product never overflows; a quotient beyond `±Int64.max` saturates there, as `Cents` does.
     public static func scale(_ value: Int64, by multiplier: Int64, dividedBy divisor: Int64) -> Int64 {
         precondition(divisor > 0)
+        // Most lines: a coefficient of 1 (1000/1000), a rate of 100 %. Exact, and no division
+        // (`Int64.min` apart, which saturates to `-Int64.max` below).
+        if multiplier == divisor && value != .min { return value }
         let negative = (value < 0) != (multiplier < 0)
         let bound = negative ? -Int64.max : Int64.max
         let product = value.magnitude.multipliedFullWidth(by: multiplier.magnitude)
