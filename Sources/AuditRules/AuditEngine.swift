@@ -9,13 +9,17 @@ public final class AuditEngine {
     public let roster: Roster?
     public let zone: String
 
-    private var findings = FindingList()
-    private var regularPatients: [String: [PatientYear: RegularPatientState]] = [:]
-    private var departedDeclarations: [String: [PatientYear: PatientYearFact]] = [:]
+    // The engine's state is changed by one thread, from one call at a time: unchecked, each access
+    // was checked for exclusivity at run time, a few times per invoice.
+    @exclusivity(unchecked) private var findings = FindingList()
+    /// Per rule (`EngineRule.stateSlot`), the state of each patient-year: keyed by the rule's id,
+    /// that String was hashed for each fact.
+    @exclusivity(unchecked) private var regularPatients: [[PatientYear: RegularPatientState]]
+    @exclusivity(unchecked) private var departedDeclarations: [[PatientYear: PatientYearFact]]
     /// The duplicate rule's memory: per patient, the acts around the day seen last (see
     /// `DuplicateMemory`): it holds the patients seen lately or on days still open, not every
     /// patient of the run.
-    private var duplicates = DuplicateMemory()
+    @exclusivity(unchecked) private var duplicates = DuplicateMemory()
     /// For the tests: a short sweep interval shows the sweeps without a hundred thousand invoices.
     var duplicateSweepInterval: Int {
         get { duplicates.sweepInterval }
@@ -55,6 +59,9 @@ public final class AuditEngine {
         /// The rule's codes packed (`CodeKey`), compared with each line's packed code.
         let codeKeys: [UInt64]
         let minInvoices: Int
+        /// Where the rule's per-patient-year state is (`regularPatients`, `departedDeclarations`):
+        /// the place of the first rule of its id, as the state was keyed by id.
+        fileprivate(set) var stateSlot = 0
 
         init(_ rule: Rule) {
             id = rule.id
@@ -83,6 +90,10 @@ public final class AuditEngine {
         gates = RuleGates(rules)
         // The first rule of an id, as `RuleSet.rule(_:)` finds it.
         rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var firstSlots: [String: Int] = [:]
+        for (slot, rule) in rules.enumerated() { rule.stateSlot = firstSlots[rule.id, default: slot]; firstSlots[rule.id] = rule.stateSlot }
+        regularPatients = Array(repeating: [:], count: rules.count)
+        departedDeclarations = Array(repeating: [:], count: rules.count)
         self.roster = roster
         self.zone = zone ?? ruleSet.zone
     }
@@ -152,15 +163,18 @@ public final class AuditEngine {
 
     /// The public holidays of the year last asked about: an export runs through a year's days in
     /// order, and working out Easter and its holidays for every invoice cost a tenth of the rules.
-    private var holidayYear = Int.min
-    private var holidayDayNumbers: [Int] = []
+    @exclusivity(unchecked) private var holidayYear = Int.min
+    @exclusivity(unchecked) private var holidayDayNumbers: [Int] = []
+    /// The day asked about last, and its answer: consecutive invoices mostly share their day.
+    @exclusivity(unchecked) private var lastDayAsked = (dayNumber: Int.min, isHoliday: false)
 
     private func isPublicHoliday(_ day: CalendarDay, dayNumber: Int) -> Bool {
         if day.year != holidayYear {
             holidayYear = day.year
             holidayDayNumbers = ruleSet.holidays.dayNumbers(in: day.year)
         }
-        return holidayDayNumbers.contains(dayNumber)
+        if lastDayAsked.dayNumber != dayNumber { lastDayAsked = (dayNumber, holidayDayNumbers.contains(dayNumber)) }
+        return lastDayAsked.isHoliday
     }
 
     /// Findings held in memory before a sorted run of them goes to a temporary file (`FindingList`).
@@ -183,8 +197,8 @@ public final class AuditEngine {
             default: break
             }
         }
-        regularPatients = [:]
-        departedDeclarations = [:]
+        regularPatients = Array(repeating: [:], count: rules.count)
+        departedDeclarations = Array(repeating: [:], count: rules.count)
         FreedMemory.release()
         return findings.finish()
     }
@@ -520,18 +534,18 @@ public final class AuditEngine {
         switch rule.check {
         case .mtDeclaration:
             let anchor = FactAnchor(fact)
-            regularPatients[rule.id, default: [:]][key, default: RegularPatientState(first: fact, anchor: anchor)].fold(fact, anchor)
+            regularPatients[rule.stateSlot][key, default: RegularPatientState(first: fact, anchor: anchor)].fold(fact, anchor)
         case .mtDeparted:
             // The first encounter after the departure is the one the finding points at.
-            if let first = departedDeclarations[rule.id]?[key], !fact.isBefore(first) { return }
-            departedDeclarations[rule.id, default: [:]][key] = fact
+            if let first = departedDeclarations[rule.stateSlot][key], !fact.isBefore(first) { return }
+            departedDeclarations[rule.stateSlot][key] = fact
         default:
             return
         }
     }
 
     private func settleRegularPatients(_ rule: EngineRule) {
-        for (key, state) in regularPatients[rule.id] ?? [:] where state.invoices >= rule.minInvoices {
+        for (key, state) in regularPatients[rule.stateSlot] where state.invoices >= rule.minInvoices {
             // The doctor who saw the patient most that year; ties go to the most recent.
             let seen = state.others.reduce(state.first) { best, candidate in
                 if best.count != candidate.count { return best.count < candidate.count ? candidate : best }
@@ -544,7 +558,7 @@ public final class AuditEngine {
     }
 
     private func settleDepartedDeclarations(_ rule: EngineRule) {
-        for (key, declaration) in departedDeclarations[rule.id] ?? [:] {
+        for (key, declaration) in departedDeclarations[rule.stateSlot] {
             guard let departure = declaration.departure else { continue }
             addForfaitFinding(rule, patient: key, ageAtYearEnd: declaration.ageAtYearEnd, ald: declaration.ald,
                               coverage: declaration.coverage, practitionerID: departure.practitionerID, anchor: FactAnchor(declaration),
