@@ -18,6 +18,8 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
         case memory([Finding])
         /// In file order (`Finding.fileOrder`), as `FindingList` merges them.
         case file(FindingFile)
+        /// Two lists in file order, read as one (`init(merging:_:)`).
+        indirect case merged(Findings, Findings)
     }
 
     private let storage: Storage
@@ -35,13 +37,29 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
         self.count = count
     }
 
+    /// The findings of both lists in file order, each list being in that order; between equal
+    /// findings, those of `first` come first, as a stable sort of both would give.
+    init(merging first: Findings, _ second: Findings) {
+        if second.isEmpty {
+            self = first
+        } else if first.isEmpty {
+            self = second
+        } else {
+            storage = .merged(first.inFileOrder(), second.inFileOrder())
+            count = first.count + second.count
+        }
+    }
+
     public var isEmpty: Bool { count == 0 }
     public var underestimatedCount: Int { count }
 
     /// Whether the findings are read back from a temporary file rather than held in memory.
     public var areOnDisk: Bool {
-        if case .file = storage { return true }
-        return false
+        switch storage {
+        case .memory: return false
+        case .file: return true
+        case .merged(let first, let second): return first.areOnDisk || second.areOnDisk
+        }
     }
 
     /// The findings in file order. A run's findings come in that order already (`AuditEngine.finish`
@@ -49,7 +67,7 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
     public func inFileOrder() -> Findings {
         switch storage {
         case .memory(let findings): return Findings(findings.inFileOrder())
-        case .file: return self
+        case .file, .merged: return self
         }
     }
 
@@ -57,20 +75,55 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
         switch storage {
         case .memory(let findings): return Iterator(findings: findings, reader: nil)
         case .file(let file): return Iterator(findings: [], reader: FindingReader(file, range: 0..<file.size))
+        case .merged(let first, let second): return Iterator(merging: first.makeIterator(), second.makeIterator())
         }
     }
 
     public struct Iterator: IteratorProtocol {
         fileprivate let findings: [Finding]
         fileprivate let reader: FindingReader?
+        private let merge: Merge?
         private var index = 0
 
         fileprivate init(findings: [Finding], reader: FindingReader?) {
             self.findings = findings
             self.reader = reader
+            merge = nil
+        }
+
+        fileprivate init(merging first: Iterator, _ second: Iterator) {
+            findings = []
+            reader = nil
+            merge = Merge(first, second)
+        }
+
+        /// Two walks in file order, and the next finding of each.
+        private final class Merge {
+            private var first: Iterator
+            private var second: Iterator
+            private var firstHead: Finding?
+            private var secondHead: Finding?
+
+            init(_ first: Iterator, _ second: Iterator) {
+                (self.first, self.second) = (first, second)
+                firstHead = self.first.next()
+                secondHead = self.second.next()
+            }
+
+            /// The second list's head only when it comes strictly before the first's.
+            func next() -> Finding? {
+                if let secondHead, firstHead.map({ Finding.fileOrder(secondHead, $0) }) ?? true {
+                    self.secondHead = second.next()
+                    return secondHead
+                }
+                let head = firstHead
+                if head != nil { firstHead = first.next() }
+                return head
+            }
         }
 
         public mutating func next() -> Finding? {
+            if let merge { return merge.next() }
             if let reader { return reader.next() }
             guard index < findings.count else { return nil }
             defer { index += 1 }
@@ -108,6 +161,11 @@ struct FindingList {
     private var runsOnDisk: [Range<Int>] = []
     /// Set when the temporary file could not be made or written: no further run is tried.
     private var diskFailed = false
+
+    init(runLength: Int = FindingList.defaultRunLength, folder: String? = nil) {
+        self.runLength = runLength
+        self.folder = folder
+    }
 
     mutating func append(_ finding: Finding) {
         if open.isEmpty { open.reserveCapacity(min(runLength, FindingList.defaultRunLength)) }

@@ -69,6 +69,28 @@ final class FindingListTests: XCTestCase {
         }
     }
 
+    /// `finish` reads the pass's findings and the per-patient ones, settled apart, as one list:
+    /// the stable sort of both, the first list's findings before equal ones of the second,
+    /// whether each list is on disk or in memory, and when one is empty.
+    func testTwoListsMergeIntoTheStableSortOfBoth() {
+        for (firstCount, secondCount, runLength) in [(1_000, 700, 64), (200, 5, 300), (0, 40, 16), (33, 0, 16), (1, 1, 1), (0, 0, 8)] {
+            let firstAppended = shuffled(firstCount)
+            var secondAppended = shuffled(secondCount)
+            for index in secondAppended.indices { secondAppended[index].message += " (2)" }
+            var first = FindingList(runLength: runLength)
+            var second = FindingList(runLength: runLength)
+            for item in firstAppended { first.append(item) }
+            for item in secondAppended { second.append(item) }
+            let merged = Findings(merging: first.finish(), second.finish())
+            let expected = (firstAppended + secondAppended).sorted(by: Finding.fileOrder)
+            XCTAssertEqual(merged.count, firstCount + secondCount)
+            XCTAssertEqual(Array(merged), expected, "\(firstCount) and \(secondCount) in runs of \(runLength)")
+            XCTAssertEqual(Array(merged), expected, "a second walk reads the same findings")
+            // A list goes to a file once a run of it fills.
+            XCTAssertEqual(merged.areOnDisk, [firstCount, secondCount].contains { $0 > 0 && $0 >= runLength })
+        }
+    }
+
     func testFewFindingsStayInMemorySorted() {
         let appended = shuffled(299)
         var list = FindingList()
