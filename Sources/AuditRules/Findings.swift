@@ -110,15 +110,25 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
                 secondHead = self.second.next()
             }
 
-            /// The second list's head only when it comes strictly before the first's.
+            /// The second list's head only when it comes strictly before the first's. A head is
+            /// moved out, not copied: each copy retained and released its texts.
             func next() -> Finding? {
-                if let secondHead, firstHead.map({ Finding.fileOrder(secondHead, $0) }) ?? true {
-                    self.secondHead = second.next()
-                    return secondHead
+                if secondComesFirst() {
+                    let head = secondHead.take()
+                    secondHead = second.next()
+                    return head
                 }
-                let head = firstHead
+                let head = firstHead.take()
                 if head != nil { firstHead = first.next() }
                 return head
+            }
+
+            private func secondComesFirst() -> Bool {
+                // The places first, read alone (`fileOrder` tells two lines of one file apart so).
+                guard let second = secondHead?.location else { return false }
+                guard let first = firstHead?.location else { return true }
+                if second.fileNumber == first.fileNumber && second.line != first.line { return second.line < first.line }
+                return Finding.fileOrder(secondHead.unsafelyUnwrapped, firstHead.unsafelyUnwrapped)
             }
         }
 
