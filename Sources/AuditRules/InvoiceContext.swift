@@ -310,7 +310,11 @@ final class InvoiceContext {
     func matches(_ when: CompiledConditions) -> Bool {
         var pending = when.present
         while pending != 0 {
-            let condition = CompiledConditions.Condition(rawValue: pending.trailingZeroBitCount)!
+            // The bit's number is the case's place, which is the case's value in memory (a case
+            // without payload is stored as its place): `init(rawValue:)` was a call per condition.
+            let place = pending.trailingZeroBitCount
+            assert(place < CompiledConditions.Condition.allCases.count)
+            let condition = unsafeBitCast(UInt8(truncatingIfNeeded: place), to: CompiledConditions.Condition.self)
             pending &= pending &- 1
             if !holds(condition, when) { return false }
         }

@@ -25,6 +25,17 @@ final class EngineTests: XCTestCase {
         return Array(engine.finish())
     }
 
+    /// `InvoiceContext.matches` makes each condition from its bit's number as the case's value in
+    /// memory: that value must be the case's place, for every case.
+    func testConditionBitsNameTheirConditions() {
+        for (place, condition) in CompiledConditions.Condition.allCases.enumerated() {
+            XCTAssertEqual(condition.rawValue, place)
+            XCTAssertEqual(unsafeBitCast(UInt8(place), to: CompiledConditions.Condition.self), condition)
+        }
+        XCTAssertEqual(MemoryLayout<CompiledConditions.Condition>.size, 1)
+        XCTAssertLessThanOrEqual(CompiledConditions.Condition.allCases.count, 32, "a bit each in `present`")
+    }
+
     func testDecember2024ActsAreValuedAtTheTariffOfTheirOwnDate() {
         let findings = audit([
             [line("G", "26.50", date: "2024-12-21", invoice: "A", line: 2)],
