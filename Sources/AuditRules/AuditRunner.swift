@@ -72,7 +72,7 @@ public struct AuditRunner {
         let names = Self.displayNames(files)
         // How each file names the code column, for the code warnings given after every file is read.
         var codeColumnInFile: [String: String] = [:]
-        func take(_ invoice: Invoice) {
+        func take(_ invoice: consuming Invoice) {
             // Through inout parameters: the outcome and the code tallies, captured by this closure,
             // were checked for exclusive access at run time on every one of a line's dozen uses.
             // The context the rules read holds each line's tariff entry, which the totals read too.
@@ -80,6 +80,10 @@ public struct AuditRunner {
             Self.tally(invoice, lineTariffs: engine.context.lineTariffs, lineValues: engine.context.lineValues, into: &state.outcome, billed: &state.billedTally, codes: &state.codeTally)
             invoiceSink?(invoice)
             engine.auditContext()
+            // This reference let go, the context's is the invoice's last: its array goes back to
+            // the lines' assembler (on this thread when it hands lines over, else unused).
+            _ = consume invoice
+            if let audited = engine.context.giveUpInvoice() { state.recordStage.recycle(audited) }
         }
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         // How the file being read names its columns, as of the last record or line handed over.
@@ -448,6 +452,9 @@ struct RecordStage {
 
     /// The file's last invoice, at its end.
     mutating func flush() -> Invoice? { assembler.flush() }
+
+    /// An invoice audited, whose array the next invoice can use (`InvoiceAssembler.recycle`).
+    mutating func recycle(_ invoice: consuming Invoice) { assembler.recycle(invoice) }
 }
 
 /// Reads, validates and groups into invoices the rows of the files, one file after the other, and

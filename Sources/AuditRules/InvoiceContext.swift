@@ -229,6 +229,12 @@ final class InvoiceContext {
         rateList.removeAll()
     }
 
+    /// The invoice, no longer held (`lines` emptied): its array can be used again.
+    func giveUpInvoice() -> Invoice? {
+        lines = UnsafeBufferPointer(start: nil, count: 0)
+        return invoice.take()
+    }
+
     /// Gives every line the rate `rate`, for `AuditEngine.associationRates` to change some.
     func setRates(_ rate: Int64?) {
         rateList.removeAll()

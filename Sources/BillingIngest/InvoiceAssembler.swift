@@ -5,6 +5,8 @@ import BillingModel
 /// time, whatever the size of the file.
 public struct InvoiceAssembler {
     private var pending: [ActLine] = []
+    /// The emptied array of an invoice audited (`recycle`), for the next invoice's lines.
+    private var spareLines: [ActLine] = []
 
     public init() {}
 
@@ -24,10 +26,22 @@ public struct InvoiceAssembler {
         // Room for a second line from the start: an invoice often has two, and growing the array
         // for the second one allocated it again.
         var lines: [ActLine] = []
-        lines.reserveCapacity(2)
+        swap(&lines, &spareLines)
+        if lines.capacity < 2 { lines.reserveCapacity(2) }
         lines.append(consume line)
         pending = lines
         return .success(closed)
+    }
+
+    /// Takes back the array of an invoice that was audited, emptied, for the next invoice: an
+    /// array allocated and freed for every invoice was a tenth of the audit's memory work. Kept
+    /// only when small, and reused only when nothing else holds it (else emptying it copies it).
+    public mutating func recycle(_ invoice: consuming Invoice) {
+        guard invoice.lines.capacity <= 16 else { return }
+        var lines = invoice.lines
+        _ = consume invoice
+        lines.removeAll(keepingCapacity: true)
+        spareLines = lines
     }
 
     /// Closes the invoice in progress (end of file).
