@@ -18,8 +18,8 @@ final class ParallelAuditTests: XCTestCase {
         var paths: [String] = []
         for (index, format) in BatchFormat.allCases.enumerated() {
             var bytes: [UInt8] = []
-            // More events than the queue holds (512 × 8), so the reading thread waits for the audit.
-            _ = try BatchGenerator.generate(ruleSet: ruleSet, options: .init(lines: 6_000, seed: 11 + UInt64(index)),
+            // More events than the queue holds (512 × 32), so the reading thread waits for the audit.
+            _ = try BatchGenerator.generate(ruleSet: ruleSet, options: .init(lines: 10_000, seed: 11 + UInt64(index)),
                                             format: format) { bytes += $0 }
             let file = directory.appendingPathComponent("lot-\(index).\(format.rawValue)")
             try Data(bytes).write(to: file)
