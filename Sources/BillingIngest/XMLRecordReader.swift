@@ -346,7 +346,7 @@ public final class XMLRecordReader: RecordReader {
             // element speaks. The act's are read straight into the record, which starts as a copy of
             // its invoice's and patient's values (two arrays of plain integers and bytes).
             let inInvoice = invoiceDepth >= 0
-            var fields = inInvoice ? actFields(startingWith: invoiceAndPatientFields) : XMLValueSlots()
+            var fields = inInvoice ? actFieldsStartingWithInvoice() : XMLValueSlots()
             readAttributes(attributeList, of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
             guard inInvoice else {
                 pending.append(.rejected(InputIssue(
@@ -373,22 +373,24 @@ public final class XMLRecordReader: RecordReader {
         if depth == invoiceDepth { leaveInvoice() }
     }
 
-    /// An act's values, starting as its invoice's and patient's, in the arrays of an earlier act's
-    /// record given back once validated when there are some (`RecordStoragePool`), else in a copy.
-    private func actFields(startingWith invoice: XMLValueSlots) -> XMLValueSlots {
+    /// An act's values, starting as its invoice's and patient's (`invoiceAndPatientFields`), in
+    /// the arrays of an earlier act's record given back once validated when there are some
+    /// (`RecordStoragePool`), else in a copy. The invoice's values are read in place: handed over
+    /// as an argument, their arrays were retained and released for every act.
+    private func actFieldsStartingWithInvoice() -> XMLValueSlots {
         if recycledStorage.isEmpty { RecordStoragePool.shared.take(into: &recycledStorage, upTo: 256) }
-        guard var storage = recycledStorage.popLast(), storage.spans.count == invoice.spans.count else {
-            var fields = invoice
+        guard var storage = recycledStorage.popLast(), storage.spans.count == invoiceAndPatientFields.spans.count else {
+            var fields = invoiceAndPatientFields
             // Room for the act's own values at once: the copy is made with it instead of twice.
             fields.bytes.reserveCapacity(fields.bytes.count + 64)
             return fields
         }
         storage.bytes.removeAll(keepingCapacity: true)
-        storage.bytes.append(contentsOf: invoice.bytes)
+        invoiceAndPatientFields.bytes.withUnsafeBufferPointer { storage.bytes.append(contentsOf: $0) }
         storage.spans.withUnsafeMutableBufferPointer { spans in
-            invoice.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            invoiceAndPatientFields.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
         }
-        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: invoice.texts)
+        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: invoiceAndPatientFields.texts)
     }
 
     /// `invoiceAndPatientFields` is left as it is: set at each invoice's start, it is read only within one.
