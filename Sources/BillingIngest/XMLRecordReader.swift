@@ -57,6 +57,9 @@ public final class XMLRecordReader: RecordReader {
     @exclusivity(unchecked) private var invoiceFields: XMLValueSlots?
     @exclusivity(unchecked) private var invoiceDepth = -1
     @exclusivity(unchecked) private var invoiceAndPatientFields = XMLValueSlots()
+    /// Arrays of earlier invoices' and patients' values, no longer read (`leaveInvoice`), for the
+    /// next ones: made and freed for each invoice, they were four allocations an invoice.
+    @exclusivity(unchecked) private var spareFields: [XMLValueSlots] = []
     /// Arrays of earlier acts' records, given back once validated (`RecordStoragePool`).
     @exclusivity(unchecked) private var recycledStorage: [RecordStoragePool.Storage] = []
 
@@ -323,7 +326,7 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
                     severity: .warning)))
             }
-            var fields = XMLValueSlots()
+            var fields = freshFields()
             readAttributes(attributeList, of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
             invoiceFields = fields
             invoiceAndPatientFields = fields
@@ -331,7 +334,8 @@ public final class XMLRecordReader: RecordReader {
         case "patient":
             // Read over a copy of the invoice's values, which its own replace: a later <patient> in
             // the same invoice replaces the earlier one, not adds to it.
-            var fields = invoiceFields ?? XMLValueSlots()
+            var fields = freshFields()
+            if let invoiceFields { fields.copy(from: invoiceFields) }
             readAttributes(attributeList, of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
             if invoiceFields != nil {
                 invoiceAndPatientFields = fields
@@ -393,10 +397,29 @@ public final class XMLRecordReader: RecordReader {
         return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: invoiceAndPatientFields.texts)
     }
 
-    /// `invoiceAndPatientFields` is left as it is: set at each invoice's start, it is read only within one.
+    /// The invoice's values and its patient's are read only within it (each act copies them, an act
+    /// outside an invoice starts empty, the next invoice sets them anew): their arrays are kept for
+    /// the next invoice's.
     private func leaveInvoice() {
-        invoiceFields = nil
+        let invoice = invoiceFields.take()
+        var both = XMLValueSlots(bytes: [], spans: [], texts: [])
+        swap(&both, &invoiceAndPatientFields)
         invoiceDepth = -1
+        // Without a <patient>, the two share their arrays: the one used first copies them.
+        if let invoice { keepSpare(invoice) }
+        keepSpare(both)
+    }
+
+    private func keepSpare(_ fields: consuming XMLValueSlots) {
+        guard spareFields.count < 4, fields.spans.count == 2 * Column.count else { return }
+        spareFields.append(fields)
+    }
+
+    /// Values with nothing set, as `XMLValueSlots()`, in spare arrays when there are some.
+    private func freshFields() -> XMLValueSlots {
+        guard var fields = spareFields.popLast() else { return XMLValueSlots() }
+        fields.clear()
+        return fields
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a
@@ -677,6 +700,27 @@ struct XMLValueSlots {
     var spans = [Int](repeating: -1, count: 2 * Column.count)
     /// Empty until a value is not held as bytes; then one slot per column.
     var texts: [String?] = []
+
+    /// Back to nothing set, as `XMLValueSlots()`, in the same arrays when nothing else holds them.
+    mutating func clear() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+        if !texts.isEmpty { texts = [] }
+    }
+
+    /// The same values as `other`, in these arrays.
+    mutating func copy(from other: XMLValueSlots) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: other.bytes)
+        if spans.count == other.spans.count {
+            spans.withUnsafeMutableBufferPointer { spans in
+                other.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            }
+        } else {
+            spans = other.spans
+        }
+        texts = other.texts
+    }
 
     mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>) {
         if value.isEmpty {
