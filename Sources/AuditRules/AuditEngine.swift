@@ -92,7 +92,10 @@ public final class AuditEngine {
         // The first rule of an id, as `RuleSet.rule(_:)` finds it.
         rulesByID = Dictionary(rules.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var firstSlots: [String: Int] = [:]
-        for (slot, rule) in rules.enumerated() { rule.stateSlot = firstSlots[rule.id, default: slot]; firstSlots[rule.id] = rule.stateSlot }
+        for (slot, rule) in rules.enumerated() {
+            rule.stateSlot = firstSlots[rule.id, default: slot]
+            firstSlots[rule.id] = rule.stateSlot
+        }
         regularPatients = Array(repeating: [:], count: rules.count)
         departedDeclarations = Array(repeating: [:], count: rules.count)
         self.roster = roster

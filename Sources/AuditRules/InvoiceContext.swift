@@ -150,7 +150,7 @@ final class InvoiceContext {
     /// Holds the invoice's lines (and their storage, which `lines` points into) until the next refill.
     @exclusivity(unchecked) private var invoice: Invoice?
     /// The invoice's lines, in `invoice`'s own storage: kept alive by `invoice`, never changed
-    /// through it, and given up only by `refill`, which sets this again.
+    /// through it, and let go only with it (`refill` sets both again, `giveUpInvoice` empties both).
     @exclusivity(unchecked) private(set) var lines = UnsafeBufferPointer<ActLine>(start: nil, count: 0)
     @exclusivity(unchecked) private var lineCodeList = ScratchArray<UInt64>()
     @exclusivity(unchecked) private var codeList = ScratchArray<UInt64>()
@@ -197,6 +197,8 @@ final class InvoiceContext {
     /// Makes this the context of `invoice`, in the storage of the previous one.
     func refill(invoice: Invoice, tariffs: TariffSchedule, zone: String) {
         self.invoice = invoice
+        // The pointer outlives the closure: the storage it points into is the array `invoice` holds
+        // and nothing changes until `invoice` is replaced or given up, with `lines` beside it.
         lines = self.invoice!.lines.withUnsafeBufferPointer { $0 }
         lineCodeList.removeAll()
         lineTariffList.removeAll()
