@@ -328,8 +328,8 @@ public final class XMLRecordReader: RecordReader {
             }
             var fields = freshFields()
             readAttributes(attributeList, of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
-            invoiceFields = fields
             invoiceAndPatientFields = fields
+            invoiceFields = consume fields
             invoiceDepth = elementDepth
         case "patient":
             // Read over a copy of the invoice's values, which its own replace: a later <patient> in
@@ -338,7 +338,7 @@ public final class XMLRecordReader: RecordReader {
             if let invoiceFields { fields.copy(from: invoiceFields) }
             readAttributes(attributeList, of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
             if invoiceFields != nil {
-                invoiceAndPatientFields = fields
+                invoiceAndPatientFields = consume fields
             } else {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
@@ -358,8 +358,14 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
-            pending.append(.record(RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), untrimmedValues: fields.texts,
-                                             asciiBytes: fields.bytes, asciiSpans: fields.spans)))
+            // The arrays move into the record: passed as the value's fields, each was retained for
+            // the record and released with the value, for every act.
+            var (texts, bytes, spans): ([String?], [UInt8], [Int]) = ([], [], [])
+            swap(&texts, &fields.texts)
+            swap(&bytes, &fields.bytes)
+            swap(&spans, &fields.spans)
+            pending.append(.record(RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), untrimmedValues: texts,
+                                             asciiBytes: bytes, asciiSpans: spans)))
         default:
             // Once many names were seen the set stops growing; later unknown elements are each reported.
             if reportedUnknownElements.count >= XMLRecordReader.maxRememberedNames || reportedUnknownElements.insert(name).inserted {
