@@ -263,7 +263,8 @@ public struct AuditRunner {
     }
 
     /// What an invoice adds to the outcome's counts and totals, and to the code tallies.
-    /// `lineTariffs`: each line's tariff entry (`InvoiceContext.lineTariffs`).
+    /// `lineTariffs` and `lineValues`: each line's tariff entry and value on its day
+    /// (`InvoiceContext.lineTariffs`, `InvoiceContext.lineValues`).
     static func tally(_ invoice: Invoice, lineTariffs: UnsafeBufferPointer<TariffSchedule.LineTariff?>,
                       lineValues: UnsafeBufferPointer<Cents?>, into outcome: inout AuditOutcome,
                       billed: inout BilledTally, codes: inout CodeTally) {
@@ -286,10 +287,10 @@ public struct AuditRunner {
             }
             if outcome.firstActDate.map({ actDate < $0 }) ?? true { outcome.firstActDate = actDate }
             if outcome.lastActDate.map({ actDate > $0 }) ?? true { outcome.lastActDate = actDate }
-            // Priced: the line's value on its day, in the zone, for its specialty (`InvoiceContext.lineValues`).
-            if lineValues[index] != nil { continue }
+            let pricing = TariffSchedule.pricing(lineTariffs[index], value: lineValues[index])
+            if case .priced = pricing { continue }
             let code = lines[index].code.text
-            switch lineTariffs[index] == nil ? TariffSchedule.Pricing.unknown : .unpriced {
+            switch pricing {
             case .priced: break
             case .unknown where codes.unknownCodes[code] != nil, .unpriced where codes.unpricedCodes[code] != nil: break
             case .unknown where codes.unknownCodes.count < distinctCodesListed: codes.unknownCodes[code] = lines[index].location

@@ -127,13 +127,16 @@ protocol FileOrderPlaced {
 
 extension Finding: FileOrderPlaced {}
 
+/// File order as two places alone decide it, nil when they do not: two lines of one file are told
+/// apart without reading the file names or any text, as the comparison of the whole would.
+func placesInFileOrder(_ lhs: SourceLocation, _ rhs: SourceLocation) -> Bool? {
+    guard lhs.fileNumber == rhs.fileNumber && lhs.line != rhs.line else { return nil }
+    return lhs.line < rhs.line
+}
+
 /// File order: location (file, then line), rule, invoice, patient.
 func isInFileOrder<Placed: FileOrderPlaced>(_ lhs: Placed, _ rhs: Placed) -> Bool {
-    // Without reading the file names unless they differ; two lines of one file are told apart
-    // before any text is compared, as the tuple would.
-    if lhs.location.fileNumber == rhs.location.fileNumber && lhs.location.line != rhs.location.line {
-        return lhs.location.line < rhs.location.line
-    }
+    if let decided = placesInFileOrder(lhs.location, rhs.location) { return decided }
     return (lhs.location, lhs.rule, lhs.invoiceID, lhs.patientRef) < (rhs.location, rhs.rule, rhs.invoiceID, rhs.patientRef)
 }
 

@@ -124,10 +124,10 @@ public struct Findings: Sequence, Sendable, ExpressibleByArrayLiteral {
             }
 
             private func secondComesFirst() -> Bool {
-                // The places first, read alone (`fileOrder` tells two lines of one file apart so).
+                // The places first, read alone: handed over whole, the heads were copied.
                 guard let second = secondHead?.location else { return false }
                 guard let first = firstHead?.location else { return true }
-                if second.fileNumber == first.fileNumber && second.line != first.line { return second.line < first.line }
+                if let decided = placesInFileOrder(second, first) { return decided }
                 return Finding.fileOrder(secondHead.unsafelyUnwrapped, firstHead.unsafelyUnwrapped)
             }
         }

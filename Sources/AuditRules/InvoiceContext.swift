@@ -432,7 +432,8 @@ struct RuleGates {
 /// A list of plain values kept from invoice to invoice and read through a buffer pointer: the
 /// rules read an invoice's lists many times, and an `Array` held by a class was retained and
 /// released, atomically, around each of those reads. It owns its memory; its elements hold no
-/// references (codes, tariff entries held unretained, rates), so emptying it only resets its count.
+/// references (codes, tariff entries held unretained, values, rates), so emptying it only resets
+/// its count.
 struct ScratchArray<Element: BitwiseCopyable>: ~Copyable {
     private var base: UnsafeMutablePointer<Element>
     private var capacity: Int

@@ -182,13 +182,15 @@ public struct TariffSchedule: Sendable {
     }
 
     public func pricing(of code: String, on day: CalendarDay, zone: String, specialty: String? = nil) -> Pricing {
-        TariffSchedule.pricing(boxes[code].map(LineTariff.init), on: day, zone: zone, specialty: specialty)
+        let entry = boxes[code].map(LineTariff.init)
+        return TariffSchedule.pricing(entry, value: entry?.value(on: day, zone: zone, specialty: specialty))
     }
 
-    /// `pricing(of:on:zone:specialty:)` for a code's entry already found (nil: the code is unknown).
-    static func pricing(_ box: LineTariff?, on day: CalendarDay, zone: String, specialty: String?) -> Pricing {
-        guard let box else { return .unknown }
-        return box.value(on: day, zone: zone, specialty: specialty).map(Pricing.priced) ?? .unpriced
+    /// `pricing(of:on:zone:specialty:)` for a code's entry and its value on the day, already found
+    /// (nil entry: the code is unknown; nil value: no period prices the day).
+    static func pricing(_ entry: LineTariff?, value: Cents?) -> Pricing {
+        guard entry != nil else { return .unknown }
+        return value.map(Pricing.priced) ?? .unpriced
     }
 
     /// NGAP letter keys the rule set knows, priced or not.

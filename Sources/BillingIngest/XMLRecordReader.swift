@@ -386,7 +386,8 @@ public final class XMLRecordReader: RecordReader {
     /// An act's values, starting as its invoice's and patient's (`invoiceAndPatientFields`), in
     /// the arrays of an earlier act's record given back once validated when there are some
     /// (`RecordStoragePool`), else in a copy. The invoice's values are read in place: handed over
-    /// as an argument, their arrays were retained and released for every act.
+    /// as an argument (to `XMLValueSlots.copy(from:)`, which does the same), their arrays were
+    /// retained and released for every act, 4 % of 1M XML lines.
     private func actFieldsStartingWithInvoice() -> XMLValueSlots {
         if recycledStorage.isEmpty { RecordStoragePool.shared.take(into: &recycledStorage, upTo: 256) }
         guard var storage = recycledStorage.popLast(), storage.spans.count == invoiceAndPatientFields.spans.count else {
