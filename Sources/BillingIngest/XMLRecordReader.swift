@@ -51,15 +51,14 @@ public final class XMLRecordReader: RecordReader {
     /// How many elements are open (the root's depth is 0).
     @exclusivity(unchecked) private var depth = 0
 
-    /// Attributes of the enclosing `<invoice>`, already mapped to columns (nil: outside an invoice,
-    /// and then `invoiceDepth` is -1), and the same overlaid with those of its `<patient>`: what each
-    /// of its acts starts from.
-    @exclusivity(unchecked) private var invoiceFields: XMLValueSlots?
+    /// Attributes of the enclosing `<invoice>`, already mapped to columns, and the same overlaid with
+    /// those of its `<patient>`: what each of its acts starts from. Read only within an invoice
+    /// (`invoiceDepth` ≥ 0; -1 outside one). The same arrays serve every invoice, written over in
+    /// place and only ever passed `inout`: as values copied, swapped or borrowed from the class,
+    /// their arrays were retained and released some twenty times an invoice, each an atomic count.
+    @exclusivity(unchecked) private var invoiceFields = XMLValueSlots()
     @exclusivity(unchecked) private var invoiceDepth = -1
     @exclusivity(unchecked) private var invoiceAndPatientFields = XMLValueSlots()
-    /// Arrays of earlier invoices' and patients' values, no longer read (`leaveInvoice`), for the
-    /// next ones: made and freed for each invoice, they were four allocations an invoice.
-    @exclusivity(unchecked) private var spareFields: [XMLValueSlots] = []
     /// Arrays of earlier acts' records, given back once validated (`RecordStoragePool`).
     @exclusivity(unchecked) private var recycledStorage: [RecordStoragePool.Storage] = []
 
@@ -246,7 +245,7 @@ public final class XMLRecordReader: RecordReader {
         stopped = false
         sawRoot = false
         depth = 0
-        invoiceFields = nil
+        invoiceFields = XMLValueSlots()
         invoiceDepth = -1
         invoiceAndPatientFields = XMLValueSlots()
         reportedUnknownElements = []
@@ -314,58 +313,59 @@ public final class XMLRecordReader: RecordReader {
                 return
             }
             var ignored = XMLValueSlots()
-            readAttributes(attributeList, of: name, kind: .batch, line: line, mapping: [:], known: XMLRecordReader.batchAttributes, into: &ignored)
+            readAttributes(attributeList, of: name, kind: .batch, line: line, into: &ignored)
             return
         }
 
         switch name {
         case "invoice":
-            if invoiceFields != nil {
+            if invoiceDepth >= 0 {
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <invoice> imbriqué dans une autre facture : les actes qui suivent sont rattachés à la facture imbriquée",
                     severity: .warning)))
             }
-            var fields = freshFields()
-            readAttributes(attributeList, of: name, kind: .invoice, line: line, mapping: XMLRecordReader.invoiceAttributes, into: &fields)
-            invoiceAndPatientFields = fields
-            invoiceFields = consume fields
+            invoiceFields.clear()
+            readAttributes(attributeList, of: name, kind: .invoice, line: line, into: &invoiceFields)
+            XMLValueSlots.copy(&invoiceFields, into: &invoiceAndPatientFields)
             invoiceDepth = elementDepth
         case "patient":
-            // Read over a copy of the invoice's values, which its own replace: a later <patient> in
-            // the same invoice replaces the earlier one, not adds to it.
-            var fields = freshFields()
-            if let invoiceFields { fields.copy(from: invoiceFields) }
-            readAttributes(attributeList, of: name, kind: .patient, line: line, mapping: XMLRecordReader.patientAttributes, into: &fields)
-            if invoiceFields != nil {
-                invoiceAndPatientFields = consume fields
-            } else {
+            guard invoiceDepth >= 0 else {
+                var ignored = XMLValueSlots()
+                readAttributes(attributeList, of: name, kind: .patient, line: line, into: &ignored)
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <patient> hors d'un élément <invoice> : ignoré (le patient se déclare dans sa facture)",
                     severity: .warning)))
+                return
             }
+            // Read over a copy of the invoice's values, which its own replace: a later <patient> in
+            // the same invoice replaces the earlier one, not adds to it.
+            XMLValueSlots.copy(&invoiceFields, into: &invoiceAndPatientFields)
+            readAttributes(attributeList, of: name, kind: .patient, line: line, into: &invoiceAndPatientFields)
         case "act":
             // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
             // element speaks. The act's are read straight into the record, which starts as a copy of
             // its invoice's and patient's values (two arrays of plain integers and bytes).
-            let inInvoice = invoiceDepth >= 0
-            var fields = inInvoice ? actFieldsStartingWithInvoice() : XMLValueSlots()
-            readAttributes(attributeList, of: name, kind: .act, line: line, mapping: XMLRecordReader.actAttributes, into: &fields)
-            guard inInvoice else {
+            guard invoiceDepth >= 0 else {
+                var ignored = XMLValueSlots()
+                readAttributes(attributeList, of: name, kind: .act, line: line, into: &ignored)
                 pending.append(.rejected(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
+            var fields = XMLRecordReader.actFields(startingWith: &invoiceAndPatientFields, recycled: &recycledStorage)
+            readAttributes(attributeList, of: name, kind: .act, line: line, into: &fields)
             // The arrays move into the record: passed as the value's fields, each was retained for
             // the record and released with the value, for every act.
             var (texts, bytes, spans): ([String?], [UInt8], [Int]) = ([], [], [])
             swap(&texts, &fields.texts)
             swap(&bytes, &fields.bytes)
             swap(&spans, &fields.spans)
-            pending.append(.record(RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), untrimmedValues: texts,
-                                             asciiBytes: bytes, asciiSpans: spans)))
+            let record = RawRecord(location: SourceLocation(fileNumber: fileNumber, line: line), untrimmedValues: consume texts,
+                                   asciiBytes: consume bytes, asciiSpans: consume spans)
+            pending.append(.record(consume record))
         default:
             // Once many names were seen the set stops growing; later unknown elements are each reported.
             if reportedUnknownElements.count >= XMLRecordReader.maxRememberedNames || reportedUnknownElements.insert(name).inserted {
@@ -383,60 +383,43 @@ public final class XMLRecordReader: RecordReader {
         if depth == invoiceDepth { leaveInvoice() }
     }
 
-    /// An act's values, starting as its invoice's and patient's (`invoiceAndPatientFields`), in
-    /// the arrays of an earlier act's record given back once validated when there are some
-    /// (`RecordStoragePool`), else in a copy. The invoice's values are read in place: handed over
-    /// as an argument (to `XMLValueSlots.copy(from:)`, which does the same), their arrays were
-    /// retained and released for every act, 4 % of 1M XML lines.
-    private func actFieldsStartingWithInvoice() -> XMLValueSlots {
-        if recycledStorage.isEmpty { RecordStoragePool.shared.take(into: &recycledStorage, upTo: 256) }
-        guard var storage = recycledStorage.popLast(), storage.spans.count == invoiceAndPatientFields.spans.count else {
-            var fields = invoiceAndPatientFields
+    /// An act's values, starting as its invoice's and patient's (`source`), in the arrays of an
+    /// earlier act's record given back once validated when there are some (`RecordStoragePool`,
+    /// through `stash`), else in a copy. Both are the reader's, passed `inout`: borrowed from the
+    /// class instead, their arrays were retained and released for every act.
+    private static func actFields(startingWith source: inout XMLValueSlots, recycled stash: inout [RecordStoragePool.Storage]) -> XMLValueSlots {
+        if stash.isEmpty { RecordStoragePool.shared.take(into: &stash, upTo: 256) }
+        guard var storage = stash.popLast(), storage.spans.count == source.spans.count else {
+            var fields = source
             // Room for the act's own values at once: the copy is made with it instead of twice.
             fields.bytes.reserveCapacity(fields.bytes.count + 64)
             return fields
         }
         storage.bytes.removeAll(keepingCapacity: true)
-        invoiceAndPatientFields.bytes.withUnsafeBufferPointer { storage.bytes.append(contentsOf: $0) }
+        // Read through mutable access, which `inout` makes exclusive: a read-only borrow was retained
+        // around the copy.
+        source.bytes.withUnsafeMutableBufferPointer { storage.bytes.append(contentsOf: UnsafeBufferPointer($0)) }
         storage.spans.withUnsafeMutableBufferPointer { spans in
-            invoiceAndPatientFields.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            source.spans.withUnsafeMutableBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
         }
-        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: invoiceAndPatientFields.texts)
+        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: source.texts)
     }
 
     /// The invoice's values and its patient's are read only within it (each act copies them, an act
-    /// outside an invoice starts empty, the next invoice sets them anew): their arrays are kept for
-    /// the next invoice's.
+    /// outside an invoice starts empty, the next invoice sets them anew in the same arrays): they
+    /// stay where they are.
     private func leaveInvoice() {
-        let invoice = invoiceFields.take()
-        var both = XMLValueSlots(bytes: [], spans: [], texts: [])
-        swap(&both, &invoiceAndPatientFields)
         invoiceDepth = -1
-        // Without a <patient>, the two share their arrays: the one used first copies them.
-        if let invoice { keepSpare(invoice) }
-        keepSpare(both)
-    }
-
-    private func keepSpare(_ fields: consuming XMLValueSlots) {
-        guard spareFields.count < 4, fields.spans.count == 2 * Column.count else { return }
-        spareFields.append(fields)
-    }
-
-    /// Values with nothing set, as `XMLValueSlots()`, in spare arrays when there are some.
-    private func freshFields() -> XMLValueSlots {
-        guard var fields = spareFields.popLast() else { return XMLValueSlots() }
-        fields.clear()
-        return fields
     }
 
     /// The attributes of the current element mapped to columns: the profile's names first (so a
     /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
     /// reported once per element and attribute name.
-    private func readAttributes(_ attributes: XMLAttributeList, of element: String, kind: ElementKind, line: Int, mapping: [String: Column],
-                                known: Set<String> = [], into fields: inout XMLValueSlots) {
+    private func readAttributes(_ attributes: XMLAttributeList, of element: String, kind: ElementKind, line: Int,
+                                into fields: inout XMLValueSlots) {
         for index in 0..<attributes.count {
             let attribute = attributes[index]
-            let resolved = resolve(attribute.localName, prefix: attribute.prefix, of: kind, mapping: mapping, known: known)
+            let resolved = resolve(attribute.localName, prefix: attribute.prefix, of: kind)
             if resolved.attribute.isIgnored { continue }
             if let column = resolved.attribute.column {
                 if let start = attribute.value.baseAddress, memchr(start, Int32(UInt8(ascii: "&")), attribute.value.count) != nil {
@@ -481,11 +464,11 @@ public final class XMLRecordReader: RecordReader {
     /// An attribute's column, or that it is ignored, with the index of its name in
     /// `resolvedAttributeNames` (nil when the list is full, or for a nameless attribute): the
     /// profile's names first (so a vendor's attribute names can be aliased), then spec §2's.
-    private func resolve(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, of kind: ElementKind,
-                         mapping: [String: Column], known: Set<String>) -> (attribute: ResolvedAttribute, nameIndex: Int?) {
+    private func resolve(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, of kind: ElementKind)
+            -> (attribute: ResolvedAttribute, nameIndex: Int?) {
         guard let localName else {
             return (ResolvedAttribute(element: kind, localName: UnsafeRawPointer(bitPattern: 1)!, prefix: nil, column: nil,
-                                      isIgnored: known.contains("")), nil)
+                                      isIgnored: XMLRecordReader.isIgnored("", of: kind)), nil)
         }
         let raw = UnsafeRawPointer(localName)
         let rawPrefix = prefix.map(UnsafeRawPointer.init)
@@ -504,13 +487,28 @@ public final class XMLRecordReader: RecordReader {
             return (resolvedAttributes[found], found)
         }
         let name = XMLRecordReader.qualifiedName(localName, prefix: prefix)
+        // The tables are looked up by kind here, for a name not met yet: passed in for every
+        // element, they were retained and released each time.
+        let mapping: [String: Column]
+        switch kind {
+        case .batch: mapping = [:]
+        case .invoice: mapping = XMLRecordReader.invoiceAttributes
+        case .patient: mapping = XMLRecordReader.patientAttributes
+        case .act: mapping = XMLRecordReader.actAttributes
+        }
         let column = mapping.isEmpty ? nil : profile.column(forHeader: name) ?? mapping[name]
-        let attribute = ResolvedAttribute(element: kind, localName: raw, prefix: rawPrefix, column: column, isIgnored: known.contains(name))
+        let attribute = ResolvedAttribute(element: kind, localName: raw, prefix: rawPrefix, column: column,
+                                          isIgnored: XMLRecordReader.isIgnored(name, of: kind))
         guard count < XMLRecordReader.maxResolvedAttributes else { return (attribute, nil) }
         resolvedAttributes.append(attribute)
         resolvedAttributeNames.append(name)
         nextResolvedAttribute = count + 1
         return (attribute, count)
+    }
+
+    /// An attribute of the element that carries nothing for a record: `<batch>`'s own.
+    private static func isIgnored(_ name: String, of kind: ElementKind) -> Bool {
+        kind == .batch && batchAttributes.contains(name)
     }
 
     /// The attribute's name as the file wrote it (`prefix:name` when prefixed).
@@ -623,18 +621,19 @@ public final class XMLRecordReader: RecordReader {
 // MARK: - Events queued
 
 /// The events libxml2's callbacks queue during a feed, handed out in order by moving each out: a
-/// copy retained a record's arrays, and emptying the queue released them again.
-final class ReadEventQueue {
-    // Used by one reader on one thread: no run-time exclusivity checks (see `XMLRecordReader.pending`).
-    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<ReadEvent>
-    @exclusivity(unchecked) private var capacity: Int
+/// copy retained a record's arrays, and emptying the queue released them again. A value the reader
+/// holds and changes in place, never copied: as a class, the queue was retained and released for
+/// each event queued, and so was each record's arrays around the call.
+struct ReadEventQueue: ~Copyable {
+    private var storage: UnsafeMutablePointer<ReadEvent>
+    private var capacity: Int
     /// The events in `head..<end` are held; those before `head` were moved out.
-    @exclusivity(unchecked) private var head = 0
-    @exclusivity(unchecked) private var end = 0
+    private var head = 0
+    private var end = 0
     /// Events queued and handed out since the queue was made: an event's number is the first's
     /// value when it was queued.
-    @exclusivity(unchecked) private(set) var appendedEver = 0
-    @exclusivity(unchecked) private(set) var poppedEver = 0
+    private(set) var appendedEver = 0
+    private(set) var poppedEver = 0
 
     init() {
         capacity = 64
@@ -652,7 +651,7 @@ final class ReadEventQueue {
 
     /// Consumed: the event's arrays move in (a borrowed event was copied, its arrays retained, and
     /// the caller's released).
-    func append(_ event: consuming ReadEvent) {
+    mutating func append(_ event: consuming ReadEvent) {
         if end == capacity {
             let grown = UnsafeMutablePointer<ReadEvent>.allocate(capacity: capacity * 2)
             (grown + head).moveInitialize(from: storage + head, count: end - head)
@@ -666,7 +665,7 @@ final class ReadEventQueue {
     }
 
     /// The oldest event held; the queue must not be empty.
-    func popFirst() -> ReadEvent {
+    mutating func popFirst() -> ReadEvent {
         precondition(head < end, "file d'événements vide")
         let event = (storage + head).move()
         head += 1
@@ -679,7 +678,7 @@ final class ReadEventQueue {
     }
 
     /// Drops the events queued from `position` (a `count` read earlier) on.
-    func removeLast(from position: Int) {
+    mutating func removeLast(from position: Int) {
         let first = max(position, head)
         guard first < end else { return }
         (storage + first).deinitialize(count: end - first)
@@ -715,18 +714,20 @@ struct XMLValueSlots {
         if !texts.isEmpty { texts = [] }
     }
 
-    /// The same values as `other`, in these arrays.
-    mutating func copy(from other: XMLValueSlots) {
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: other.bytes)
-        if spans.count == other.spans.count {
-            spans.withUnsafeMutableBufferPointer { spans in
-                other.spans.withUnsafeBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+    /// `target` with the same values as `source`, in its own arrays. Both `inout`, so that the
+    /// reader's values are read in place (see `XMLRecordReader.invoiceFields`).
+    static func copy(_ source: inout XMLValueSlots, into target: inout XMLValueSlots) {
+        target.bytes.removeAll(keepingCapacity: true)
+        // Read through mutable access (see `XMLRecordReader.actFields`).
+        source.bytes.withUnsafeMutableBufferPointer { target.bytes.append(contentsOf: UnsafeBufferPointer($0)) }
+        if target.spans.count == source.spans.count {
+            target.spans.withUnsafeMutableBufferPointer { spans in
+                source.spans.withUnsafeMutableBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
             }
         } else {
-            spans = other.spans
+            target.spans = source.spans
         }
-        texts = other.texts
+        if !(source.texts.isEmpty && target.texts.isEmpty) { target.texts = source.texts }
     }
 
     mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>) {
