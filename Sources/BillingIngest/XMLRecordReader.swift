@@ -389,20 +389,11 @@ public final class XMLRecordReader: RecordReader {
     /// class instead, their arrays were retained and released for every act.
     private static func actFields(startingWith source: inout XMLValueSlots, recycled stash: inout [RecordStoragePool.Storage]) -> XMLValueSlots {
         if stash.isEmpty { RecordStoragePool.shared.take(into: &stash, upTo: 256) }
-        guard var storage = stash.popLast(), storage.spans.count == source.spans.count else {
-            var fields = source
-            // Room for the act's own values at once: the copy is made with it instead of twice.
-            fields.bytes.reserveCapacity(fields.bytes.count + 64)
-            return fields
-        }
-        storage.bytes.removeAll(keepingCapacity: true)
-        // Read through mutable access, which `inout` makes exclusive: a read-only borrow was retained
-        // around the copy.
-        source.bytes.withUnsafeMutableBufferPointer { storage.bytes.append(contentsOf: UnsafeBufferPointer($0)) }
-        storage.spans.withUnsafeMutableBufferPointer { spans in
-            source.spans.withUnsafeMutableBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-        }
-        return XMLValueSlots(bytes: storage.bytes, spans: storage.spans, texts: source.texts)
+        // Without arrays given back (the first acts), a copy: the act's first value copies them.
+        guard let storage = stash.popLast() else { return source }
+        var fields = XMLValueSlots(bytes: storage.bytes, spans: storage.spans)
+        XMLValueSlots.copy(&source, into: &fields)
+        return fields
     }
 
     /// The invoice's values and its patient's are read only within it (each act copies them, an act
@@ -422,10 +413,8 @@ public final class XMLRecordReader: RecordReader {
             let resolved = resolve(attribute.localName, prefix: attribute.prefix, of: kind)
             if resolved.attribute.isIgnored { continue }
             if let column = resolved.attribute.column {
-                if let start = attribute.value.baseAddress, memchr(start, Int32(UInt8(ascii: "&")), attribute.value.count) != nil {
-                    XMLAttributeList.withAmpersandsDecoded(attribute.value) { fields.set(column.ordinal, to: $0) }
-                } else {
-                    fields.set(column.ordinal, to: attribute.value)
+                if !fields.set(column.ordinal, to: attribute.value, refusingAmpersands: true) {
+                    XMLAttributeList.withAmpersandsDecoded(attribute.value) { _ = fields.set(column.ordinal, to: $0, refusingAmpersands: false) }
                 }
                 if attributeNames[column.ordinal] == nil {
                     attributeNames[column.ordinal] = (element, resolvedName(resolved, attribute))
@@ -700,26 +689,59 @@ struct ReadEventQueue: ~Copyable {
 /// be. Plain bytes and integers: an act's copy of its invoice's values, and its release, cost no
 /// reference counting per value.
 struct XMLValueSlots {
-    /// Room for an invoice's or a patient's values from the start: grown append by append, the
-    /// buffer was copied several times over.
-    var bytes: [UInt8] = { var bytes: [UInt8] = []; bytes.reserveCapacity(192); return bytes }()
-    var spans = [Int](repeating: -1, count: 2 * Column.count)
+    /// The values' bytes are `bytes[0..<byteCount]`; the array runs on past them, so that a value is
+    /// copied into room already there. Appended to instead, each value cost the array's append (its
+    /// checks and a call to `memcpy`), and the checks for ASCII and `&` each a pass of their own:
+    /// together a tenth of the XML reading thread. A record holds the whole array; its spans say
+    /// where its values are.
+    var bytes: [UInt8]
+    var byteCount = 0
+    var spans: [Int]
     /// Empty until a value is not held as bytes; then one slot per column.
     var texts: [String?] = []
 
+    /// Enough for an act with its invoice's and patient's values (some 150 bytes).
+    static let initialRoom = 256
+
+    init() {
+        bytes = [UInt8](repeating: 0, count: XMLValueSlots.initialRoom)
+        spans = [Int](repeating: -1, count: 2 * Column.count)
+    }
+
+    /// Values in arrays already made (the `bytes` and `spans` of an earlier record), as they hold
+    /// them: `copy(_:into:)` sets them. (The arrays are not given as default values of the
+    /// properties: those would be made, then dropped here, for every act.)
+    init(bytes: [UInt8], spans: [Int]) {
+        self.bytes = bytes
+        self.spans = spans
+    }
+
     /// Back to nothing set, as `XMLValueSlots()`, in the same arrays when nothing else holds them.
     mutating func clear() {
-        bytes.removeAll(keepingCapacity: true)
+        byteCount = 0
         spans.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
         if !texts.isEmpty { texts = [] }
     }
 
-    /// `target` with the same values as `source`, in its own arrays. Both `inout`, so that the
-    /// reader's values are read in place (see `XMLRecordReader.invoiceFields`).
+    /// At least `count` bytes of room past `byteCount`.
+    private mutating func makeRoom(for count: Int) {
+        let needed = byteCount + count
+        guard bytes.count < needed else { return }
+        bytes.append(contentsOf: repeatElement(0, count: max(needed, 2 * bytes.count) - bytes.count))
+    }
+
+    /// `target` with the same values as `source`, in its own arrays. Both `inout`: a read-only
+    /// borrow of the reader's values was retained around the copy, mutable access is exclusive.
     static func copy(_ source: inout XMLValueSlots, into target: inout XMLValueSlots) {
-        target.bytes.removeAll(keepingCapacity: true)
-        // Read through mutable access (see `XMLRecordReader.actFields`).
-        source.bytes.withUnsafeMutableBufferPointer { target.bytes.append(contentsOf: UnsafeBufferPointer($0)) }
+        let count = source.byteCount
+        target.byteCount = 0
+        target.makeRoom(for: count)
+        if count > 0 {
+            target.bytes.withUnsafeMutableBufferPointer { bytes in
+                source.bytes.withUnsafeMutableBufferPointer { bytes.baseAddress!.update(from: $0.baseAddress!, count: count) }
+            }
+        }
+        target.byteCount = count
         if target.spans.count == source.spans.count {
             target.spans.withUnsafeMutableBufferPointer { spans in
                 source.spans.withUnsafeMutableBufferPointer { spans.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
@@ -730,18 +752,40 @@ struct XMLValueSlots {
         if !(source.texts.isEmpty && target.texts.isEmpty) { target.texts = source.texts }
     }
 
-    mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>) {
-        if value.isEmpty {
+    /// Sets the column's value. False, with nothing set, when `refusingAmpersands` and the value
+    /// holds an `&`: libxml2 leaves `&` as `&#38;`, which the caller decodes before setting it
+    /// again. The bytes are copied in and checked in one pass.
+    mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>, refusingAmpersands: Bool) -> Bool {
+        guard let source = value.baseAddress, value.count > 0 else {
             spans[2 &* ordinal] = RawRecord.givenEmpty
             if !texts.isEmpty { texts[ordinal] = nil }
-        } else if ASCIIText.hasPrintableEnds(value) && ASCIIText.isASCII(value) {
-            spans[2 &* ordinal] = bytes.count
-            bytes.append(contentsOf: value)
-            spans[2 &* ordinal &+ 1] = bytes.count
+            return true
+        }
+        let count = value.count
+        let start = byteCount
+        makeRoom(for: count)
+        // Or-ed together: a byte's high bit says it is not ASCII; an `&`, a reference to decode.
+        var highBits: UInt8 = 0
+        var ampersands: UInt8 = 0
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            let target = bytes.baseAddress! + start
+            for offset in 0..<count {
+                let byte = source[offset]
+                target[offset] = byte
+                highBits |= byte
+                ampersands |= byte == UInt8(ascii: "&") ? 1 : 0
+            }
+        }
+        if refusingAmpersands && ampersands != 0 { return false }
+        if highBits < 0x80 && ASCIIText.hasPrintableEnds(value) {
+            byteCount = start + count
+            spans[2 &* ordinal] = start
+            spans[2 &* ordinal &+ 1] = byteCount
             if !texts.isEmpty { texts[ordinal] = nil }
         } else {
             setText(ordinal, String(decoding: value, as: UTF8.self))
         }
+        return true
     }
 
     private mutating func setText(_ ordinal: Int, _ text: String) {
