@@ -65,10 +65,12 @@ public final class XMLRecordReader: RecordReader {
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
     /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
-    private var reportedUnknownElements: Set<String> = []
-    private var reportedUnknownAttributes: Set<String> = []
+    @exclusivity(unchecked) private var reportedUnknownElements: Set<String> = []
+    @exclusivity(unchecked) private var reportedUnknownAttributes: Set<String> = []
     /// The attribute each column was first read from (`amount` of `act`), for messages; by `Column.ordinal`.
     @exclusivity(unchecked) private var attributeNames = [(element: String, attribute: String)?](repeating: nil, count: Column.count)
+    /// The columns named in `attributeNames`, a bit each by `Column.ordinal`.
+    @exclusivity(unchecked) private var namedColumns: UInt32 = 0
     /// When each column got its name: the number the next event queued then had (`ReadEventQueue`).
     /// libxml2 runs ahead of the events handed out (a piece holds many tags), so a name is shown
     /// only from the event it came with: an earlier act names its columns as the file did then.
@@ -256,6 +258,7 @@ public final class XMLRecordReader: RecordReader {
         nextResolvedAttribute = 0
         elementNames = []
         attributeNames = [(element: String, attribute: String)?](repeating: nil, count: Column.count)
+        namedColumns = 0
         namedAtEvent = [Int](repeating: .max, count: Column.count)
         namesVersionBase += namesReached + 1
         namingEvents = []
@@ -406,32 +409,56 @@ public final class XMLRecordReader: RecordReader {
     /// The attributes of the current element mapped to columns: the profile's names first (so a
     /// vendor's attribute names can be aliased), then the fixed names of spec §2. Unknown ones are
     /// reported once per element and attribute name.
+    ///
+    /// Room is made for every value at once, and the slots' arrays are held through the element:
+    /// value by value, each cost a check of room and of both arrays' uniqueness.
     private func readAttributes(_ attributes: XMLAttributeList, of element: String, kind: ElementKind, line: Int,
                                 into fields: inout XMLValueSlots) {
-        for index in 0..<attributes.count {
-            let attribute = attributes[index]
-            let resolved = resolve(attribute.localName, prefix: attribute.prefix, of: kind)
-            if resolved.attribute.isIgnored { continue }
-            if let column = resolved.attribute.column {
-                if !fields.set(column.ordinal, to: attribute.value, refusingAmpersands: true) {
-                    XMLAttributeList.withAmpersandsDecoded(attribute.value) { _ = fields.set(column.ordinal, to: $0, refusingAmpersands: false) }
+        guard attributes.count > 0 else { return }
+        fields.makeRoom(for: attributes.valuesLength)
+        // Out of `fields` while its arrays are written through pointers (moved, not copied).
+        var bytes: [UInt8] = []
+        var spans: [Int] = []
+        var texts: [String?] = []
+        swap(&bytes, &fields.bytes)
+        swap(&spans, &fields.spans)
+        swap(&texts, &fields.texts)
+        var byteCount = fields.byteCount
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            spans.withUnsafeMutableBufferPointer { spans in
+                for index in 0..<attributes.count {
+                    let attribute = attributes[index]
+                    let resolved = resolve(attribute.localName, prefix: attribute.prefix, of: kind)
+                    if resolved.attribute.isIgnored { continue }
+                    if let column = resolved.attribute.column {
+                        XMLValueSlots.place(attribute.value, at: column.ordinal, bytes: bytes.baseAddress!, byteCount: &byteCount,
+                                            spans: spans.baseAddress!, texts: &texts)
+                        if namedColumns & (1 << column.ordinal) == 0 { name(column, element: element, resolvedName(resolved, attribute)) }
+                        continue
+                    }
+                    let name = resolvedName(resolved, attribute)
+                    if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
+                                || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
+                        pending.append(.warning(InputIssue(
+                            file: displayName, line: line, column: nil,
+                            message: "attribut\(QuotedValue.inline(name)) de \(XMLRecordReader.shown(element: element)) inconnu ignoré (signalé une seule fois)",
+                            severity: .warning)))
+                    }
                 }
-                if attributeNames[column.ordinal] == nil {
-                    attributeNames[column.ordinal] = (element, resolvedName(resolved, attribute))
-                    namedAtEvent[column.ordinal] = pending.appendedEver
-                    namingEvents.append(pending.appendedEver)
-                }
-                continue
-            }
-            let name = resolvedName(resolved, attribute)
-            if reportedUnknownAttributes.count >= XMLRecordReader.maxRememberedNames
-                        || reportedUnknownAttributes.insert("\(element)@\(name)").inserted {
-                pending.append(.warning(InputIssue(
-                    file: displayName, line: line, column: nil,
-                    message: "attribut\(QuotedValue.inline(name)) de \(XMLRecordReader.shown(element: element)) inconnu ignoré (signalé une seule fois)",
-                    severity: .warning)))
             }
         }
+        fields.byteCount = byteCount
+        swap(&bytes, &fields.bytes)
+        swap(&spans, &fields.spans)
+        swap(&texts, &fields.texts)
+    }
+
+    /// The column's first attribute name (`attributeNames`), from the event about to be queued.
+    private func name(_ column: Column, element: String, _ attribute: String) {
+        namedColumns |= 1 << column.ordinal
+        attributeNames[column.ordinal] = (element, attribute)
+        namedAtEvent[column.ordinal] = pending.appendedEver
+        namingEvents.append(pending.appendedEver)
     }
 
     /// The name of an element as the file wrote it: its local name, with its prefix when the prefix
@@ -453,7 +480,26 @@ public final class XMLRecordReader: RecordReader {
     /// An attribute's column, or that it is ignored, with the index of its name in
     /// `resolvedAttributeNames` (nil when the list is full, or for a nameless attribute): the
     /// profile's names first (so a vendor's attribute names can be aliased), then spec §2's.
+    ///
+    /// The attribute after the one found last is tried first, in line: an export writes an
+    /// element's attributes in the same order every time.
+    @inline(__always)
     private func resolve(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, of kind: ElementKind)
+            -> (attribute: ResolvedAttribute, nameIndex: Int?) {
+        let count = resolvedAttributes.count
+        let next = nextResolvedAttribute < count ? nextResolvedAttribute : 0
+        if next < count, let localName {
+            let entry = resolvedAttributes[next]
+            if entry.localName == UnsafeRawPointer(localName) && entry.prefix == prefix.map(UnsafeRawPointer.init) && entry.element == kind {
+                nextResolvedAttribute = next + 1
+                return (entry, next)
+            }
+        }
+        return resolveSearching(localName, prefix: prefix, of: kind)
+    }
+
+    /// `resolve`, searching the attributes met so far, or resolving a name not met yet.
+    private func resolveSearching(_ localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, of kind: ElementKind)
             -> (attribute: ResolvedAttribute, nameIndex: Int?) {
         guard let localName else {
             return (ResolvedAttribute(element: kind, localName: UnsafeRawPointer(bitPattern: 1)!, prefix: nil, column: nil,
@@ -724,7 +770,7 @@ struct XMLValueSlots {
     }
 
     /// At least `count` bytes of room past `byteCount`.
-    private mutating func makeRoom(for count: Int) {
+    mutating func makeRoom(for count: Int) {
         let needed = byteCount + count
         guard bytes.count < needed else { return }
         bytes.append(contentsOf: repeatElement(0, count: max(needed, 2 * bytes.count) - bytes.count))
@@ -752,40 +798,62 @@ struct XMLValueSlots {
         if !(source.texts.isEmpty && target.texts.isEmpty) { target.texts = source.texts }
     }
 
-    /// Sets the column's value. False, with nothing set, when `refusingAmpersands` and the value
-    /// holds an `&`: libxml2 leaves `&` as `&#38;`, which the caller decodes before setting it
-    /// again. The bytes are copied in and checked in one pass.
-    mutating func set(_ ordinal: Int, to value: UnsafeBufferPointer<UInt8>, refusingAmpersands: Bool) -> Bool {
+    /// Sets the column's value in arrays held through pointers (`XMLRecordReader.readAttributes`),
+    /// the room for it made: copied in and checked for ASCII and `&` in one pass. libxml2 leaves `&`
+    /// as `&#38;`, decoded here in place (shorter). A value ASCII and printable at both ends is
+    /// held as bytes; an empty one as `RawRecord.givenEmpty`; any other as its text.
+    @inline(__always)
+    static func place(_ value: UnsafeBufferPointer<UInt8>, at ordinal: Int, bytes: UnsafeMutablePointer<UInt8>, byteCount: inout Int,
+                      spans: UnsafeMutablePointer<Int>, texts: inout [String?]) {
         guard let source = value.baseAddress, value.count > 0 else {
             spans[2 &* ordinal] = RawRecord.givenEmpty
             if !texts.isEmpty { texts[ordinal] = nil }
-            return true
+            return
         }
         let count = value.count
         let start = byteCount
-        makeRoom(for: count)
-        // Or-ed together: a byte's high bit says it is not ASCII; an `&`, a reference to decode.
-        var highBits: UInt8 = 0
+        let target = bytes + start
+        // Or-ed together: a byte's high bit says the value is not ASCII; an `&`, a reference.
+        var allBytes: UInt8 = 0
         var ampersands: UInt8 = 0
-        bytes.withUnsafeMutableBufferPointer { bytes in
-            let target = bytes.baseAddress! + start
-            for offset in 0..<count {
-                let byte = source[offset]
-                target[offset] = byte
-                highBits |= byte
-                ampersands |= byte == UInt8(ascii: "&") ? 1 : 0
-            }
+        for offset in 0..<count {
+            let byte = source[offset]
+            target[offset] = byte
+            allBytes |= byte
+            ampersands |= byte == UInt8(ascii: "&") ? 1 : 0
         }
-        if refusingAmpersands && ampersands != 0 { return false }
-        if highBits < 0x80 && ASCIIText.hasPrintableEnds(value) {
-            byteCount = start + count
+        let length = ampersands == 0 ? count : decodeAmpersands(target, count: count)
+        let placed = UnsafeBufferPointer(start: target, count: length)
+        if allBytes < 0x80 && ASCIIText.hasPrintableEnds(placed) {
+            byteCount = start + length
             spans[2 &* ordinal] = start
             spans[2 &* ordinal &+ 1] = byteCount
             if !texts.isEmpty { texts[ordinal] = nil }
         } else {
-            setText(ordinal, String(decoding: value, as: UTF8.self))
+            if texts.isEmpty { texts = [String?](repeating: nil, count: Column.count) }
+            texts[ordinal] = String(decoding: placed, as: UTF8.self)
+            spans[2 &* ordinal] = -1
+            spans[2 &* ordinal &+ 1] = -1
         }
-        return true
+    }
+
+    /// `bytes[0..<count]` with each `&#38;` made `&` again, in place; the new count.
+    static func decodeAmpersands(_ bytes: UnsafeMutablePointer<UInt8>, count: Int) -> Int {
+        let reference: [UInt8] = Array("&#38;".utf8)
+        var read = 0
+        var written = 0
+        while read < count {
+            if bytes[read] == UInt8(ascii: "&") && count - read >= reference.count
+                && (0..<reference.count).allSatisfy({ bytes[read + $0] == reference[$0] }) {
+                bytes[written] = UInt8(ascii: "&")
+                read += reference.count
+            } else {
+                bytes[written] = bytes[read]
+                read += 1
+            }
+            written += 1
+        }
+        return written
     }
 
     private mutating func setText(_ ordinal: Int, _ text: String) {
@@ -901,27 +969,18 @@ private let xmlDocumentTypeCallback: internalSubsetSAXFunc = { context, _, _, _ 
 /// Values come with their references decoded, but for `&`: without entity substitution (never
 /// asked for), libxml2 writes it `&#38;` for its tree builder to decode.
 struct XMLAttributeList {
-    /// The value with each `&#38;` made `&` again: every `&` libxml2 leaves in a value starts one.
-    static func withAmpersandsDecoded<Result>(_ value: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        let reference = Array("&#38;".utf8)
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(value.count)
-        var index = 0
-        while index < value.count {
-            if value[index] == UInt8(ascii: "&") && value.count - index >= reference.count
-                && value[index..<(index + reference.count)].elementsEqual(reference) {
-                decoded.append(UInt8(ascii: "&"))
-                index += reference.count
-            } else {
-                decoded.append(value[index])
-                index += 1
-            }
-        }
-        return decoded.withUnsafeBufferPointer(body)
-    }
-
     let pointers: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     let count: Int
+
+    /// The values' bytes, all together.
+    var valuesLength: Int {
+        guard let pointers else { return 0 }
+        var length = 0
+        for index in 0..<count {
+            if let start = pointers[5 &* index &+ 3], let end = pointers[5 &* index &+ 4] { length += max(start.distance(to: end), 0) }
+        }
+        return length
+    }
 
     subscript(index: Int) -> (localName: UnsafePointer<xmlChar>?, prefix: UnsafePointer<xmlChar>?, value: UnsafeBufferPointer<UInt8>) {
         guard let pointers else { return (nil, nil, UnsafeBufferPointer(start: nil, count: 0)) }
