@@ -59,6 +59,9 @@ public final class XMLRecordReader: RecordReader {
     @exclusivity(unchecked) private var invoiceFields = XMLValueSlots()
     @exclusivity(unchecked) private var invoiceDepth = -1
     @exclusivity(unchecked) private var invoiceAndPatientFields = XMLValueSlots()
+    /// The invoice has a `<patient>`, so its acts start from `invoiceAndPatientFields`; until then
+    /// from `invoiceFields` (copied into the other only when a patient comes: most invoices have one).
+    @exclusivity(unchecked) private var invoiceHasPatient = false
     /// Arrays of earlier acts' records, given back once validated (`RecordStoragePool`).
     @exclusivity(unchecked) private var recycledStorage: [RecordStoragePool.Storage] = []
 
@@ -250,6 +253,7 @@ public final class XMLRecordReader: RecordReader {
         invoiceFields = XMLValueSlots()
         invoiceDepth = -1
         invoiceAndPatientFields = XMLValueSlots()
+        invoiceHasPatient = false
         reportedUnknownElements = []
         reportedUnknownAttributes = []
         // libxml2's pointers to names die with its parser; the columns' names are learnt again.
@@ -330,7 +334,7 @@ public final class XMLRecordReader: RecordReader {
             }
             invoiceFields.clear()
             readAttributes(attributeList, of: name, kind: .invoice, line: line, into: &invoiceFields)
-            XMLValueSlots.copy(&invoiceFields, into: &invoiceAndPatientFields)
+            invoiceHasPatient = false
             invoiceDepth = elementDepth
         case "patient":
             guard invoiceDepth >= 0 else {
@@ -346,6 +350,7 @@ public final class XMLRecordReader: RecordReader {
             // the same invoice replaces the earlier one, not adds to it.
             XMLValueSlots.copy(&invoiceFields, into: &invoiceAndPatientFields)
             readAttributes(attributeList, of: name, kind: .patient, line: line, into: &invoiceAndPatientFields)
+            invoiceHasPatient = true
         case "act":
             // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
             // element speaks. The act's are read straight into the record, which starts as a copy of
@@ -358,7 +363,9 @@ public final class XMLRecordReader: RecordReader {
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
                 return
             }
-            var fields = XMLRecordReader.actFields(startingWith: &invoiceAndPatientFields, recycled: &recycledStorage)
+            var fields = invoiceHasPatient
+                ? XMLRecordReader.actFields(startingWith: &invoiceAndPatientFields, recycled: &recycledStorage)
+                : XMLRecordReader.actFields(startingWith: &invoiceFields, recycled: &recycledStorage)
             readAttributes(attributeList, of: name, kind: .act, line: line, into: &fields)
             // The arrays move into the record: passed as the value's fields, each was retained for
             // the record and released with the value, for every act.
