@@ -1187,6 +1187,18 @@ struct StartTagScanner {
     /// The two bytes before the current one, to see `-->`, `]]>` and `?>`.
     private var previous: (UInt8, UInt8) = (0, 0)
 
+    /// A byte that may start an element's name after `<` (as far as this scan needs to know).
+    @inline(__always)
+    static func startsName(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "_"), UInt8(ascii: ":"), 0x80...0xFF:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The index of the first `stop` in `bytes` from `index` on (`bytes.count` when none), counting
     /// the line breaks passed.
     private mutating func skip(to stop: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
@@ -1213,6 +1225,25 @@ struct StartTagScanner {
             switch state {
             case .content:
                 index = skip(to: UInt8(ascii: "<"), in: bytes, from: index)
+                // A start or an end tag (nearly every `<`): straight into its state, as the machine
+                // below would have gone byte by byte for the `<` and the byte after it.
+                if index &+ 1 < bytes.count {
+                    let next = bytes[index &+ 1]
+                    if StartTagScanner.startsName(next) {
+                        tagStartLine = line
+                        attributes = 0
+                        state = .startTag
+                    } else if next == UInt8(ascii: "/") {
+                        state = .endTag
+                    } else {
+                        break
+                    }
+                    previous = (UInt8(ascii: "<"), next)
+                    index &+= 2
+                    continue
+                }
+            case .endTag:
+                index = skip(to: UInt8(ascii: ">"), in: bytes, from: index)
             case .startTag:
                 // A quoted value is taken here too, up to its closing quote when this piece holds it.
                 while index < bytes.count {
@@ -1233,6 +1264,14 @@ struct StartTagScanner {
                     }
                     if byte == UInt8(ascii: "\n") { line += 1 }
                     index += 1
+                }
+                // The tag's end, taken here as the machine below would have taken it.
+                if index < bytes.count && bytes[index] == UInt8(ascii: ">") {
+                    queue.append(StartTagLines(startLine: tagStartLine, endLine: line))
+                    state = .content
+                    index &+= 1
+                    previous = index - runStart >= 2 ? (bytes[index - 2], bytes[index - 1]) : (previous.1, bytes[index - 1])
+                    continue
                 }
             case .quotedValue(let quote):
                 index = skip(to: quote, in: bytes, from: index)
@@ -1258,8 +1297,7 @@ struct StartTagScanner {
                 case UInt8(ascii: "/"): state = .endTag
                 case UInt8(ascii: "!"): state = .afterBang
                 case UInt8(ascii: "?"): state = .processingInstruction
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                     UInt8(ascii: "_"), UInt8(ascii: ":"), 0x80...0xFF:
+                case _ where StartTagScanner.startsName(byte):
                     state = .startTag
                     attributes = 0
                 default:
