@@ -25,13 +25,13 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
         ),
-        // A cache prefetch hint, which Swift cannot express (`AuditRules` uses it for its per-patient tables).
+        // A cache prefetch hint, which Swift cannot express (per-patient tables, and an XML act's values on the audit's thread).
         .target(name: "CPrefetch", path: "Sources/CPrefetch"),
         .target(name: "BillingModel"),
         .target(
             name: "BillingIngest",
             dependencies: [
-                "BillingModel", "CLibXML2",
+                "BillingModel", "CLibXML2", "CPrefetch",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

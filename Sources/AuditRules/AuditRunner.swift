@@ -90,12 +90,25 @@ public struct AuditRunner {
         var columnNamesInFile: [String?] = []
         // Everything that touches the outcome and the engine, in the order the files give it.
         // The event is taken, so that a line moves into its invoice instead of being copied.
+        // An event from the reading: records waiting for their values (`RecordStage.takeLater`)
+        // are validated before any other, so the events keep their order. (What their validation
+        // hands over goes straight to `handle`, behind none of them.)
+        func handleRead(_ event: consuming FileEvent) {
+            if !event.isRecord {
+                while let waiting = state.recordStage.waitingRecord() {
+                    state.recordStage.take(waiting, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                }
+            }
+            handle(event)
+        }
         func handle(_ event: consuming FileEvent) {
             switch consume event {
             case .invoice(let invoice): take(invoice)
             case .columnNames(let names): columnNamesInFile = names
             case .record(let record):
-                state.recordStage.take(record, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                if let earlier = state.recordStage.takeLater(record) {
+                    state.recordStage.take(earlier, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
+                }
             case .line(let line):
                 state.recordStage.assemble(consume line, naming: { FileAuditReader.named($0, columnNamesInFile) }, emit: handle)
             case .rejected(let issues):
@@ -160,7 +173,7 @@ public struct AuditRunner {
                     for index in events.indices {
                         let event = (base + index).move()
                         (base + index).initialize(to: .outsidePeriod)
-                        handle(event)
+                        handleRead(event)
                     }
                 }
                 // The batch let go first: its events still held the records' arrays.
@@ -168,8 +181,10 @@ public struct AuditRunner {
                 state.recordStage.giveBackStorage()
             }
         } else {
-            reader.read(inputs, emit: handle)
+            reader.read(inputs, emit: handleRead)
         }
+        // Every file ends with `.fileEnd`, which takes the record waiting; none is left.
+        precondition(state.recordStage.waitingRecord() == nil, "enregistrement non validé en fin de lecture")
         let readable = readableCount
         state.billedTally.add(to: &state.outcome)
         state.outcome.findings = engine.finish()
@@ -368,6 +383,11 @@ enum FileEvent: Sendable {
     case progress(Int)
     /// `unreadable`: why the file broke off; `codeColumn`: how the file names the code column.
     case fileEnd(name: String, readable: Bool, unreadable: InputIssue?, codeColumn: String?)
+
+    var isRecord: Bool {
+        if case .record = self { return true }
+        return false
+    }
 }
 
 /// Validates raw records and groups their act lines into invoices, handing over in order the
@@ -390,6 +410,27 @@ struct RecordStage {
     mutating func take(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue, emit: (consuming FileEvent) -> Void) {
         if let line = validateGivingBack(record, naming: naming, emit: emit) { assemble(line, naming: naming, emit: emit) }
     }
+
+    /// Keeps the record for later and gives back the one kept two records before, to validate now
+    /// (`take`). With two threads the audit's thread validates each XML act two records late:
+    /// meanwhile the processor is asked for the record's values, which the reading thread wrote
+    /// (in the other processor's cache), then, once they are here, for its patient's slot in the
+    /// memo (megabytes wide, not in the caches either). Waiting for both was some tenth of the
+    /// audit's thread's samples (`perf`). The caller takes the records waiting (`waitingRecord`) before any other
+    /// event, so the events keep their order.
+    mutating func takeLater(_ record: consuming RawRecord) -> RawRecord? {
+        record.prefetchValues()
+        waiting.newer?.prefetchPatient(in: memo)
+        let earlier = waiting.older.take()
+        waiting.older = waiting.newer.take()
+        waiting.newer = consume record
+        return earlier
+    }
+
+    /// The records `takeLater` keeps, oldest first, taken one by one.
+    mutating func waitingRecord() -> RawRecord? { waiting.older.take() ?? waiting.newer.take() }
+
+    private var waiting: (older: RawRecord?, newer: RawRecord?) = (nil, nil)
 
     /// `validate`, the record's arrays then kept to go back to their reader (`giveBackStorage`).
     mutating func validateGivingBack(_ record: consuming RawRecord, naming: (InputIssue) -> InputIssue,

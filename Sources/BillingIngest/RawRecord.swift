@@ -1,4 +1,5 @@
 import BillingModel
+import CPrefetch
 
 /// The columns of the contract (spec §1). Raw values arrive under these names whatever the
 /// export called them; messages name them so staff can find them in the contract.
@@ -158,6 +159,24 @@ public struct RawRecord: Sendable {
         swap(&storage.1, &asciiSpans)
         return storage
     }
+
+    /// Asks the processor for the lines of the record's bytes and spans, ahead of their use on
+    /// this thread: the reading thread wrote them, and they are in the other processor's cache.
+    /// Fixed spans of lines, so as not to wait for an array's count: an XML act's bytes have room
+    /// for 256 (`XMLValueSlots`), its spans are 38 integers; a hint past an array's end is harmless.
+    public func prefetchValues() {
+        asciiBytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            for line in 0..<4 { cotaudit_prefetch(base + 64 &* line) }
+        }
+        asciiSpans.withUnsafeBufferPointer { spans in
+            guard let base = spans.baseAddress else { return }
+            for line in 0..<5 { cotaudit_prefetch(base + 8 &* line) }
+        }
+    }
+
+    /// `ValidationMemo.prefetchPatient(of:)` of this record, borrowed where it is.
+    public func prefetchPatient(in memo: ValidationMemo) { memo.prefetchPatient(of: self) }
 
     /// The values of an XML act, every one held as ASCII bytes (nearly always), as
     /// `RecordValidator.plainLine` reads them: `spans` (2 × `Column.count`) is filled with each

@@ -1,4 +1,5 @@
 import BillingModel
+import CPrefetch
 
 /// What one thread's validation learnt of the values it read last, by their bytes: a row's
 /// practitioner numbers, patient identifier, specialty and code come back row after row, and each
@@ -91,6 +92,13 @@ public final class ValidationMemo {
         let found = patientHeld(key, bytes, pseudonymizer)
         lastPatient = PatientSlot(key, found)
         return .some(found.map(PatientRef.init(bits:)))
+    }
+
+    /// Asks the processor for the slot of the patient of these identifier bytes, ahead of
+    /// `patient`: the table, megabytes wide, is not in its caches (see `RecordStage.takeLater`).
+    public func prefetchPatient(of record: RawRecord) {
+        guard let slot = record.withASCIIBytes(.patientID, { ShortBytesKey($0)?.slot(bits: patientSlotBits) }) ?? nil else { return }
+        patientSlots.withUnsafeBufferPointer { cotaudit_prefetch($0.baseAddress! + slot) }
     }
 
     /// The pseudonym's bits for the identifier (nil for a bad NIR key), from the table or worked

@@ -7,7 +7,8 @@ import Foundation
 import XCTest
 
 /// Reading on one thread while the audit runs on another must change nothing: the JSON report of a
-/// generated batch (CSV and XML, with planted errors and rejected rows) is the same, byte for byte.
+/// generated batch (CSV and XML, with planted errors and rejected rows) is the same, byte for byte,
+/// and so is every issue as it is said, in its order.
 /// So must holding the findings in a temporary file rather than in memory.
 final class ParallelAuditTests: XCTestCase {
     func testAParallelAuditWritesTheSameJSONAsOneThread() throws {
@@ -36,13 +37,16 @@ final class ParallelAuditTests: XCTestCase {
             runner.findingsRunLength = findingsRunLength
             var progress: [Int] = []
             runner.progress = { progress.append($0) }
+            // Every issue as it is said (`--all-issues`), in its order: the JSON sorts its own.
+            var said = ""
+            runner.issueSink = { said += "\($0.file) \($0.line) \($0.columnInFile ?? "-") \($0.message)\n" }
             let (outcome, readable) = runner.run(paths: paths + [directory.appendingPathComponent("absent.csv").path])
             XCTAssertEqual(progress, [], "no progress line under 50 000 lines")
             XCTAssertEqual(outcome.findings.areOnDisk, findingsRunLength < outcome.findings.count)
             let totals = AuditTotals(outcome, options: options)
             // The text report's list of the largest findings walks them too.
             let text = TextReport.render(outcome, totals: totals, options: options, colors: false)
-            return (JSONReport.render(outcome, totals: totals, options: options) + text, readable)
+            return (JSONReport.render(outcome, totals: totals, options: options) + text + said, readable)
         }
         let (single, singleReadable) = json(jobs: 1)
         let (parallel, parallelReadable) = json(jobs: 2)
