@@ -12,6 +12,10 @@ public final class RecordStoragePool: @unchecked Sendable {
 
     /// Some 600 bytes a pair: 2.4 MB at most.
     static let capacity = 4_096
+    /// A pair whose byte array grew past this (an act with values of kilobytes) is not kept: the
+    /// pool holds arrays with their room, and a file of acts with long values must not fill it
+    /// with megabytes.
+    static let largestKeptBytes = 4_096
 
     private let lock = NSLock()
     private var spare: [Storage] = []
@@ -21,7 +25,9 @@ public final class RecordStoragePool: @unchecked Sendable {
     /// them, atomic counts on both threads for every act. Their order does not matter.
     public func giveBack(_ returned: inout [Storage]) {
         lock.lock()
-        while spare.count < RecordStoragePool.capacity, let pair = returned.popLast() { spare.append(pair) }
+        while spare.count < RecordStoragePool.capacity, let pair = returned.popLast() {
+            if pair.bytes.capacity <= RecordStoragePool.largestKeptBytes { spare.append(pair) }
+        }
         lock.unlock()
         returned.removeAll(keepingCapacity: true)
     }

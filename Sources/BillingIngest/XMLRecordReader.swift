@@ -67,6 +67,9 @@ public final class XMLRecordReader: RecordReader {
 
     /// A file cannot make the sets of reported names grow without bound.
     static let maxRememberedNames = 100
+    /// An act's attribute values with its invoice's and patient's, all together, at most (and an
+    /// invoice's or a patient's): a billing act's take some 200 bytes.
+    static let maxRecordValueBytes = 4 * 1024
     /// Unknown names already reported, so each is listed once (`élément` names, `élément@attribut`).
     @exclusivity(unchecked) private var reportedUnknownElements: Set<String> = []
     @exclusivity(unchecked) private var reportedUnknownAttributes: Set<String> = []
@@ -312,6 +315,7 @@ public final class XMLRecordReader: RecordReader {
         let name = elementName(localName, prefix: prefix, namespace: namespace)
         let line = elementLine()
         let attributeList = XMLAttributeList(pointers: attributes, count: attributeCount)
+        let valuesLength = attributeList.valuesLength
 
         if !sawRoot {
             sawRoot = true
@@ -320,7 +324,25 @@ public final class XMLRecordReader: RecordReader {
                 return
             }
             var ignored = XMLValueSlots()
-            readAttributes(attributeList, of: name, kind: .batch, line: line, into: &ignored)
+            readAttributes(attributeList, of: name, kind: .batch, line: line, valuesLength: valuesLength, into: &ignored)
+            return
+        }
+
+        // An act's record holds its values with its invoice's and patient's, and records wait in the
+        // queue between the threads (up to some 16 000 events): values of megabytes (libxml2 takes
+        // up to 10 MB each) would make memory grow with them. An invoice's or a patient's values
+        // past the cap stop the file (they go with every act after them); an act's, with those it
+        // carries, are refused.
+        let cap = XMLRecordReader.maxRecordValueBytes
+        if valuesLength > cap && (name == "invoice" || name == "patient") {
+            stop(line: line, "élément \(XMLRecordReader.shown(element: name)) dont les valeurs dépassent \(cap / 1024) Kio : ce n'est pas un export de facturation, la lecture s'arrête là")
+            return
+        }
+        if name == "act" && invoiceDepth >= 0
+            && valuesLength + (invoiceHasPatient ? invoiceAndPatientFields.byteCount : invoiceFields.byteCount) > cap {
+            pending.append(.rejected(InputIssue(
+                file: displayName, line: line, column: nil,
+                message: "élément <act> dont les valeurs, avec celles de sa facture et de son patient, dépassent \(cap / 1024) Kio : acte refusé, aucun export n'en écrit autant")))
             return
         }
 
@@ -333,13 +355,13 @@ public final class XMLRecordReader: RecordReader {
                     severity: .warning)))
             }
             invoiceFields.clear()
-            readAttributes(attributeList, of: name, kind: .invoice, line: line, into: &invoiceFields)
+            readAttributes(attributeList, of: name, kind: .invoice, line: line, valuesLength: valuesLength, into: &invoiceFields)
             invoiceHasPatient = false
             invoiceDepth = elementDepth
         case "patient":
             guard invoiceDepth >= 0 else {
                 var ignored = XMLValueSlots()
-                readAttributes(attributeList, of: name, kind: .patient, line: line, into: &ignored)
+                readAttributes(attributeList, of: name, kind: .patient, line: line, valuesLength: valuesLength, into: &ignored)
                 pending.append(.warning(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <patient> hors d'un élément <invoice> : ignoré (le patient se déclare dans sa facture)",
@@ -349,7 +371,7 @@ public final class XMLRecordReader: RecordReader {
             // Read over a copy of the invoice's values, which its own replace: a later <patient> in
             // the same invoice replaces the earlier one, not adds to it.
             XMLValueSlots.copy(&invoiceFields, into: &invoiceAndPatientFields)
-            readAttributes(attributeList, of: name, kind: .patient, line: line, into: &invoiceAndPatientFields)
+            readAttributes(attributeList, of: name, kind: .patient, line: line, valuesLength: valuesLength, into: &invoiceAndPatientFields)
             invoiceHasPatient = true
         case "act":
             // Act attributes win over the invoice's, the patient's over the invoice's: the most specific
@@ -357,7 +379,7 @@ public final class XMLRecordReader: RecordReader {
             // its invoice's and patient's values (two arrays of plain integers and bytes).
             guard invoiceDepth >= 0 else {
                 var ignored = XMLValueSlots()
-                readAttributes(attributeList, of: name, kind: .act, line: line, into: &ignored)
+                readAttributes(attributeList, of: name, kind: .act, line: line, valuesLength: valuesLength, into: &ignored)
                 pending.append(.rejected(InputIssue(
                     file: displayName, line: line, column: nil,
                     message: "élément <act> hors d'un élément <invoice> : l'acte n'a ni facture, ni praticien, ni patient, il ne peut pas être audité")))
@@ -366,7 +388,7 @@ public final class XMLRecordReader: RecordReader {
             var fields = invoiceHasPatient
                 ? XMLRecordReader.actFields(startingWith: &invoiceAndPatientFields, recycled: &recycledStorage)
                 : XMLRecordReader.actFields(startingWith: &invoiceFields, recycled: &recycledStorage)
-            readAttributes(attributeList, of: name, kind: .act, line: line, into: &fields)
+            readAttributes(attributeList, of: name, kind: .act, line: line, valuesLength: valuesLength, into: &fields)
             // The arrays move into the record: passed as the value's fields, each was retained for
             // the record and released with the value, for every act.
             var (texts, bytes, spans): ([String?], [UInt8], [Int]) = ([], [], [])
@@ -419,10 +441,13 @@ public final class XMLRecordReader: RecordReader {
     ///
     /// Room is made for every value at once, and the slots' arrays are held through the element:
     /// value by value, each cost a check of room and of both arrays' uniqueness.
+    /// `valuesLength`: the attributes' `valuesLength`.
     private func readAttributes(_ attributes: XMLAttributeList, of element: String, kind: ElementKind, line: Int,
-                                into fields: inout XMLValueSlots) {
+                                valuesLength: Int, into fields: inout XMLValueSlots) {
         guard attributes.count > 0 else { return }
-        fields.makeRoom(for: attributes.valuesLength)
+        // At least a byte, so that the array has memory to point to.
+        fields.makeRoom(for: max(valuesLength, 1))
+        precondition(fields.spans.count == 2 * Column.count, "un début et une fin par colonne")
         // Out of `fields` while its arrays are written through pointers (moved, not copied).
         var bytes: [UInt8] = []
         var spans: [Int] = []

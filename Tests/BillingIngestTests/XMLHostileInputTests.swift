@@ -66,6 +66,31 @@ final class XMLHostileInputTests: XCTestCase {
         XCTAssertTrue(all[1].contains("<remarque>"), all[1])
     }
 
+    /// An act's values of megabytes would wait in the queue between the threads: the act is refused
+    /// (the others are read); an invoice's stop the file, as they would go with every act after them.
+    func testElementsWithValuesPastTheCapAreRefused() throws {
+        let long = String(repeating: "A", count: 5_000)
+        let act = "<?xml version=\"1.0\"?>\n<batch>\n" + invoice("F1")
+            + "  <invoice id=\"F2\" date=\"2024-10-02\" practitioner=\"\(TestData.rpps("1000000000"))\" specialty=\"01\">\n"
+            + "    <act code=\"G\" amount=\"30.00\" modifiers=\"\(long)\"/>\n  </invoice>\n" + invoice("F3") + "</batch>\n"
+        let outcome = try read(act)
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.result.filter { if case .record = $0 { return true } else { return false } }.count, 2)
+        let rejected = messages(outcome).filter { $0.contains("4 Kio") }
+        XCTAssertEqual(rejected.count, 1, "\(messages(outcome))")
+        XCTAssertTrue(rejected[0].contains("acte refusé"), rejected[0])
+        XCTAssertFalse(rejected[0].contains("AAAA"), "the value is not quoted")
+
+        let invoiceText = "<?xml version=\"1.0\"?>\n<batch>\n" + invoice("F1")
+            + "  <invoice id=\"\(long)\" date=\"2024-10-02\">\n    <act code=\"G\" amount=\"30.00\"/>\n  </invoice>\n" + invoice("F3") + "</batch>\n"
+        let stopped = try read(invoiceText)
+        let failure = try XCTUnwrap(stopped.failure)
+        XCTAssertEqual(failure.issue.line, 7)
+        XCTAssertTrue(failure.issue.message.contains("4 Kio"), failure.issue.message)
+        XCTAssertEqual(stopped.result.filter { if case .record = $0 { return true } else { return false } }.count, 1,
+                       "the act before the invoice is kept")
+    }
+
     /// Before, 100 000 attributes on one element took libxml2 a minute (its duplicate check is quadratic).
     func testElementWithAHundredThousandAttributesStopsTheFile() throws {
         let attributes = (0..<100_000).map { "a\($0)=\"1\"" }.joined(separator: " ")

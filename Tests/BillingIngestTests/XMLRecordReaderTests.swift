@@ -186,6 +186,10 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertEqual(recycled.records.map(\.fields), fresh.records.map(\.fields))
         XCTAssertEqual(recycled.records.map(\.location), fresh.records.map(\.location))
         XCTAssertEqual(pool.count, 0, "every pair given back was taken for an act or dropped for its size")
+        // Arrays grown by long values are not kept.
+        var grown: [RecordStoragePool.Storage] = [(Array(repeating: 0x41, count: 100_000), Array(repeating: -1, count: 2 * Column.count))]
+        pool.giveBack(&grown)
+        XCTAssertEqual(pool.count, 0, "a byte array of 100 000 bytes is not kept")
         // The pool keeps at most its capacity.
         var many = [RecordStoragePool.Storage](repeating: ([], Array(repeating: 0, count: 2 * Column.count)),
                                                count: RecordStoragePool.capacity + 10)
