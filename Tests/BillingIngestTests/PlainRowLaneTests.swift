@@ -189,8 +189,12 @@ final class PlainRowLaneTests: XCTestCase {
                 .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\t", with: "&#9;")
         }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<batch centre=\"750000001\">\n"
-        // XML 1.0 has no place for the other control bytes: those variants are CSV's only.
-        let variants = Self.variants.filter { $0.values.allSatisfy { $0.unicodeScalars.allSatisfy { $0.value >= 0x20 || $0 == "\t" } } }
+        // XML 1.0 has no place for the other control bytes: those variants are CSV's only. An act
+        // past the reader's cap on values is refused before validation (`XMLHostileInputTests`).
+        let variants = Self.variants.filter {
+            $0.values.allSatisfy { $0.unicodeScalars.allSatisfy { $0.value >= 0x20 || $0 == "\t" } }
+                && $0.values.allSatisfy { $0.utf8.count < XMLRecordReader.maxRecordValueBytes / 2 }
+        }
         for (index, variant) in variants.enumerated() {
             let values = Self.row("X\(index)", variant).split(separator: ";", omittingEmptySubsequences: false).map(String.init)
             func element(_ name: String, givenEmpty: String? = nil) -> String {
