@@ -88,8 +88,6 @@ public struct AuditRunner {
         // Records the reading thread left to validate here (see `FileAuditReader`), and their invoices.
         // How the file being read names its columns, as of the last record or line handed over.
         var columnNamesInFile: [String?] = []
-        // Everything that touches the outcome and the engine, in the order the files give it.
-        // The event is taken, so that a line moves into its invoice instead of being copied.
         // An event from the reading: records waiting for their values (`RecordStage.takeLater`)
         // are validated before any other, so the events keep their order. (What their validation
         // hands over goes straight to `handle`, behind none of them.)
@@ -101,6 +99,8 @@ public struct AuditRunner {
             }
             handle(event)
         }
+        // Everything that touches the outcome and the engine, in the order the files give it.
+        // The event is taken, so that a line moves into its invoice instead of being copied.
         func handle(_ event: consuming FileEvent) {
             switch consume event {
             case .invoice(let invoice): take(invoice)
@@ -416,8 +416,8 @@ struct RecordStage {
     /// meanwhile the processor is asked for the record's values, which the reading thread wrote
     /// (in the other processor's cache), then, once they are here, for its patient's slot in the
     /// memo (megabytes wide, not in the caches either). Waiting for both was some tenth of the
-    /// audit's thread's samples (`perf`). The caller takes the records waiting (`waitingRecord`) before any other
-    /// event, so the events keep their order.
+    /// audit's thread's samples (`perf`). The caller takes the records waiting (`waitingRecord`)
+    /// before any other event, so the events keep their order.
     mutating func takeLater(_ record: consuming RawRecord) -> RawRecord? {
         record.prefetchValues()
         waiting.newer?.prefetchPatient(in: memo)

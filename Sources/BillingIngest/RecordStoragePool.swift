@@ -10,7 +10,7 @@ public final class RecordStoragePool: @unchecked Sendable {
 
     public static let shared = RecordStoragePool()
 
-    /// Some 600 bytes a pair: 2.4 MB at most.
+    /// Some 600 bytes a pair (2.4 MB); a pair grown by long values, up to `largestKeptBytes` more.
     static let capacity = 4_096
     /// A pair whose byte array grew past this (an act with values of kilobytes) is not kept: the
     /// pool holds arrays with their room, and a file of acts with long values must not fill it
