@@ -887,13 +887,6 @@ struct XMLValueSlots {
         }
         return written
     }
-
-    private mutating func setText(_ ordinal: Int, _ text: String) {
-        if texts.isEmpty { texts = [String?](repeating: nil, count: Column.count) }
-        texts[ordinal] = text
-        spans[2 &* ordinal] = -1
-        spans[2 &* ordinal &+ 1] = -1
-    }
 }
 
 // MARK: - libxml2 error collection

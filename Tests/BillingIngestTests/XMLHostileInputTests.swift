@@ -37,6 +37,11 @@ final class XMLHostileInputTests: XCTestCase {
         }
     }
 
+    /// How many of the events are records.
+    private func records(_ outcome: (result: [ReadEvent], failure: UnreadableFile?)) -> Int {
+        outcome.result.filter { if case .record = $0 { return true } else { return false } }.count
+    }
+
     private func messages(_ outcome: (result: [ReadEvent], failure: UnreadableFile?)) -> [String] {
         outcome.result.compactMap { event -> String? in
             switch event {
@@ -54,7 +59,7 @@ final class XMLHostileInputTests: XCTestCase {
         for message in messages(outcome) {
             XCTAssertNil(message.range(of: "[0-9]{8,}", options: .regularExpression), message)
         }
-        XCTAssertEqual(outcome.result.filter { if case .record = $0 { return true } else { return false } }.count, 1)
+        XCTAssertEqual(records(outcome), 1)
     }
 
     func testUnknownElementNamedLikeANIRIsDescribed() throws {
@@ -75,7 +80,7 @@ final class XMLHostileInputTests: XCTestCase {
             + "    <act code=\"G\" amount=\"30.00\" modifiers=\"\(long)\"/>\n  </invoice>\n" + invoice("F3") + "</batch>\n"
         let outcome = try read(act)
         XCTAssertNil(outcome.failure)
-        XCTAssertEqual(outcome.result.filter { if case .record = $0 { return true } else { return false } }.count, 2)
+        XCTAssertEqual(records(outcome), 2)
         let rejected = messages(outcome).filter { $0.contains("4 Kio") }
         XCTAssertEqual(rejected.count, 1, "\(messages(outcome))")
         XCTAssertTrue(rejected[0].contains("acte refusé"), rejected[0])
@@ -87,7 +92,7 @@ final class XMLHostileInputTests: XCTestCase {
         let failure = try XCTUnwrap(stopped.failure)
         XCTAssertEqual(failure.issue.line, 7)
         XCTAssertTrue(failure.issue.message.contains("4 Kio"), failure.issue.message)
-        XCTAssertEqual(stopped.result.filter { if case .record = $0 { return true } else { return false } }.count, 1,
+        XCTAssertEqual(records(stopped), 1,
                        "the act before the invoice is kept")
     }
 
@@ -99,7 +104,7 @@ final class XMLHostileInputTests: XCTestCase {
         let failure = try XCTUnwrap(outcome.failure)
         XCTAssertEqual(failure.issue.line, 7)
         XCTAssertTrue(failure.issue.message.contains("plus de 256 attributs"), failure.issue.message)
-        XCTAssertEqual(outcome.result.filter { if case .record = $0 { return true } else { return false } }.count, 1,
+        XCTAssertEqual(records(outcome), 1,
                        "the act before the hostile tag is kept")
     }
 }
